@@ -1,0 +1,44 @@
+"""The `numasim` command line.
+
+Each subcommand lives in its own module under `numasim.commands` and exposes
+`register(subparsers)`, which adds its parser and sets `func`. Keeping one file per command lets
+the pieces grow independently. A `UserError` becomes one line on stderr and exit status 2.
+"""
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from . import __version__, commands
+from .errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="numasim", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"numasim {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"{commands.__name__}.{mod}").register(sub)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args) or 0
+    except UserError as e:
+        print(f"numasim {args.command}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"numasim {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

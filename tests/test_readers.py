@@ -1,0 +1,100 @@
+"""Readers: every capture shape users have reads into the same interval records."""
+import glob
+import os
+
+import pytest
+
+from numasim.errors import TraceError
+from numasim.traces import read_trace
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "traces")
+FIDELITY = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fidelity")
+REAL = sorted(glob.glob(os.path.join(FIDELITY, "traces*", "*.jsonl")))
+
+
+def data(name):
+    return os.path.join(DATA, name)
+
+
+@pytest.mark.skipif(not REAL, reason="../shared/fidelity is not here")
+@pytest.mark.parametrize("path", REAL, ids=[os.path.relpath(p, FIDELITY) for p in REAL])
+def test_every_fidelity_trace_reads(path):
+    """The real traces read, with 0.5 names only, t increasing, durations as ints."""
+    t = read_trace(path)
+    assert t.format == "tokio-probe/1" and t.intervals
+    assert "injection_queue_depth" not in t.fields and "global_queue_depth" in t.fields
+    assert all(b["t"] >= a["t"] for a, b in zip(t.intervals, t.intervals[1:]))
+    assert all(isinstance(v, int) for r in t.intervals for v in r["runtime"].values())
+
+
+def test_probe_124_is_mapped_to_05_names_with_a_note():
+    """tokio 1.24 traces: injection_queue_depth becomes global_queue_depth; missing unstable fields are known."""
+    t = read_trace(os.path.join(FIDELITY, "traces", "pub-hawk-w2-mid.r1.jsonl"))
+    assert any("injection_queue_depth" in n for n in t.notes)
+    assert "total_steal_operations" in t.missing_unstable
+    assert "total_steal_count" in t.runtime_fields
+    assert set(t.intervals[0]["tasks"]["job"]["completed"]) == {"count", "p50", "p90", "p99", "max", "mean"}
+
+
+def test_debug_05_in_tracing_log_lines():
+    """Debug output of 0.5 inside tracing lines: durations exact, histogram skipped, task named from task=."""
+    t = read_trace(data("debug-0.5-tracing.log"))
+    assert t.format == "debug" and len(t.intervals) == 2
+    r0, r1 = t.intervals
+    assert r0["runtime"]["total_busy_duration"] == 1_234_000
+    assert r0["runtime"]["max_busy_duration"] == 500_000
+    assert r0["runtime"]["elapsed"] == 1_000_512_000
+    assert r0["runtime"]["mean_poll_duration_worker_max"] == 41_250
+    assert r0["runtime"]["workers_count"] == 64
+    assert r1["runtime"]["max_busy_duration"] == 1_000_001_000
+    assert r1["runtime"]["min_busy_duration"] == 1
+    assert r1["tasks"]["search"]["total_poll_duration"] == 123_456_789_012
+    assert r0["tasks"]["search"]["total_first_poll_delay"] == 45_500
+    assert "poll_time_histogram" not in t.fields
+    assert any("poll_time_histogram" in n for n in t.notes)
+    # wall-clock stamps: t counts from the first sample, which is one elapsed after the start
+    assert r0["t"] == 1_000_512_000 and r1["t"] - r0["t"] == 1_001_000_000
+
+
+def test_debug_05_stable_only_in_journald_lines():
+    """Without tokio_unstable the 10 stable fields are there and the unstable ones are absent, not an error."""
+    t = read_trace(data("debug-0.5-stable.log"))
+    assert t.runtime_fields == frozenset({
+        "workers_count", "live_tasks_count", "total_park_count", "max_park_count", "min_park_count",
+        "total_busy_duration", "max_busy_duration", "min_busy_duration", "global_queue_depth", "elapsed"})
+    assert "total_polls_count" in t.missing_unstable
+    assert t.intervals[1]["runtime"]["elapsed"] == 999_888
+
+
+def test_debug_03_order_and_names():
+    """0.3 order and names: injection_queue_depth and poll_count_histogram map to 0.5, 0.3 task order reads."""
+    t = read_trace(data("debug-0.3-println.log"))
+    assert t.header["tokio_metrics"] == ["0.3"]
+    assert [r["runtime"]["global_queue_depth"] for r in t.intervals] == [0, 1]
+    assert t.intervals[0]["runtime"]["total_busy_duration"] == 63_905_954
+    assert t.intervals[0]["tasks"]["job"]["total_scheduled_duration"] == 3_761
+    assert "max_idle_duration" not in t.fields
+    # second-resolution clock: t falls back to the running sum of elapsed
+    assert [r["t"] for r in t.intervals] == [100_101_651, 200_101_651]
+
+
+def test_debug_pretty_multiline_with_uptime():
+    """{:#?} output over several lines, with tracing's Uptime timer: t is the uptime."""
+    t = read_trace(data("debug-0.5-pretty.log"))
+    assert [r["t"] for r in t.intervals] == [1_000_512_345, 2_000_600_000]
+    assert t.intervals[1]["runtime"]["total_busy_duration"] == 800_000
+
+
+@pytest.mark.parametrize("text, what", [
+    ("RuntimeMetrics { workers_count: 2, elapsed: 12 }\n", "Duration"),
+    ("RuntimeMetrics { workers_count: 2ms }\n", "unsigned integer"),
+    ("x RuntimeMetrics { workers_count: 2,\n", "never closed"),
+    ("RuntimeMetrics { workers_count 2 }\n", "expected ':'"),
+    ("RuntimeMetrics { elapsed: 1.5xs }\n", "Duration"),
+])
+def test_debug_malformed_is_one_line_with_file_and_line(tmp_path, text, what):
+    p = tmp_path / "bad.log"
+    p.write_text("INFO start\n" + text, encoding="utf-8")
+    with pytest.raises(TraceError) as e:
+        read_trace(p)
+    assert what in str(e.value) and f"{p}:2" in str(e.value) and "\n" not in str(e.value)

@@ -98,3 +98,61 @@ def test_debug_malformed_is_one_line_with_file_and_line(tmp_path, text, what):
     with pytest.raises(TraceError) as e:
         read_trace(p)
     assert what in str(e.value) and f"{p}:2" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_prometheus_metrics_rs_concatenated_scrapes_with_summaries():
+    """metrics-rs scrapes: counters differenced, gauges as is, µs to ns, summaries and derived skipped."""
+    t = read_trace(data("prom-metrics-rs-concat.prom"))
+    assert t.format == "prometheus" and len(t.intervals) == 3
+    r0, r1, r2 = (r["runtime"] for r in t.intervals)
+    assert [r["total_busy_duration"] for r in (r0, r1, r2)] == [250_000_000, 260_000_000, 240_000_000]
+    assert [r["total_polls_count"] for r in (r0, r1, r2)] == [800, 801, 802]
+    assert [r["total_park_count"] for r in (r0, r1, r2)] == [60, 61, 62]   # a gauge: not differenced
+    assert r0["mean_poll_duration"] == 17_000                               # a gauge in µs
+    assert t.intervals[1]["tasks"]["search"] == {
+        "total_poll_count": 101, "total_slow_poll_count": 3, "total_poll_duration": 5_000_000}
+    assert "poll_time_histogram" not in t.fields and "busy_ratio" not in t.fields
+    assert "elapsed" not in t.fields
+    assert [r["t"] for r in t.intervals] == [0, 30_000_000_000, 60_000_000_000]
+    assert any("summary" in n for n in t.notes) and any("elapsed" in n for n in t.notes)
+
+
+def test_prometheus_recommended_naming_total_labels_and_sample_timestamps():
+    """`_total` counters, global labels, sample timestamps in ms, and foreign metrics skipped."""
+    t = read_trace(data("prom-recommended-naming.prom"))
+    assert [r["runtime"]["total_busy_duration"] for r in t.intervals] == [1_500_500, 1_000_250]
+    assert [r["runtime"]["total_polls_count"] for r in t.intervals] == [100, 50]
+    assert [r["t"] for r in t.intervals] == [0, 1_000_000_000]
+    assert any("without the tokio_ prefix" in n for n in t.notes)
+
+
+def test_prometheus_folder_of_scrapes_times_from_file_names():
+    t = read_trace(data("prom-scrapes"))
+    assert [r["t"] for r in t.intervals] == [0, 30_000_000_000]
+    assert [r["runtime"]["total_busy_duration"] for r in t.intervals] == [250_000_500, 260_000_250]
+
+
+def test_prometheus_counter_reset_counts_from_zero(tmp_path):
+    p = tmp_path / "reset.prom"
+    p.write_text("# TYPE tokio_total_polls_count counter\ntokio_total_polls_count 100\n"
+                 "# TYPE tokio_total_polls_count counter\ntokio_total_polls_count 150\n"
+                 "# TYPE tokio_total_polls_count counter\ntokio_total_polls_count 20\n")
+    t = read_trace(p)
+    assert [r["runtime"]["total_polls_count"] for r in t.intervals] == [100, 50, 20]
+    assert any("restart" in n for n in t.notes)
+
+
+@pytest.mark.parametrize("text, what", [
+    ("tokio_total_polls_count 1e999999999\n", "number"),
+    ("tokio_total_polls_count NaN\n", "number"),
+    ("tokio_workers_count{task=\"a} 3\n", "bad labels"),
+    ("tokio_workers_count\n", "not a sample line"),
+    ("tokio_workers_count 2.5\n", "whole"),
+    ("# TYPE tokio_workers_count gauges\n", "unknown metric type"),
+])
+def test_prometheus_malformed(tmp_path, text, what):
+    p = tmp_path / "bad.prom"
+    p.write_text("# TYPE tokio_workers_count gauge\n" + text)
+    with pytest.raises(TraceError) as e:
+        read_trace(p)
+    assert what in str(e.value) and f"{p}:2" in str(e.value)

@@ -18,7 +18,7 @@ FORMAT = "debug"
 _START = re.compile(r"\b(RuntimeMetrics|TaskMetrics)\s*\{")
 _NAME = re.compile(r"\b(?:task|task_name|name|monitor)\s*[=:]\s*\"?([A-Za-z0-9_.:/-]+)\"?")
 _UPTIME_PREFIX = re.compile(r"^\s*\[?\s*(\d+\.\d{1,9}s)\b")
-_INT = re.compile(r"\d+")
+_INT = re.compile(r"\d{1,25}")
 MAX_SPAN = 400  # lines a {:#?} sample may span; more means a brace was never closed
 
 

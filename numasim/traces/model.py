@@ -121,8 +121,7 @@ def assign_times(records, times, relative, notes):
                 r["t"] = t0 + x - times[0]
             notes.append("t counts from the first sample's timestamp (plus its elapsed), not from process start")
         return
-    elif any(x is not None for x in times):
-        notes.append("some samples have no timestamp; t is the running sum of elapsed")
+    partly = any(x is not None for x in times)
     total = 0
     for i, r in enumerate(records):
         el = r["runtime"].get("elapsed")
@@ -131,6 +130,8 @@ def assign_times(records, times, relative, notes):
         total += el
         r["t"] = total
     else:
+        if partly:
+            notes.append("some samples have no timestamp; t is the running sum of elapsed")
         return
     for i, r in enumerate(records):
         r["t"] = i
@@ -140,7 +141,7 @@ def assign_times(records, times, relative, notes):
 # Timestamps as captures print them: RFC 3339 with up to 9 fractional digits, tracing's Uptime
 # (`1.000512345s`), or epoch numbers in s, ms, µs or ns (told apart by magnitude).
 _ISO = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?")
-_UPTIME = re.compile(r"(\d+)\.(\d{1,9})s")
+_UPTIME = re.compile(r"(\d{1,12})\.(\d{1,9})s")
 
 
 def parse_timestamp(text: str, where: str) -> tuple[int, bool]:
@@ -152,6 +153,8 @@ def parse_timestamp(text: str, where: str) -> tuple[int, bool]:
     m = _UPTIME.fullmatch(text)
     if m:
         return int(m[1]) * 10**9 + int(m[2].ljust(9, "0")), True
+    if len(text) > 40:
+        raise TraceError(where, f"expected a timestamp, got {text[:40]!r}...")
     try:
         x = float(text) if not re.fullmatch(r"\d+", text) else int(text)
     except ValueError:

@@ -12,7 +12,9 @@ from ..errors import TraceError
 
 UNIT_NS = {"ns": 1, "µs": 1_000, "μs": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 
-_DURATION = re.compile(r"(\d+)(?:\.(\d+))?(ns|µs|μs|us|ms|s)")
+# Digit runs are bounded: Duration::MAX has 20 integer digits, and Python refuses to turn a
+# 5000-digit string into an int (ValueError), which must be a TraceError instead.
+_DURATION = re.compile(r"(\d{1,25})(?:\.(\d{1,30}))?(ns|µs|μs|us|ms|s)")
 
 
 def format_duration(ns: int) -> str:
@@ -86,6 +88,8 @@ def to_count(value, where: str) -> int:
 
 
 def number(text: str, where: str):
+    if len(text) > 60:
+        raise TraceError(where, f"expected a number, got {text[:40]!r}...")
     try:
         return int(text)
     except ValueError:

@@ -1,0 +1,56 @@
+"""`numasim predict SPEC.json`: simulate a workload spec and write a tokio-probe/1 trace."""
+import sys
+
+from ..errors import UserError
+
+
+def register(sub):
+    p = sub.add_parser("predict", help="simulate a workload spec and write a tokio-probe/1 trace",
+                       description=__doc__)
+    p.add_argument("spec", help="workload spec (JSON, the language of shared/fidelity/README.md)")
+    p.add_argument("--tokio", default="1.49", help="tokio version profile: 1.24 or 1.49 (default 1.49)")
+    p.add_argument("--seed", type=int, default=None, help="run seed (default: the spec's seed)")
+    p.add_argument("--profile", default=None, help="a calibrated host profile (JSON) from `numasim calibrate`")
+    p.add_argument("-o", "--output", default="-", help="output trace (default: standard output)")
+    p.set_defaults(func=run)
+
+
+def load_host(path):
+    import json
+
+    from ..tokio.host import DEFAULT_HOST, Host
+    if path is None:
+        return DEFAULT_HOST
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except OSError as e:
+        raise UserError(path, f"cannot read: {e.strerror}") from None
+    except ValueError as e:
+        raise UserError(path, f"not valid JSON: {e}") from None
+    if not isinstance(d, dict):
+        raise UserError(path, "expected a JSON object")
+    return Host.from_dict(d.get("host", d), f"{path}: host")
+
+
+def run(args):
+    from ..simulate import simulate
+    from ..spec import load_spec
+    from ..tokio.profile import get_profile
+
+    spec = load_spec(args.spec)
+    profile = get_profile(args.tokio)
+    host = load_host(args.profile)
+    res = simulate(spec, profile, host, seed=args.seed)
+    if args.output == "-":
+        res.write(sys.stdout)
+    else:
+        tmp = args.output + ".part"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                res.write(f)
+        except OSError as e:
+            raise UserError(args.output, f"cannot write: {e.strerror}") from None
+        import os
+        os.replace(tmp, args.output)
+    return 0

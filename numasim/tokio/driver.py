@@ -1,0 +1,64 @@
+"""The I/O and time driver (`time/`, `io/`): a 1 ms timer wheel and pending I/O readiness.
+
+Timer deadlines round up to the next millisecond tick (`deadline_to_tick`), and the driver's
+park timeout is computed from whole ticks (`tick_to_duration(when - now_tick)`), so a timer
+fires late by the fraction of a millisecond at which the driver parked. Expired timers and ready
+I/O are dispatched by whichever worker polls the driver, onto that worker.
+"""
+import heapq
+
+MS = 1_000_000
+
+
+class Driver:
+    __slots__ = ("timers", "io_ready", "seq", "holder", "blocked_holder", "ready_count")
+
+    def __init__(self):
+        self.timers = []  # heap of (tick, seq, task)
+        self.io_ready = []  # heap of (ready_at_ns, seq, task)
+        self.seq = 0
+        self.holder = None  # the worker inside park_internal with the driver TryLock
+        self.blocked_holder = None  # that worker, while blocked in epoll_wait
+        self.ready_count = 0  # io_driver_ready_count
+
+    @staticmethod
+    def deadline_to_tick(deadline_ns: int) -> int:
+        return -(-deadline_ns // MS)  # round up to the next ms
+
+    def add_timer(self, deadline_ns: int, task) -> int:
+        tick = self.deadline_to_tick(deadline_ns)
+        self.seq += 1
+        heapq.heappush(self.timers, (tick, self.seq, task))
+        return tick
+
+    def add_io(self, ready_at_ns: int, task):
+        self.seq += 1
+        heapq.heappush(self.io_ready, (ready_at_ns, self.seq, task))
+
+    def park_timeout_ns(self, now_ns: int):
+        """How long epoll waits: until the next timer tick in whole ms from the current tick.
+        None means no timer (wait until unparked or I/O)."""
+        if not self.timers:
+            return None
+        when = self.timers[0][0]
+        now_tick = now_ns // MS
+        return max(0, when - now_tick) * MS
+
+    def next_io_ns(self):
+        return self.io_ready[0][0] if self.io_ready else None
+
+    def poll(self, now_ns: int) -> list:
+        """Expired timers and ready I/O at `now_ns`, in the order they are dispatched."""
+        out = []
+        now_tick = now_ns // MS
+        timers = self.timers
+        while timers and timers[0][0] <= now_tick:
+            out.append(heapq.heappop(timers)[2])
+        io = self.io_ready
+        n = 0
+        # max_io_events_per_tick: one epoll_wait returns at most 1024 events
+        while io and io[0][0] <= now_ns and n < 1024:
+            out.append(heapq.heappop(io)[2])
+            n += 1
+        self.ready_count += n
+        return out

@@ -1,0 +1,57 @@
+"""The host model: what real traces carry that tokio's rules do not.
+
+tokio's rules decide *what* happens; these costs decide *how long* the machine takes to do it.
+Each is a named parameter in integer ns with a default fitted to the public traces in
+`../shared/fidelity` (a 2-vCPU KVM guest on AMD EPYC). Calibration fits them to other machines.
+"""
+from dataclasses import asdict, dataclass, fields, replace
+
+from ..errors import UserError
+
+
+@dataclass(frozen=True)
+class Host:
+    # Inside a poll, as the TaskMonitor sees it: the instrumented future's own bookkeeping and
+    # the task harness (state transitions, waker clones).
+    poll_ns: int = 450
+    # tokio::spawn from a task: allocation, instrument(), OwnedTasks bind, schedule.
+    spawn_ns: int = 350
+    # A JoinHandle or timer completion observed by a poll (the Ready path).
+    ready_ns: int = 100
+    # Scheduler work around each run_task, outside the poll: tick, queue pop, budget scope.
+    run_task_ns: int = 250
+    # One steal_work scan (atomics on each victim's queue), successful or not.
+    steal_ns: int = 400
+    # Maintenance or park_yield: a zero-timeout epoll_wait plus deferred wakes.
+    driver_poll_ns: int = 1500
+    # Getting into a blocking park (condvar or epoll_wait) and out of it again, on the CPU.
+    park_ns: int = 3000
+    # From unpark (futex wake / eventfd write) to the woken thread running on a CPU: a KVM guest
+    # pays an IPI and a halt exit here.
+    unpark_latency_ns: int = 60_000
+    # Extra lateness of an epoll timeout expiry (hrtimer slack for a normal thread).
+    timer_slack_ns: int = 55_000
+    # From an I/O readiness event to the driver thread running, if it is blocked in epoll.
+    io_wake_latency_ns: int = 20_000
+    # A remote spawn or wake from a thread outside the runtime (inject push under the lock).
+    remote_schedule_ns: int = 600
+    # Starting a new blocking-pool thread.
+    thread_spawn_ns: int = 40_000
+    # Before the sources start, the workers start and park.
+    startup_ns: int = 200_000
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str = "host") -> "Host":
+        known = {f.name for f in fields(cls)}
+        for k, v in d.items():
+            if k not in known:
+                raise UserError(f"{where}.{k}", f"unknown host parameter (known: {', '.join(sorted(known))})")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                raise UserError(f"{where}.{k}", f"expected a non-negative number of ns, got {v!r}")
+        return replace(cls(), **{k: int(round(v)) for k, v in d.items()})
+
+
+DEFAULT_HOST = Host()

@@ -1,0 +1,673 @@
+"""The multi-thread scheduler: workers, local queues, the inject queue, stealing, parking.
+
+Mirrors `scheduler/multi_thread/worker.rs` and `queue.rs` (tokio-scheduler.md §1–§11). Each worker
+is a SimPy process running `Context::run`. Simulated time only advances for CPU work (polls and
+the host's scheduler costs) and for blocking parks; everything else happens at an instant, in
+the order tokio's code does it. Version differences are read from the `Profile`.
+"""
+from collections import deque
+
+import simpy
+
+from ..workload.program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_NOW, OP_SLEEP, OP_SPAWN, OP_SPIN,
+                                OP_YIELD, run_steps)
+from ..metrics.batch import WorkerStats
+from ..metrics.task import TaskMonitor
+from .blocking import BlockingPool
+from .driver import Driver
+from .fastrand import core_generators
+from .idle import Idle
+
+LOCAL_QUEUE_CAPACITY = 256
+BUDGET = 128
+
+# task states (task/state.rs, reduced to what decides scheduling)
+IDLE, SCHEDULED, RUNNING, COMPLETE = range(4)
+
+
+class Task:
+    __slots__ = ("id", "name", "coro", "state", "notified", "op", "send", "yielded", "timer_fired",
+                 "timer_set", "waiter", "monitor", "created", "polled_once", "last_poll_end",
+                 "woke_at", "blocking", "where")
+
+    def __init__(self, tid, name, coro, monitor, now):
+        self.id = tid
+        self.name = name
+        self.coro = coro
+        self.state = IDLE
+        self.notified = False  # woken while running: re-queued by the yield path after the poll
+        self.op = None  # the await point the task is parked on, re-examined at the next poll
+        self.send = None
+        self.yielded = False
+        self.timer_fired = False
+        self.timer_set = False
+        self.waiter = None  # the task awaiting this one's JoinHandle
+        self.monitor = monitor
+        self.created = now
+        self.polled_once = False
+        self.last_poll_end = 0
+        self.woke_at = 0
+        self.blocking = False
+        self.where = None  # for invariant checks: which queue holds it
+
+
+class Worker:
+    __slots__ = ("rt", "index", "tick", "lifo", "lifo_enabled", "queue", "is_searching", "in_park",
+                 "rand", "gqi", "stats", "defer", "notified", "blocked", "park_ev", "park_gen",
+                 "wake_pending", "polling", "budget", "has_core")
+
+    def __init__(self, rt, index, rand, gqi):
+        self.rt = rt
+        self.index = index
+        self.tick = 0
+        self.lifo = None
+        self.lifo_enabled = True
+        self.queue = deque()
+        self.is_searching = False
+        self.in_park = False  # core.park is None: inside park_internal, local schedules don't notify
+        self.rand = rand
+        self.gqi = gqi
+        self.stats = WorkerStats(rt.profile.busy_by_processing)
+        self.defer = []
+        self.notified = False  # the parker's NOTIFIED state
+        self.blocked = False
+        self.park_ev = None
+        self.park_gen = 0
+        self.wake_pending = False
+        self.polling = None
+        self.budget = BUDGET
+        self.has_core = True
+
+    # ------------------------------------------------------------------ queue (queue.rs)
+    def push_back_or_overflow(self, task):
+        q = self.queue
+        if len(q) < LOCAL_QUEUE_CAPACITY:
+            q.append(task)
+            return
+        # push_overflow: half the queue and the new task go to the inject queue as one batch;
+        # which half depends on the version, the batch sends no notify of its own
+        half = LOCAL_QUEUE_CAPACITY // 2
+        rt = self.rt
+        if rt.profile.overflow_newest_half:
+            moved = [q.pop() for _ in range(half)]
+            moved.reverse()
+        else:
+            moved = [q.popleft() for _ in range(half)]
+        moved.append(task)
+        rt.inject.extend(moved)
+        self.stats.overflow_count += 1
+
+    def has_tasks(self) -> bool:
+        return self.lifo is not None or bool(self.queue)
+
+    # ------------------------------------------------------------------ next_task (§3)
+    def next_task(self):
+        rt = self.rt
+        inject = rt.inject
+        if self.tick % self.gqi == 0:
+            if rt.self_tuning:
+                self.gqi = self.stats.tuned_global_queue_interval(self.gqi)
+            if inject:
+                return inject.popleft()
+            return self.next_local_task()
+        t = self.next_local_task()
+        if t is not None or not inject:
+            return t
+        if not rt.profile.inject_batch_pull:
+            return inject.popleft()
+        q = self.queue
+        n = len(inject) // rt.num_workers + 1
+        n = min(n, LOCAL_QUEUE_CAPACITY - len(q), LOCAL_QUEUE_CAPACITY // 2)
+        n = max(1, min(n, len(inject)))
+        first = inject.popleft()
+        for _ in range(n - 1):
+            q.append(inject.popleft())
+        return first
+
+    def next_local_task(self):
+        t = self.lifo
+        if t is not None:
+            self.lifo = None
+            return t
+        if self.queue:
+            return self.queue.popleft()
+        return None
+
+    # ------------------------------------------------------------------ steal_work (§7)
+    def steal_work(self):
+        rt = self.rt
+        if not self.is_searching:
+            if not rt.idle.transition_worker_to_searching():
+                return None
+            self.is_searching = True
+        n = rt.num_workers
+        start = self.rand.fastrand_n(n)
+        workers = rt.workers
+        q = self.queue
+        for i in range(n):
+            v = workers[(start + i) % n]
+            if v is self:
+                continue
+            if len(q) > LOCAL_QUEUE_CAPACITY // 2:
+                break
+            vq = v.queue
+            ln = len(vq)
+            m = ln - ln // 2
+            if m > 0:
+                st = self.stats
+                st.steal_count += m
+                st.steal_operations += 1
+                for _ in range(m - 1):
+                    q.append(vq.popleft())
+                rt.on_steal(self, v, m)
+                return vq.popleft()
+        if rt.inject:
+            return rt.inject.popleft()
+        return None
+
+    def transition_from_searching(self):
+        self.is_searching = False
+        if self.rt.idle.transition_worker_from_searching():
+            self.rt.notify_parked()
+
+    # ------------------------------------------------------------------ the worker loop (§2)
+    def run(self):
+        rt = self.rt
+        env = rt.env
+        host = rt.host
+        prof = rt.profile
+        st = self.stats
+        evi = rt.event_interval
+        by_processing = prof.busy_by_processing
+        st.start_processing(env.now)
+        st.last_resume = env.now
+        while True:
+            self.tick += 1
+            if self.tick % evi == 0:
+                if by_processing:
+                    st.end_processing(env.now)
+                yield env.timeout(host.driver_poll_ns)
+                self.park_internal_nonblocking()
+                st.submit()  # Core::maintenance
+                if by_processing:
+                    st.start_processing(env.now)
+                if rt.shutdown:
+                    return
+            t = self.next_task()
+            if t is not None:
+                yield from self.run_task(t, host.run_task_ns)
+                continue
+            if by_processing:
+                st.end_processing(env.now)
+            t = self.steal_work()
+            if t is not None:
+                if by_processing:
+                    st.start_processing(env.now)
+                yield from self.run_task(t, host.run_task_ns + host.steal_ns)
+                continue
+            yield env.timeout(host.steal_ns)
+            if self.defer:
+                yield env.timeout(host.driver_poll_ns)
+                self.park_internal_nonblocking()
+            else:
+                yield from self.park()
+            if rt.shutdown:
+                return
+            if by_processing and prof.start_processing_after_park:
+                st.start_processing(env.now)
+
+    # ------------------------------------------------------------------ run_task (§4)
+    def run_task(self, task, pre_ns):
+        rt = self.rt
+        prof = rt.profile
+        if self.is_searching:
+            self.transition_from_searching()
+        st = self.stats
+        st.polls_count += 1
+        st.tasks_polled_in_batch += 1
+        self.budget = BUDGET
+        yield from self.poll(task, pre_ns)
+        cap = prof.max_lifo_polls_per_tick
+        per_poll = not prof.poll_count_per_run_task
+        lifo_polls = 0
+        while True:
+            t = self.lifo
+            if t is None:
+                self.lifo_enabled = True
+                return
+            if self.budget == 0:
+                # the chain used the whole budget: the LIFO task goes to the back, no notify
+                self.lifo = None
+                self.push_back_or_overflow(t)
+                return
+            if cap is not None:
+                lifo_polls += 1
+                if lifo_polls >= cap:
+                    # anything scheduled during this last LIFO poll goes to the queue instead
+                    self.lifo_enabled = False
+            self.lifo = None
+            if per_poll:
+                st.polls_count += 1
+            yield from self.poll(t, 0)
+
+    # ------------------------------------------------------------------ one poll of one task
+    def poll(self, task, pre_ns):
+        rt = self.rt
+        env = rt.env
+        host = rt.host
+        task.state = RUNNING
+        task.where = None
+        self.polling = task
+        if rt.observer is not None:
+            rt.observer.poll_start(self, task)
+        start = env.now + pre_ns
+        mon = task.monitor
+        mon.poll_start(task, start)
+        cost = pre_ns + host.poll_ns
+        coro = task.coro
+        done = False
+        while True:
+            op = task.op
+            if op is None:
+                try:
+                    op = coro.send(task.send)
+                except StopIteration:
+                    done = True
+                    break
+                task.send = None
+                task.op = op
+            k = op[0]
+            if k == OP_SPIN:
+                cost += op[1]
+                task.op = None
+            elif k == OP_JOIN:
+                h = op[1]
+                if self.budget == 0:
+                    self.budget_exhausted(task)
+                    break
+                if h.state == COMPLETE:
+                    self.consume_budget()
+                    cost += host.ready_ns
+                    task.op = None
+                else:
+                    h.waiter = task
+                    break
+            elif k == OP_SPAWN:
+                if cost:
+                    yield env.timeout(cost)
+                    cost = 0
+                task.send = rt.spawn(op[1], self)
+                cost = host.spawn_ns
+                task.op = None
+            elif k == OP_YIELD:
+                if not task.yielded:
+                    # yield_now defers its waker to the next park or maintenance (1.23+)
+                    task.yielded = True
+                    self.defer_wake(task)
+                    break
+                task.yielded = False
+                task.op = None
+            elif k == OP_SLEEP or k == OP_IO:
+                if task.timer_set:
+                    if not task.timer_fired:
+                        break  # a spurious poll: still waiting
+                    if self.budget == 0:
+                        self.budget_exhausted(task)
+                        break
+                    self.consume_budget()
+                    cost += host.ready_ns
+                    task.timer_set = task.timer_fired = False
+                    task.op = None
+                else:
+                    task.timer_set = True
+                    task.timer_fired = False
+                    if k == OP_SLEEP:
+                        rt.driver.add_timer(env.now + cost + op[1], task)
+                    else:
+                        rt.add_io(env.now + cost + op[1], task)
+                    break
+            elif k == OP_NOW:
+                task.send = env.now + cost
+                task.op = None
+            elif k == OP_BLOCKING:
+                if cost:
+                    yield env.timeout(cost)
+                    cost = 0
+                task.send = rt.spawn_blocking(task, op[1])
+                cost = host.spawn_ns
+                task.op = None
+        if cost:
+            yield env.timeout(cost)
+        end = env.now
+        mon.poll_end(task, start, end, done)
+        self.polling = None
+        if rt.observer is not None:
+            rt.observer.poll_end(self, task)
+        if done:
+            rt.complete(task, self)
+        elif task.notified:
+            # woken while running: the harness re-schedules it through the yield path
+            task.notified = False
+            task.state = SCHEDULED
+            rt.schedule_local(self, task, True)
+        else:
+            task.state = IDLE
+
+    def consume_budget(self):
+        self.budget -= 1
+        if self.budget == 0:
+            self.rt.budget_forced_yield_count += 1
+
+    def budget_exhausted(self, task):
+        """poll_proceed returned Pending: the task is made to yield."""
+        if self.rt.profile.budget_exhaustion_defers:
+            self.defer_wake(task)
+        else:
+            # wake_by_ref on a running task: NOTIFIED, then the yield path after the poll
+            self.rt.wake(task, self)
+
+    def defer_wake(self, task):
+        d = self.defer
+        if self.rt.profile.defer_lifo_dedupe and d and d[-1] is task:
+            return
+        d.append(task)
+
+    # ------------------------------------------------------------------ parking (§9)
+    def drain_defer(self):
+        d = self.defer
+        if not d:
+            return
+        self.defer = []
+        rt = self.rt
+        if rt.profile.defer_lifo_dedupe:
+            d.reverse()  # 1.29+ pops from the end
+        for t in d:
+            rt.wake(t, self)
+
+    def should_notify_others(self) -> bool:
+        if self.is_searching:
+            return False
+        n = (1 if self.lifo is not None else 0) + len(self.queue)
+        if self.rt.profile.notify_others_needs_two:
+            return n > 1
+        return len(self.queue) > 0
+
+    def poll_driver(self):
+        """Dispatch expired timers and ready I/O onto this worker (it holds the driver)."""
+        rt = self.rt
+        for t in rt.driver.poll(rt.env.now):
+            t.timer_fired = True
+            rt.wake(t, self)
+
+    def park_internal_nonblocking(self):
+        """park_yield / maintenance: a zero-timeout driver poll if the driver is free, then the
+        deferred wakes, then maybe wake a sibling."""
+        rt = self.rt
+        self.in_park = True
+        if rt.driver.holder is None:
+            rt.driver.holder = self
+            self.poll_driver()
+            rt.driver.holder = None
+        self.drain_defer()
+        self.in_park = False
+        if self.should_notify_others():
+            rt.notify_parked()
+
+    def transition_to_parked(self) -> bool:
+        if self.has_tasks():
+            return False
+        rt = self.rt
+        last = rt.idle.transition_worker_to_parked(self.index, self.is_searching)
+        self.is_searching = False
+        if last:
+            rt.notify_if_work_pending()
+        return True
+
+    def transition_from_parked(self) -> bool:
+        rt = self.rt
+        has = self.lifo is not None or (rt.profile.from_parked_checks_queue and bool(self.queue))
+        if has:
+            # woken by the driver with tasks here: not a searcher, unless a notifier chose it
+            self.is_searching = not rt.idle.unpark_worker_by_id(self.index)
+            return True
+        if rt.idle.is_parked(self.index):
+            return False
+        self.is_searching = True
+        return True
+
+    def park(self):
+        rt = self.rt
+        env = rt.env
+        st = self.stats
+        prof = rt.profile
+        if not self.transition_to_parked():
+            return
+        while not rt.shutdown:
+            st.about_to_park(env.now)
+            if prof.submit_before_park:
+                st.submit()
+            if rt.observer is not None:
+                rt.observer.park(self)
+            yield env.timeout(rt.host.park_ns)
+            yield from self.park_blocking()
+            if prof.has_park_unpark_count:
+                st.unparked(env.now)
+            else:
+                st.last_resume = env.now
+            st.submit()  # Core::maintenance
+            if self.transition_from_parked():
+                return
+
+    def park_blocking(self):
+        """park_internal(None): consume a pending notification, or block on the driver (if its
+        TryLock is free) or on the condvar until unparked."""
+        rt = self.rt
+        env = rt.env
+        drv = rt.driver
+        self.in_park = True
+        if self.notified:
+            self.notified = False
+        else:
+            self.park_gen += 1
+            gen = self.park_gen
+            self.park_ev = ev = env.event()
+            self.blocked = True
+            self.wake_pending = False
+            on_driver = drv.holder is None
+            if on_driver:
+                drv.holder = self
+                drv.blocked_holder = self
+                timeout = drv.park_timeout_ns(env.now)
+                nio = drv.next_io_ns()
+                if timeout is not None:
+                    rt.call_at(env.now + timeout + rt.host.timer_slack_ns, self._timeout_wake, gen)
+                if nio is not None and nio <= env.now:
+                    # readiness already pending: epoll_wait returns at once (later events are
+                    # delivered by Runtime._io_ready)
+                    rt.call_at(env.now, self._timeout_wake, gen)
+            yield ev
+            self.blocked = False
+            self.notified = False
+            if on_driver:
+                drv.blocked_holder = None
+                self.poll_driver()
+                drv.holder = None
+        self.drain_defer()
+        self.in_park = False
+        if self.should_notify_others():
+            rt.notify_parked()
+
+    def _timeout_wake(self, gen):
+        if self.blocked and gen == self.park_gen and not self.park_ev.triggered:
+            self.park_ev.succeed()
+
+    def unpark(self):
+        """Set NOTIFIED; a blocked thread runs again after the host's wake-up latency."""
+        self.notified = True
+        if self.blocked and not self.wake_pending:
+            self.wake_pending = True
+            self.rt.call_at(self.rt.env.now + self.rt.host.unpark_latency_ns, self._timeout_wake, self.park_gen)
+
+
+class Runtime:
+    """One multi-thread runtime: its workers, inject queue, idle state, driver and blocking pool."""
+
+    def __init__(self, env, spec, profile, host, rng_streams, observer=None):
+        self.env = env
+        self.spec = spec
+        self.profile = profile
+        self.host = host
+        self.observer = observer
+        self.num_workers = spec.workers
+        self.event_interval = spec.event_interval
+        self.inject = deque()
+        self.idle = Idle(spec.workers)
+        self.driver = Driver()
+        self.blocking = BlockingPool(self, spec.workers)
+        self.shutdown = False
+        self.remote_schedule_count = 0
+        self.budget_forced_yield_count = 0
+        self.spawned_tasks_count = 0
+        self.num_alive_tasks = 0
+        self.next_id = 0
+        self.cost_rng = rng_streams["costs"]
+        self.end_ns = spec.duration_ns
+        gqi = spec.global_queue_interval
+        self.self_tuning = gqi is None and profile.fixed_global_queue_interval is None
+        if gqi is None:
+            gqi = profile.fixed_global_queue_interval or 61
+        seed = rng_streams["fastrand"]
+        rands = core_generators(int(seed[0]), int(seed[1]), spec.workers)
+        self.workers = [Worker(self, i, rands[i], gqi) for i in range(spec.workers)]
+        self.monitors = {}
+        for name in spec.task_names():
+            self.monitor(name)
+        self.steal_hook = None
+
+    def monitor(self, name):
+        m = self.monitors.get(name)
+        if m is None:
+            m = self.monitors[name] = TaskMonitor(name, self.spec.slow_poll_threshold_ns,
+                                                  self.spec.long_delay_threshold_ns)
+        return m
+
+    def start(self):
+        for w in self.workers:
+            self.env.process(w.run())
+
+    def call_at(self, when, fn, arg):
+        ev = self.env.timeout(max(0, when - self.env.now))
+        ev.callbacks.append(lambda _e: fn(arg))
+
+    # ------------------------------------------------------------------ tasks
+    def new_task(self, taskdef):
+        self.next_id += 1
+        mon = self.monitor(taskdef.name)
+        mon.c[0] += 1  # instrumented_count
+        coro = run_steps(taskdef.steps, self.cost_rng, self.end_ns)
+        t = Task(self.next_id, taskdef.name, coro, mon, self.env.now)
+        self.spawned_tasks_count += 1
+        self.num_alive_tasks += 1
+        return t
+
+    def spawn(self, taskdef, worker):
+        """tokio::spawn from `worker` (None: from outside the runtime)."""
+        t = self.new_task(taskdef)
+        t.state = SCHEDULED
+        if worker is not None and worker.has_core:
+            self.schedule_local(worker, t, False)
+        else:
+            self.push_remote_task(t)
+        return t
+
+    def spawn_blocking(self, parent, dur_ns):
+        self.next_id += 1
+        t = Task(self.next_id, "<blocking>", None, None, self.env.now)
+        t.blocking = True
+        t.state = RUNNING
+        self.blocking.spawn_blocking(t, dur_ns)
+        return t
+
+    def complete_blocking(self, t):
+        t.state = COMPLETE
+        w = t.waiter
+        if w is not None:
+            t.waiter = None
+            self.wake(w, None)  # from the blocking thread: a remote schedule
+
+    def complete(self, task, worker):
+        task.state = COMPLETE
+        self.num_alive_tasks -= 1
+        w = task.waiter
+        if w is not None:
+            task.waiter = None
+            self.wake(w, worker)
+
+    def wake(self, task, worker):
+        """A waker call from `worker` (None: from a thread that holds no core)."""
+        if task.woke_at == 0:
+            task.woke_at = self.env.now or 1
+        st = task.state
+        if st == RUNNING:
+            task.notified = True
+            return
+        if st != IDLE:
+            return  # already queued or complete: schedules nothing
+        task.state = SCHEDULED
+        if worker is not None and worker.has_core:
+            self.schedule_local(worker, task, False)
+        else:
+            self.push_remote_task(task)
+
+    # ------------------------------------------------------------------ scheduling (§5)
+    def schedule_local(self, w, task, is_yield):
+        w.stats.local_schedule_count += 1
+        if is_yield or not w.lifo_enabled:
+            w.push_back_or_overflow(task)
+            notify = True
+        else:
+            prev = w.lifo
+            w.lifo = task
+            notify = prev is not None
+            if notify:
+                w.push_back_or_overflow(prev)
+        if notify and not w.in_park:
+            self.notify_parked()
+
+    def push_remote_task(self, task):
+        self.remote_schedule_count += 1
+        self.inject.append(task)
+        self.notify_parked()
+
+    def notify_parked(self):
+        i = self.idle.worker_to_notify()
+        if i is not None:
+            self.workers[i].unpark()
+
+    def notify_if_work_pending(self):
+        for w in self.workers:
+            if w.queue:
+                self.notify_parked()
+                return
+        if self.inject:
+            self.notify_parked()
+
+    def add_io(self, ready_at, task):
+        self.driver.add_io(ready_at, task)
+        self.call_at(ready_at, self._io_ready, None)
+
+    def _io_ready(self, _):
+        # an epoll event: the driver's holder, if blocked in epoll_wait, wakes to dispatch it
+        h = self.driver.blocked_holder
+        if h is not None:
+            self.call_at(self.env.now + self.host.io_wake_latency_ns, h._timeout_wake, h.park_gen)
+
+    def on_steal(self, thief, victim, m):
+        if self.steal_hook is not None:
+            self.steal_hook(thief, victim, m)
+
+    def close(self):
+        """Shutdown: close the inject queue and unpark every worker."""
+        self.shutdown = True
+        for w in self.workers:
+            w.unpark()

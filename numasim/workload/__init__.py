@@ -1,0 +1,1 @@
+"""Workloads: the task-program interpreter for specs (and, later, the iris-mpc Hawk job)."""

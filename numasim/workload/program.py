@@ -1,0 +1,52 @@
+"""Task programs: each task is a Python generator that yields operations to the worker polling it.
+
+The worker interprets the operations with tokio's semantics (an await point either completes at
+once or returns Pending); the generator only describes what the task does, in spec order.
+Durations are drawn here, from the run's cost stream, so a run is reproducible from its seed.
+"""
+from ..spec import IoWait, LoopUntilEnd, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
+
+OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW = range(8)
+YIELD_OP = (OP_YIELD,)
+NOW_OP = (OP_NOW,)
+
+
+def _draw(dist, rng) -> int:
+    return int(dist.mean_ns) if dist.kind == "fixed" else dist.sample(rng)
+
+
+def run_steps(steps, rng, end_ns: int):
+    """The generator of one task body. `send()` answers OP_SPAWN/OP_BLOCKING with a handle and
+    OP_NOW with the current time."""
+    for s in steps:
+        t = type(s)
+        if t is Spin:
+            ns = _draw(s.dur, rng)
+            if ns > 0:
+                yield (OP_SPIN, ns)
+        elif t is Yield:
+            yield YIELD_OP
+        elif t is Sleep:
+            yield (OP_SLEEP, _draw(s.dur, rng))
+        elif t is Spawn:
+            handles = []
+            for _ in range(s.count):
+                handles.append((yield (OP_SPAWN, s.task)))
+            if s.join:
+                for h in handles:
+                    yield (OP_JOIN, h)
+        elif t is Repeat:
+            for _ in range(s.n):
+                yield from run_steps(s.steps, rng, end_ns)
+        elif t is LoopUntilEnd:
+            # the probe checks Instant::now() < end at the top of each round
+            while (yield NOW_OP) < end_ns:
+                yield from run_steps(s.steps, rng, end_ns)
+        elif t is IoWait:
+            yield (OP_IO, _draw(s.dur, rng))
+        elif t is SpawnBlocking:
+            h = yield (OP_BLOCKING, _draw(s.dur, rng))
+            if s.join:
+                yield (OP_JOIN, h)
+        else:  # pragma: no cover - the spec parser admits no other step
+            raise TypeError(f"unknown step {s!r}")

@@ -156,3 +156,66 @@ def test_prometheus_malformed(tmp_path, text, what):
     with pytest.raises(TraceError) as e:
         read_trace(p)
     assert what in str(e.value) and f"{p}:2" in str(e.value)
+
+
+def test_mirror_serde_durations_in_json_log_lines():
+    """serde's {"secs","nanos"}, a tracing JSON log's timestamp, 0.3 names and derived values skipped."""
+    t = read_trace(data("mirror-serde.jsonl"))
+    assert t.format == "mirror" and len(t.intervals) == 2
+    r0 = t.intervals[0]
+    assert r0["runtime"]["elapsed"] == 1_000_000_500 and r0["runtime"]["global_queue_depth"] == 3
+    assert r0["tasks"]["search"]["total_poll_duration"] == 2_000_000_005
+    assert "busy_ratio" not in t.fields and "slow_poll_ratio" not in t.fields
+
+
+def test_mirror_unit_suffixes_nested_intervals_and_debug_strings():
+    t = read_trace(data("mirror-micros.jsonl"))
+    r0 = t.intervals[0]
+    assert r0["runtime"]["total_busy_duration"] == 1_234_500 and r0["runtime"]["elapsed"] == 1_000_000_000
+    assert r0["tasks"]["job"] == {"total_poll_count": 7, "total_poll_duration": 70_250, "total_first_poll_delay": 1_500}
+    assert [r["t"] for r in t.intervals] == [1_000_000_000, 2_000_000_000]
+
+
+def test_mirror_plain_numbers_default_to_ns_with_a_note_and_take_a_unit():
+    t = read_trace(data("mirror-plain-numbers.jsonl"))
+    assert t.intervals[0]["runtime"]["total_busy_duration"] == 1_500
+    assert any("read as ns" in n for n in t.notes)
+    t = read_trace(data("mirror-plain-numbers.jsonl"), duration_unit="us")
+    assert t.intervals[0]["runtime"]["total_busy_duration"] == 1_500_000
+
+
+def test_csv_header_of_fields_with_task_rows_and_mixed_duration_spellings():
+    t = read_trace(data("metrics.csv"))
+    assert t.format == "csv" and len(t.intervals) == 2
+    r0, r1 = t.intervals
+    assert r0["runtime"]["total_busy_duration"] == 1_500_000 and r0["runtime"]["elapsed"] == 1_000_512_000
+    assert r1["runtime"]["total_busy_duration"] == 2_000_000_000
+    assert r0["tasks"]["search"] == {"total_poll_count": 9, "total_poll_duration": 2_500_000, "total_slow_poll_count": 1}
+
+
+@pytest.mark.parametrize("name, text, line, what", [
+    ("bad.jsonl", '{"workers_count": 2}\n{"workers_count": \n', 2, "not JSON"),
+    ("bad.jsonl", '{"elapsed": {"secs": 1}}\n', 1, "secs and nanos"),
+    ("bad.jsonl", '{"total_park_count": -1}\n', 1, "out of range"),
+    ("bad.jsonl", '{"elapsed": "1.5 fortnights"}\n', 1, "expected a number"),
+    ("bad.csv", "t,workers_count\n1,2\n2,3,4\n", 3, "3 cells for 2 columns"),
+    ("bad.csv", "t,workers_count\n1,two\n", 2, "expected a number"),
+])
+def test_mirror_and_csv_malformed(tmp_path, name, text, line, what):
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(TraceError) as e:
+        read_trace(p)
+    assert what in str(e.value) and f"{p}:{line}" in str(e.value)
+
+
+def test_unknown_content_and_binary_are_trace_errors(tmp_path):
+    p = tmp_path / "x.txt"
+    p.write_text("hello\nworld\n")
+    with pytest.raises(TraceError, match="not a trace format"):
+        read_trace(p)
+    p.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(TraceError):
+        read_trace(p)
+    with pytest.raises(TraceError, match="cannot read"):
+        read_trace(tmp_path / "missing.jsonl")

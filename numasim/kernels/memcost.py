@@ -33,14 +33,20 @@ def _part_ns(a, b, nbytes, weight, pattern, mlp, idle, mem_x, mem_y, link_x, lin
     # latency grows: core_gbps is what it gets at its idle local latency.
     bw = core_gbps * idle[a, a] / lat
     peak = mem_x[b, mem_x.shape[1] - 1]
-    offered = mem_load[b] + bw
+    # The load state already includes this access's own demand (it is one of the running streams);
+    # an idle state means it runs alone.
+    offered = mem_load[b] if mem_load[b] > bw else bw
+    share = 1.0
     if offered > peak:  # DRAM oversubscribed: streams share it in proportion to demand
-        bw = bw * peak / offered
+        share = peak / offered
     if cross:
+        # The tighter of DRAM and link sets the share (not their product: the same throttled
+        # stream passes both).
         lpeak = link_x[link_x.shape[0] - 1]
-        loffered = link_load[sa, sb] + bw
-        if loffered > lpeak:
-            bw = bw * lpeak / loffered
+        loffered = link_load[sa, sb] if link_load[sa, sb] > bw else bw
+        if loffered > lpeak and lpeak / loffered < share:
+            share = lpeak / loffered
+    bw = bw * share
     if pattern == STREAM:
         return weight * lat + nbytes / bw  # GB/s == bytes/ns
     # Dependent random reads: each line waits for the previous result, `mlp` chains overlap.

@@ -77,6 +77,7 @@ def simulate(spec: Spec, profile: Profile, host: Host = DEFAULT_HOST, seed=None,
             if nxt > env.now:
                 yield env.timeout(nxt - env.now)
             rt.spawn(src.task, None)
+            rt.debt = 0  # the spawner thread pays its own syscalls
             mean = src.interval.sample(rng) if not src.interval.is_fixed else int(src.interval.mean_ns)
             gap = int(round(rng.exponential(mean))) if src.arrival == "poisson" else mean
             nxt += max(gap, 1)
@@ -84,6 +85,7 @@ def simulate(spec: Spec, profile: Profile, host: Host = DEFAULT_HOST, seed=None,
     def root(src: Root):
         yield env.timeout(origin - env.now)
         rt.spawn(src.task, None)
+        rt.debt = 0
 
     def sampler():
         yield env.timeout(origin - env.now)

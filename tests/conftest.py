@@ -10,3 +10,25 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+import glob
+import pathlib
+
+import pytest
+
+SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared"
+if not SHARED.exists():  # CI clones elsewhere, with shared/ beside the clone
+    SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def fidelity_dir():
+    d = SHARED / "fidelity"
+    if not d.exists():
+        pytest.skip("../shared/fidelity is not beside this checkout")
+    return d
+
+
+@pytest.fixture(scope="session")
+def fidelity_specs(fidelity_dir):
+    return sorted(glob.glob(str(fidelity_dir / "specs" / "*.json")))

@@ -11,7 +11,8 @@ MS = 1_000_000
 
 
 class Driver:
-    __slots__ = ("timers", "io_ready", "seq", "holder", "blocked_holder", "ready_count")
+    __slots__ = ("timers", "io_ready", "seq", "holder", "blocked_holder", "ready_count", "next_wake",
+                 "wakeup_pending")
 
     def __init__(self):
         self.timers = []  # heap of (tick, seq, task)
@@ -20,16 +21,27 @@ class Driver:
         self.holder = None  # the worker inside park_internal with the driver TryLock
         self.blocked_holder = None  # that worker, while blocked in epoll_wait
         self.ready_count = 0  # io_driver_ready_count
+        # the tick the parked driver will wake at (time driver `next_wake`); None: no timer
+        self.next_wake = None
+        # the driver's waker (eventfd) was written while nobody waited in epoll: the next
+        # driver poll returns at once
+        self.wakeup_pending = False
 
     @staticmethod
     def deadline_to_tick(deadline_ns: int) -> int:
         return -(-deadline_ns // MS)  # round up to the next ms
 
-    def add_timer(self, deadline_ns: int, task) -> int:
+    def add_timer(self, deadline_ns: int, task) -> bool:
+        """Register a timer. True if the driver must be unparked: `reregister` wakes the parked
+        driver when the new deadline is earlier than the one it sleeps towards (or it sleeps
+        with no timer at all), so that the new timer is not missed."""
         tick = self.deadline_to_tick(deadline_ns)
         self.seq += 1
         heapq.heappush(self.timers, (tick, self.seq, task))
-        return tick
+        return self.next_wake is None or tick < self.next_wake
+
+    def next_expiration(self):
+        return self.timers[0][0] if self.timers else None
 
     def add_io(self, ready_at_ns: int, task):
         self.seq += 1
@@ -61,4 +73,5 @@ class Driver:
             out.append(heapq.heappop(io)[2])
             n += 1
         self.ready_count += n
+        self.next_wake = self.next_expiration()
         return out

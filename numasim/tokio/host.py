@@ -26,11 +26,19 @@ class Host:
     driver_poll_ns: int = 1500
     # Getting into a blocking park (condvar or epoll_wait) and out of it again, on the CPU.
     park_ns: int = 3000
-    # From unpark (futex wake / eventfd write) to the woken thread running on a CPU: a KVM guest
-    # pays an IPI and a halt exit here.
-    unpark_latency_ns: int = 60_000
+    # From unpark (futex wake / eventfd write) to the woken thread running. A KVM guest's idle
+    # vCPU polls for a while before halting (halt-polling), so a thread parked for less than
+    # `halt_poll_ns` wakes fast; one parked longer pays for the vCPU to come out of halt.
+    unpark_latency_ns: int = 8_000
+    idle_wake_latency_ns: int = 60_000
+    halt_poll_ns: int = 200_000
+    # What the waker pays to unpark a blocked thread (the futex or eventfd syscall and its IPI),
+    # charged to the thread that calls it, inside its poll if it is polling.
+    unpark_ns: int = 6_000
+    # Writing the driver's eventfd when no thread waits in epoll: a cheap syscall.
+    eventfd_write_ns: int = 1_000
     # Extra lateness of an epoll timeout expiry (hrtimer slack for a normal thread).
-    timer_slack_ns: int = 55_000
+    timer_slack_ns: int = 50_000
     # From an I/O readiness event to the driver thread running, if it is blocked in epoll.
     io_wake_latency_ns: int = 20_000
     # A remote spawn or wake from a thread outside the runtime (inject push under the lock).

@@ -54,7 +54,7 @@ class Task:
 class Worker:
     __slots__ = ("rt", "index", "tick", "lifo", "lifo_enabled", "queue", "is_searching", "in_park",
                  "rand", "gqi", "stats", "defer", "notified", "blocked", "park_ev", "park_gen",
-                 "wake_pending", "polling", "budget", "has_core")
+                 "wake_pending", "polling", "budget", "has_core", "park_start")
 
     def __init__(self, rt, index, rand, gqi):
         self.rt = rt
@@ -77,6 +77,7 @@ class Worker:
         self.polling = None
         self.budget = BUDGET
         self.has_core = True
+        self.park_start = 0
 
     # ------------------------------------------------------------------ queue (queue.rs)
     def push_back_or_overflow(self, task):
@@ -186,7 +187,7 @@ class Worker:
             if self.tick % evi == 0:
                 if by_processing:
                     st.end_processing(env.now)
-                yield env.timeout(host.driver_poll_ns)
+                yield env.timeout(host.driver_poll_ns + rt.take_debt())
                 self.park_internal_nonblocking()
                 st.submit()  # Core::maintenance
                 if by_processing:
@@ -195,7 +196,7 @@ class Worker:
                     return
             t = self.next_task()
             if t is not None:
-                yield from self.run_task(t, host.run_task_ns)
+                yield from self.run_task(t, host.run_task_ns + rt.take_debt())
                 continue
             if by_processing:
                 st.end_processing(env.now)
@@ -203,9 +204,9 @@ class Worker:
             if t is not None:
                 if by_processing:
                     st.start_processing(env.now)
-                yield from self.run_task(t, host.run_task_ns + host.steal_ns)
+                yield from self.run_task(t, host.run_task_ns + host.steal_ns + rt.take_debt())
                 continue
-            yield env.timeout(host.steal_ns)
+            yield env.timeout(host.steal_ns + rt.take_debt())
             if self.defer:
                 yield env.timeout(host.driver_poll_ns)
                 self.park_internal_nonblocking()
@@ -276,6 +277,9 @@ class Worker:
                     break
                 task.send = None
                 task.op = op
+            if rt.debt:
+                cost += rt.debt
+                rt.debt = 0
             k = op[0]
             if k == OP_SPIN:
                 cost += op[1]
@@ -322,7 +326,8 @@ class Worker:
                     task.timer_set = True
                     task.timer_fired = False
                     if k == OP_SLEEP:
-                        rt.driver.add_timer(env.now + cost + op[1], task)
+                        if rt.driver.add_timer(env.now + cost + op[1], task):
+                            rt.unpark_driver()
                     else:
                         rt.add_io(env.now + cost + op[1], task)
                     break
@@ -336,6 +341,8 @@ class Worker:
                 task.send = rt.spawn_blocking(task, op[1])
                 cost = host.spawn_ns
                 task.op = None
+        cost += rt.debt
+        rt.debt = 0
         if cost:
             yield env.timeout(cost)
         end = env.now
@@ -404,10 +411,12 @@ class Worker:
         deferred wakes, then maybe wake a sibling."""
         rt = self.rt
         self.in_park = True
-        if rt.driver.holder is None:
-            rt.driver.holder = self
+        drv = rt.driver
+        if drv.holder is None:
+            drv.holder = self
+            drv.wakeup_pending = False  # epoll_wait(0) reads the eventfd too
             self.poll_driver()
-            rt.driver.holder = None
+            drv.holder = None
         self.drain_defer()
         self.in_park = False
         if self.should_notify_others():
@@ -448,7 +457,7 @@ class Worker:
                 st.submit()
             if rt.observer is not None:
                 rt.observer.park(self)
-            yield env.timeout(rt.host.park_ns)
+            yield env.timeout(rt.host.park_ns + rt.take_debt())
             yield from self.park_blocking()
             if prof.has_park_unpark_count:
                 st.unparked(env.now)
@@ -467,20 +476,33 @@ class Worker:
         self.in_park = True
         if self.notified:
             self.notified = False
+            on_driver = False
+        elif drv.holder is None and drv.wakeup_pending:
+            # the driver's eventfd was written while nobody waited: epoll returns at once
+            drv.wakeup_pending = False
+            on_driver = True
+            drv.holder = self
+            self.poll_driver()
+            drv.holder = None
+            on_driver = False
         else:
             self.park_gen += 1
             gen = self.park_gen
             self.park_ev = ev = env.event()
             self.blocked = True
+            self.park_start = env.now
             self.wake_pending = False
             on_driver = drv.holder is None
             if on_driver:
                 drv.holder = self
                 drv.blocked_holder = self
                 timeout = drv.park_timeout_ns(env.now)
+                drv.next_wake = drv.next_expiration()
                 nio = drv.next_io_ns()
                 if timeout is not None:
-                    rt.call_at(env.now + timeout + rt.host.timer_slack_ns, self._timeout_wake, gen)
+                    # the thread's own timer: hrtimer slack, then the vCPU leaves halt
+                    lat = rt.host.timer_slack_ns + self.wake_latency(env.now + timeout)
+                    rt.call_at(env.now + timeout + lat, self._timeout_wake, gen)
                 if nio is not None and nio <= env.now:
                     # readiness already pending: epoll_wait returns at once (later events are
                     # delivered by Runtime._io_ready)
@@ -501,12 +523,33 @@ class Worker:
         if self.blocked and gen == self.park_gen and not self.park_ev.triggered:
             self.park_ev.succeed()
 
+    def unpark_from_driver(self):
+        """The driver's waker: wakes this thread out of epoll without setting NOTIFIED, so the
+        worker finds nothing new, goes back to sleep and counts another park."""
+        if self.blocked and not self.wake_pending:
+            self.wake_pending = True
+            rt = self.rt
+            now = rt.env.now
+            rt.debt += rt.host.unpark_ns
+            rt.call_at(now + self.wake_latency(now), self._timeout_wake, self.park_gen)
+
+    def wake_latency(self, at: int) -> int:
+        """How long a thread blocked since park_start takes to run once woken at `at`."""
+        host = self.rt.host
+        if at - self.park_start < host.halt_poll_ns:
+            return host.unpark_latency_ns
+        return host.idle_wake_latency_ns
+
     def unpark(self):
-        """Set NOTIFIED; a blocked thread runs again after the host's wake-up latency."""
+        """Set NOTIFIED; a blocked thread runs again after the host's wake-up latency, and the
+        caller pays for the syscall that woke it."""
         self.notified = True
         if self.blocked and not self.wake_pending:
             self.wake_pending = True
-            self.rt.call_at(self.rt.env.now + self.rt.host.unpark_latency_ns, self._timeout_wake, self.park_gen)
+            rt = self.rt
+            now = rt.env.now
+            rt.debt += rt.host.unpark_ns
+            rt.call_at(now + self.wake_latency(now), self._timeout_wake, self.park_gen)
 
 
 class Runtime:
@@ -543,6 +586,8 @@ class Runtime:
         for name in spec.task_names():
             self.monitor(name)
         self.steal_hook = None
+        # host cost incurred by whoever runs right now (an unpark syscall), charged to its clock
+        self.debt = 0
 
     def monitor(self, name):
         m = self.monitors.get(name)
@@ -597,6 +642,8 @@ class Runtime:
 
     def complete(self, task, worker):
         task.state = COMPLETE
+        if self.observer is not None:
+            self.observer.complete(worker, task)
         self.num_alive_tasks -= 1
         w = task.waiter
         if w is not None:
@@ -651,6 +698,22 @@ class Runtime:
                 return
         if self.inject:
             self.notify_parked()
+
+    def take_debt(self) -> int:
+        d = self.debt
+        self.debt = 0
+        return d
+
+    def unpark_driver(self):
+        """Wake the thread parked in the driver (the I/O driver's waker), or leave the eventfd
+        readable so that the next driver poll returns at once."""
+        drv = self.driver
+        h = drv.blocked_holder
+        if h is not None:
+            h.unpark_from_driver()
+        else:
+            drv.wakeup_pending = True
+            self.debt += self.host.eventfd_write_ns
 
     def add_io(self, ready_at, task):
         self.driver.add_io(ready_at, task)

@@ -1,0 +1,96 @@
+"""Property tests over random specs: scheduler invariants that must hold whatever the workload.
+
+`HYPOTHESIS_PROFILE=thorough` runs many more examples than the default CI profile.
+"""
+import io
+
+from hypothesis import given, strategies as st
+
+from numasim.spec import parse_spec
+from helpers import run
+
+durations = st.integers(0, 60)
+
+
+def step(depth):
+    leaves = st.one_of(
+        st.builds(lambda u: {"spin_us": u}, durations),
+        st.just({"yield": 1}),
+        st.builds(lambda u: {"sleep_us": u}, st.integers(0, 2500)),
+        st.builds(lambda u: {"io_us": u}, st.integers(0, 800)),
+        st.builds(lambda u: {"spawn_blocking_us": u}, st.integers(0, 300)),
+    )
+    if depth == 0:
+        return leaves
+    return st.one_of(
+        leaves,
+        st.builds(lambda t, n, j: {"spawn": t, "count": n, "join": j}, task(depth - 1), st.integers(1, 6), st.booleans()),
+        st.builds(lambda n, s: {"repeat": n, "steps": s}, st.integers(1, 3), st.lists(step(depth - 1), min_size=1, max_size=3)),
+    )
+
+
+def task(depth):
+    return st.builds(lambda name, steps: {"name": name, "steps": steps},
+                     st.sampled_from(["a", "b", "c"]), st.lists(step(depth), min_size=1, max_size=4))
+
+
+def source():
+    return st.one_of(
+        st.builds(lambda t: {"kind": "root", "task": t}, task(2)),
+        st.builds(lambda t, iv, arr: {"kind": "external", "interval_us": iv, "arrival": arr, "task": t},
+                  task(2), st.integers(200, 3000), st.sampled_from(["fixed", "poisson"])),
+    )
+
+
+specs = st.builds(
+    lambda w, srcs, seed: parse_spec({"name": "prop", "runtime": {"workers": w}, "duration_s": 0.02,
+                                      "sample_interval_ms": 5, "seed": seed, "sources": srcs}),
+    st.integers(1, 4), st.lists(source(), min_size=1, max_size=2), st.integers(0, 2**31),
+)
+versions = st.sampled_from(["1.24", "1.49"])
+
+
+@given(specs, versions)
+def test_every_spawned_task_completes_exactly_once(s, v):
+    res, rec = run(s, v)
+    rt = res.runtime
+    assert rec.errors == []
+    assert len(rec.completed) == len(set(rec.completed)) == rt.spawned_tasks_count
+    assert rt.num_alive_tasks == 0
+
+
+@given(specs, versions)
+def test_queues_and_searchers_stay_within_tokio_limits(s, v):
+    res, rec = run(s, v)
+    rt = res.runtime
+    assert rec.errors == []  # no task in two places, no worker polling two tasks, queues ≤ 256
+    n = rt.num_workers
+    assert rt.idle.max_searching_seen <= max(1, (n + 1) // 2)
+
+
+@given(specs, versions)
+def test_counters_reconcile(s, v):
+    res, rec = run(s, v)
+    rt = res.runtime
+    task_polls = sum(m.c[8] for m in rt.monitors.values())
+    worker_polls = sum(w.stats.polls_count for w in rt.workers)
+    assert task_polls == len(rec.polls)
+    if v == "1.24":
+        assert worker_polls == task_polls  # every poll counts, LIFO polls included
+    else:
+        assert worker_polls <= task_polls  # one per run_task; LIFO-chain polls are not counted
+    elapsed = rt.env.now
+    for w in rt.workers:
+        assert w.stats.steal_count >= w.stats.steal_operations
+        assert 0 <= w.stats.busy_duration <= elapsed
+    # the samples add up to the published counters
+    total = sum(r["runtime"]["total_polls_count"] for r in res.intervals)
+    assert total == sum(w.stats.published[4] for w in rt.workers)
+
+
+@given(specs, versions)
+def test_same_seed_gives_a_byte_identical_trace(s, v):
+    a, b = io.StringIO(), io.StringIO()
+    run(s, v)[0].write(a)
+    run(s, v)[0].write(b)
+    assert a.getvalue() == b.getvalue()

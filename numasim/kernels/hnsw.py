@@ -364,3 +364,64 @@ def run(n: int, dim: int, m: int, ef: int, queries: int, seed: int = 0, ef_const
         "build_s": index.build_s,
         "search_qps": queries / dt if dt > 0 else float("inf"),
     }
+
+
+# --- search profiles -------------------------------------------------------------------------
+# Scaling constants, measured with benchmarks/bench_kernels.py on clustered 32-d data, M = 16,
+# ef_construction = 100 (docs/machine.md has the table):
+# - hops on layer 0 ~ ef + 7.5 (24.7 @ 16 ... 263 @ 256): the beam expands about ef nodes.
+# - distance evaluations ~ 7.3 x (ef + 28) at N = 20k (334 @ 16 ... 2109 @ 256).
+# - distance evaluations ~ a + b ln N with b / a ~ 0.09 (622 @ 1.25k, 710 @ 5k, 734 @ 20k,
+#   947 @ 80k at ef = 64): logarithmic, with data-dependent wobble.
+# - per hop, up to 2M neighbours are new, so evaluations scale ~ M at fixed hops (upper bound: a
+#   denser graph revisits more).
+HOPS_EF_OFFSET = 7.5
+NDC_EF_OFFSET = 28.0
+NDC_LOGN_A_OVER_B = 1.0 / 0.09
+
+
+@dataclass(frozen=True)
+class SearchProfile:
+    """Per-query (hops, distance evaluations) sampled from a real search, and rules to scale them
+    to another database size, M or ef. Bytes are computed for the caller's vector and link sizes
+    (an iris share is 38,400 B per eye, far more than the 128 B of a 32-d float vector)."""
+
+    n: int
+    m: int
+    ef: int
+    hops: np.ndarray  # [q] int64, all layers
+    ndc: np.ndarray   # [q] int64, all layers
+
+    @staticmethod
+    def measure(n: int = 20000, dim: int = 32, m: int = 16, ef: int = 64, queries: int = 500, seed: int = 0,
+                ef_construction: int = 100) -> "SearchProfile":
+        rng = np.random.default_rng(seed)
+        X = clustered_vectors(n + queries, dim, rng)
+        index = build(X[:n], m, ef_construction, level_draws=1.0 - rng.random(n))
+        _, st = search(index, X[n:], ef)
+        return SearchProfile(n, m, ef, st[:, HOPS].copy(), st[:, NDC].copy())
+
+    def scaled(self, n: int | None = None, m: int | None = None, ef: int | None = None) -> "SearchProfile":
+        """The same queries as if run on N = n, M = m, beam ef (rules in the constants above)."""
+        n, m, ef = n or self.n, m or self.m, ef or self.ef
+        if n < 2 or m < 2 or ef < 1:
+            raise ValueError("need n >= 2, m >= 2, ef >= 1")
+        f_n = (NDC_LOGN_A_OVER_B + math.log(n)) / (NDC_LOGN_A_OVER_B + math.log(self.n))
+        f_ef = (NDC_EF_OFFSET + ef) / (NDC_EF_OFFSET + self.ef)
+        f_h = (HOPS_EF_OFFSET + ef) / (HOPS_EF_OFFSET + self.ef)
+        ndc = np.rint(self.ndc * f_n * f_ef * (m / self.m)).astype(np.int64)
+        hops = np.rint(self.hops * f_h * f_n).astype(np.int64)
+        return SearchProfile(n, m, ef, np.maximum(hops, 1), np.maximum(ndc, 1))
+
+    def sample(self, u):
+        """Rows for uniform draws u in [0, 1): (hops, ndc) arrays, bootstrapped from the queries."""
+        u = np.asarray(u, dtype=np.float64)
+        if np.any(u < 0) or np.any(u >= 1):
+            raise ValueError("draws must be in [0, 1)")
+        i = (u * self.hops.shape[0]).astype(np.int64)
+        return self.hops[i], self.ndc[i]
+
+    def bytes(self, hops, ndc, vector_bytes: int, link_bytes_per_hop: int | None = None):
+        """Bytes a query touches: one vector per distance evaluation plus one link list per hop."""
+        lb = 2 * self.m * LINK_BYTES if link_bytes_per_hop is None else link_bytes_per_hop
+        return np.asarray(ndc, dtype=np.int64) * vector_bytes + np.asarray(hops, dtype=np.int64) * lb

@@ -1,0 +1,637 @@
+"""Parameter sweeps: a design over spec parameters, run point by point, resumable.
+
+    sweep = load_sweep("study.toml")          # parse + validate (SpecError names file and field)
+    jobs = sweep.jobs()                        # one Job per (design point, seed), each fully resolved
+    run_sweep(sweep, "out/", workers=2)        # or dask="local" / dask="tcp://host:8786"
+
+The TOML format is documented in docs/sweep.md. A design (grid, random or Latin hypercube) picks
+values for *parameters*, each addressed by a path: `sources.0.interval_us` or `runtime.workers`
+into the spec JSON, `host.unpark_latency_ns` into the host model, `tokio` for the version profile.
+
+What a point computes is pluggable: `EVALUATORS[kind]` holds a `prepare` (base + assignment +
+seed -> a picklable payload, validated in the parent so a bad value fails before any work) and an
+`evaluate` (payload -> flat dict of figures, run in a worker). The first kind is `spec`; the
+Hawk-job `scenario` kind plugs in beside it with `register_evaluator`.
+
+Resuming: every finished (point, seed) is one JSON line appended to `results.jsonl` with a single
+write, flush and fsync. A row is keyed by a hash of exactly what was computed (evaluator kind and
+payload), so a rerun skips every key already on disk and a changed base spec recomputes. A line
+torn by a kill is cut off on restart. `results.csv` is rebuilt from the JSON lines (atomically,
+via a temporary file and rename) at the end and on interruption; the JSON lines stay the truth
+because the set of figure columns is only known once rows exist.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import SpecError, UserError
+
+DESIGNS = ("grid", "random", "lhs")
+RESULTS = "results.jsonl"
+TABLE = "results.csv"
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluators
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """How one kind of sweep turns a point into figures.
+
+    `prepare(base, assignment, seed, where) -> payload`: runs in the parent; must raise SpecError
+    for a value that makes no sense, and return plain picklable data (it is hashed as JSON).
+    `evaluate(payload) -> dict`: runs in a worker; returns a flat {name: number or str} dict and
+    must be deterministic in its payload.
+    `load_base(table, where, folder) -> base`: reads the kind's own TOML keys (spec, host, tokio).
+    """
+    load_base: Callable
+    prepare: Callable
+    evaluate: Callable
+
+
+EVALUATORS: dict[str, Evaluator] = {}
+
+
+def register_evaluator(kind: str, evaluator: Evaluator) -> None:
+    EVALUATORS[kind] = evaluator
+
+
+def set_path(obj, path: str, value, where: str):
+    """Set `a.0.b` inside nested dicts/lists. Intermediate steps must exist; the last key of a
+    dict may be new (e.g. `runtime.global_queue_interval` absent from the base)."""
+    parts = path.split(".")
+    cur = obj
+    for i, p in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(cur, list):
+            if not p.isdigit() or int(p) >= len(cur):
+                raise SpecError(where, f"{'.'.join(parts[:i + 1])!r}: no list element {p} "
+                                       f"(the list has {len(cur)})")
+            if last:
+                cur[int(p)] = value
+            else:
+                cur = cur[int(p)]
+        elif isinstance(cur, dict):
+            if last:
+                cur[p] = value
+            elif p not in cur:
+                raise SpecError(where, f"{'.'.join(parts[:i + 1])!r} is not in the base spec")
+            else:
+                cur = cur[p]
+        else:
+            raise SpecError(where, f"{'.'.join(parts[:i])!r} is a {type(cur).__name__}, not an object or list")
+    return obj
+
+
+def _spec_load_base(t: dict, where: str, folder: str) -> dict:
+    from .tokio.host import Host
+    from .tokio.profile import get_profile
+    if "spec" not in t:
+        raise SpecError(f"{where}: spec", "missing: a spec file (path relative to the sweep file) or an inline [spec] table")
+    s = t["spec"]
+    if isinstance(s, str):
+        path = os.path.join(folder, s)
+        try:
+            with open(path, encoding="utf-8") as f:
+                s = json.load(f)
+        except OSError as e:
+            raise SpecError(f"{where}: spec", f"cannot read {path}: {e.strerror}") from None
+        except ValueError as e:
+            raise SpecError(f"{where}: spec", f"{path} is not valid JSON: {e}") from None
+    if not isinstance(s, dict):
+        raise SpecError(f"{where}: spec", "expected a file name or a table")
+    host = t.get("host", {})
+    if not isinstance(host, dict):
+        raise SpecError(f"{where}: host", "expected a table of host parameters in ns")
+    try:
+        Host.from_dict(host, f"{where}: host")
+    except UserError as e:
+        raise SpecError(e.where, e.what) from None
+    tokio = t.get("tokio", "1.49")
+    try:
+        get_profile(str(tokio))
+    except UserError as e:
+        raise SpecError(f"{where}: tokio", e.what) from None
+    return {"spec": s, "host": host, "tokio": str(tokio)}
+
+
+def _spec_prepare(base: dict, assignment: dict, seed: int, where: str) -> dict:
+    from .spec import parse_spec
+    from .tokio.host import Host
+    from .tokio.profile import get_profile
+    spec = copy.deepcopy(base["spec"])
+    host = dict(base["host"])
+    tokio = base["tokio"]
+    for path, v in assignment.items():
+        if path == "tokio":
+            tokio = str(v)
+        elif path.startswith("host."):
+            host[path[5:]] = v
+        else:
+            set_path(spec, path, v, f"{where}: param {path}")
+    try:
+        parse_spec(spec, f"{where}: spec with {_fmt_assignment(assignment)}")
+        Host.from_dict(host, f"{where}: host")
+        get_profile(tokio)
+    except UserError as e:
+        raise SpecError(e.where, e.what) from None
+    return {"spec": spec, "host": host, "tokio": tokio, "seed": int(seed)}
+
+
+def _spec_evaluate(payload: dict) -> dict:
+    from .decide import decide_intervals
+    from .simulate import simulate
+    from .spec import parse_spec
+    from .tokio.host import Host
+    from .tokio.profile import get_profile
+    spec = parse_spec(payload["spec"])
+    res = simulate(spec, get_profile(payload["tokio"]), Host.from_dict(payload["host"]), seed=payload["seed"])
+    out = figures(res.intervals, payload["spec"]["duration_s"])
+    d = decide_intervals(res.intervals, header=res.header)
+    out["steal_rate"] = d["inputs"]["steal_rate"]["value"]
+    out["latency_steal_rho"] = d["inputs"]["latency_steal_correlation"]["value"]
+    out["verdict_level"] = d["verdict"]["level"]
+    return out
+
+
+register_evaluator("spec", Evaluator(_spec_load_base, _spec_prepare, _spec_evaluate))
+
+
+def figures(intervals, duration_s: float) -> dict:
+    """Run-level figures as /work/shared/fidelity/figures.py computes them (same formulas, over
+    in-memory interval records instead of a file): the intervals that end within the submission
+    period, less the first."""
+    dur_ns = duration_s * 1e9
+    keep = [r for r in intervals if r["t"] <= dur_ns][1:] or intervals
+    S = lambda k: sum(r["runtime"].get(k, 0) for r in keep)  # noqa: E731
+    el = S("elapsed") / 1e9
+    workers = keep[0]["runtime"]["workers_count"]
+    polls = S("total_polls_count")
+    parks = S("total_park_count")
+    f = {
+        "polls_per_s": polls / el,
+        "steals_per_poll": S("total_steal_count") / max(polls, 1),
+        "parks_per_s": parks / el,
+        "noop_per_park": S("total_noop_count") / max(parks, 1),
+        "busy_ratio": S("total_busy_duration") / 1e9 / (el * workers),
+        "local_sched_per_poll": S("total_local_schedule_count") / max(polls, 1),
+        "remote_per_s": S("num_remote_schedules") / el,
+        "overflow_per_s": S("total_overflow_count") / el,
+    }
+    tasks = {}
+    for r in keep:
+        for name, t in r.get("tasks", {}).items():
+            a = tasks.setdefault(name, {"n": 0, "lat": 0.0})
+            for k, v in t.items():
+                if k == "completed":
+                    a["n"] += v["count"]
+                    a["lat"] += v["count"] * v["mean"]
+                else:
+                    a[k] = a.get(k, 0) + v
+    for name, a in tasks.items():
+        pc = max(a.get("total_poll_count", 0), 1)
+        f[f"{name}.mean_poll_us"] = (a.get("total_fast_poll_duration", 0) + a.get("total_slow_poll_duration", 0)) / pc / 1e3
+        f[f"{name}.slow_poll_ratio"] = a.get("total_slow_poll_count", 0) / pc
+        f[f"{name}.mean_sched_us"] = a.get("total_scheduled_duration", 0) / max(a.get("total_scheduled_count", 0), 1) / 1e3
+        f[f"{name}.mean_idle_us"] = a.get("total_idle_duration", 0) / max(a.get("total_idled_count", 0), 1) / 1e3
+        if a["n"]:
+            f[f"{name}.latency_mean_ms"] = a["lat"] / a["n"] / 1e6
+            f[f"{name}.completed_per_s"] = a["n"] / el
+    return f
+
+
+def _fmt_assignment(a: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in a.items())
+
+
+# ---------------------------------------------------------------------------------------------
+# the sweep file
+
+
+@dataclass(frozen=True)
+class Param:
+    path: str
+    values: tuple | None = None      # explicit values (grid), or categories (random, lhs)
+    low: float | None = None
+    high: float | None = None
+    steps: int | None = None         # grid over [low, high]
+    scale: str = "linear"            # or "log"
+    integer: bool = False
+
+    def grid(self) -> list:
+        if self.values is not None:
+            return list(self.values)
+        if self.scale == "log":
+            xs = np.geomspace(self.low, self.high, self.steps)
+        else:
+            xs = np.linspace(self.low, self.high, self.steps)
+        return [self._cast(x) for x in xs]
+
+    def at(self, u: float):
+        """The value at quantile u in [0, 1) of the parameter's range (or its categories)."""
+        if self.values is not None:
+            return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+        if self.scale == "log":
+            x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        else:
+            x = self.low + u * (self.high - self.low)
+        return self._cast(x)
+
+    def _cast(self, x):
+        return int(round(float(x))) if self.integer else float(x)
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str          # hash of (kind, payload): the identity of a row on disk
+    point: int
+    seed: int
+    assignment: dict  # param path -> value
+    kind: str
+    payload: Any
+
+
+@dataclass
+class Sweep:
+    path: str
+    name: str
+    kind: str
+    base: Any
+    design: str
+    params: tuple
+    seeds: tuple
+    points: int | None = None     # random / lhs
+    design_seed: int = 0
+    plot: dict = field(default_factory=dict)
+
+    def assignments(self) -> list:
+        """The design points, in order: a list of {path: value}. Deterministic in design_seed."""
+        if self.design == "grid":
+            import itertools
+            grids = [p.grid() for p in self.params]
+            return [dict(zip((p.path for p in self.params), combo)) for combo in itertools.product(*grids)]
+        rng = np.random.default_rng(self.design_seed)
+        n, d = self.points, len(self.params)
+        if self.design == "random":
+            u = rng.random((n, d))
+        else:
+            # Latin hypercube: each parameter's range cut into n strata, one point per stratum,
+            # strata paired at random across parameters.
+            u = (np.stack([rng.permutation(n) for _ in range(d)], axis=1) + rng.random((n, d))) / n
+        return [{p.path: p.at(float(u[i, j])) for j, p in enumerate(self.params)} for i in range(n)]
+
+    def jobs(self) -> list:
+        ev = EVALUATORS[self.kind]
+        out = []
+        for i, a in enumerate(self.assignments()):
+            for s in self.seeds:
+                payload = ev.prepare(self.base, a, s, self.path)
+                key = hashlib.sha256(json.dumps([self.kind, payload], sort_keys=True).encode()).hexdigest()[:20]
+                out.append(Job(key, i, s, a, self.kind, payload))
+        return out
+
+
+def _fail(path, field_, what):
+    raise SpecError(f"{path}: {field_}" if field_ else path, what)
+
+
+def _number(path, where, v, *, positive=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (positive and v <= 0):
+        _fail(path, where, f"expected a {'positive ' if positive else ''}number, got {v!r}")
+    return v
+
+
+def _param(path, i, t) -> Param:
+    w = f"param[{i}]"
+    if not isinstance(t, dict):
+        _fail(path, w, "expected a table ([[param]])")
+    extra = sorted(set(t) - {"path", "values", "low", "high", "steps", "scale", "integer"})
+    if extra:
+        _fail(path, f"{w}.{extra[0]}", "unknown key (allowed: path, values, low, high, steps, scale, integer)")
+    p = t.get("path")
+    if not isinstance(p, str) or not p or any(not s for s in p.split(".")):
+        _fail(path, f"{w}.path", f"expected a dotted path like \"sources.0.interval_us\", got {p!r}")
+    scale = t.get("scale", "linear")
+    if scale not in ("linear", "log"):
+        _fail(path, f"{w}.scale", f"expected \"linear\" or \"log\", got {scale!r}")
+    integer = t.get("integer", False)
+    if not isinstance(integer, bool):
+        _fail(path, f"{w}.integer", f"expected true or false, got {integer!r}")
+    if "values" in t:
+        vals = t["values"]
+        if not isinstance(vals, list) or not vals:
+            _fail(path, f"{w}.values", "expected a non-empty list")
+        if any(k in t for k in ("low", "high", "steps")):
+            _fail(path, f"{w}.values", "give either values or low/high, not both")
+        return Param(p, values=tuple(vals))
+    if "low" not in t or "high" not in t:
+        _fail(path, w, f"{p}: give values = [...] or low and high")
+    lo = _number(path, f"{w}.low", t["low"])
+    hi = _number(path, f"{w}.high", t["high"])
+    if hi < lo:
+        _fail(path, f"{w}.high", f"{hi} is below low = {lo}")
+    if scale == "log" and lo <= 0:
+        _fail(path, f"{w}.low", "a log scale needs low > 0")
+    steps = t.get("steps")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        _fail(path, f"{w}.steps", f"expected a positive integer, got {steps!r}")
+    return Param(p, low=lo, high=hi, steps=steps, scale=scale, integer=integer)
+
+
+def parse_sweep(t: dict, path: str = "<sweep>") -> Sweep:
+    folder = os.path.dirname(os.path.abspath(path))
+    kind = t.get("kind", "spec")
+    if kind not in EVALUATORS:
+        _fail(path, "kind", f"unknown sweep kind {kind!r} (known: {', '.join(sorted(EVALUATORS))})")
+    known = {"name", "kind", "spec", "host", "tokio", "seeds", "design", "param", "plot", "scenario"}
+    extra = sorted(set(t) - known)
+    if extra:
+        _fail(path, extra[0], f"unknown key (allowed: {', '.join(sorted(known))})")
+    name = t.get("name", os.path.splitext(os.path.basename(path))[0])
+    if not isinstance(name, str):
+        _fail(path, "name", "expected a string")
+    base = EVALUATORS[kind].load_base(t, path, folder)
+
+    seeds = t.get("seeds", [1])
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            _fail(path, "seeds", "expected a count >= 1 or a list of seeds")
+        seeds = list(range(1, seeds + 1))
+    if not isinstance(seeds, list) or not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        _fail(path, "seeds", f"expected a count or a list of non-negative integers, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        _fail(path, "seeds", "a seed is listed twice")
+
+    d = t.get("design", {})
+    if not isinstance(d, dict):
+        _fail(path, "design", "expected a table: [design] method = \"grid\" | \"random\" | \"lhs\"")
+    extra = sorted(set(d) - {"method", "points", "seed"})
+    if extra:
+        _fail(path, f"design.{extra[0]}", "unknown key (allowed: method, points, seed)")
+    method = d.get("method", "grid")
+    if method not in DESIGNS:
+        _fail(path, "design.method", f"expected one of {', '.join(DESIGNS)}, got {method!r}")
+    dseed = d.get("seed", 0)
+    if isinstance(dseed, bool) or not isinstance(dseed, int) or dseed < 0:
+        _fail(path, "design.seed", f"expected a non-negative integer, got {dseed!r}")
+    points = d.get("points")
+    if method == "grid":
+        if points is not None:
+            _fail(path, "design.points", "a grid has as many points as the product of its values; drop points")
+    elif isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        _fail(path, "design.points", f"{method} needs points = N (a positive integer), got {points!r}")
+
+    raw = t.get("param", [])
+    if not isinstance(raw, list) or not raw:
+        _fail(path, "param", "expected at least one [[param]] table")
+    params = tuple(_param(path, i, p) for i, p in enumerate(raw))
+    seen = set()
+    for i, p in enumerate(params):
+        if p.path in seen:
+            _fail(path, f"param[{i}].path", f"{p.path} is swept twice")
+        seen.add(p.path)
+        if method == "grid" and p.values is None and p.steps is None:
+            _fail(path, f"param[{i}].steps", "a grid over low..high needs steps = N (or give values)")
+        if p.path == "tokio" and p.values is None:
+            _fail(path, f"param[{i}].values", "tokio is swept over a list of versions, e.g. values = [\"1.24\", \"1.49\"]")
+    plot = t.get("plot", {})
+    if not isinstance(plot, dict):
+        _fail(path, "plot", "expected a table: [plot] figure = \"...\"")
+    sw = Sweep(path, name, kind, base, method, params, tuple(seeds), points, dseed, plot)
+    return sw
+
+
+def load_sweep(path: str) -> Sweep:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise UserError(path, "reading sweep files needs Python 3.11 (tomllib)") from None
+    try:
+        with open(path, "rb") as f:
+            t = tomllib.load(f)
+    except OSError as e:
+        raise SpecError(path, f"cannot read: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(path, f"not valid TOML: {e}") from None
+    return parse_sweep(t, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+
+
+def run_job(kind: str, payload) -> dict:
+    """Worker entry point (module level, so that it pickles by name)."""
+    return EVALUATORS[kind].evaluate(payload)
+
+
+def row_of(job: Job, result: dict) -> dict:
+    return {"key": job.key, "point": job.point, "seed": job.seed, "params": job.assignment, "figures": result}
+
+
+def read_rows(path: str, repair: bool = True) -> dict:
+    """Finished rows by key. A trailing line without its newline was torn by a kill: cut it off
+    (so that the next append starts on a fresh line). A key seen twice keeps its first row."""
+    rows = {}
+    if not os.path.exists(path):
+        return rows
+    with open(path, "rb") as f:
+        data = f.read()
+    end = data.rfind(b"\n") + 1
+    if end < len(data) and repair:
+        with open(path, "r+b") as f:
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())
+    for n, line in enumerate(data[:end].splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            raise UserError(f"{path}:{n}", "not a results row; the file was edited by hand? move it away to start over") from None
+        rows.setdefault(r["key"], r)
+    return rows
+
+
+class _Appender:
+    def __init__(self, path):
+        self.f = open(path, "ab")
+
+    def add(self, row: dict):
+        # one write of a whole line, then flush + fsync: a kill leaves either the whole row or a
+        # torn tail that read_rows cuts off
+        self.f.write((json.dumps(row, sort_keys=True) + "\n").encode())
+        self.f.flush()
+        os.fsync(self.f.fileno())
+
+    def close(self):
+        self.f.close()
+
+
+def _lock(out: str):
+    import fcntl
+    fh = open(os.path.join(out, ".lock"), "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise UserError(out, "another sweep is writing to this folder") from None
+    return fh
+
+
+def _progress(total, initial, quiet):
+    on_tty = sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+    from tqdm import tqdm
+    return tqdm(total=total, initial=initial, unit="run", disable=quiet or not on_tty, dynamic_ncols=True)
+
+
+def _iter_local(todo, workers):
+    """Yield (job, result) as they finish, on `workers` local processes (in-process for 1)."""
+    if workers <= 1:
+        for j in todo:
+            yield j, run_job(j.kind, j.payload)
+        return
+    import concurrent.futures as cf
+    ex = cf.ProcessPoolExecutor(max_workers=workers)
+    try:
+        futs = {ex.submit(run_job, j.kind, j.payload): j for j in todo}
+        for fu in cf.as_completed(futs):
+            yield futs[fu], fu.result()
+    finally:
+        # on an interrupt or error, drop what has not started; finished rows are already on disk
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _iter_dask(todo, address, workers):
+    from dask.distributed import Client, LocalCluster, as_completed
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        # pure=False: each job runs once even if two payloads hash alike in dask's eyes
+        futs = {client.submit(run_job, j.kind, j.payload, pure=False, key=f"numasim-{j.key}"): j for j in todo}
+        for fu in as_completed(futs):
+            yield futs[fu], fu.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None, quiet: bool = False,
+              plot: bool = True, executor: Callable | None = None) -> dict:
+    """Run every job not yet on disk; return a summary. `executor(todo)` may replace the local or
+    Dask back-end (it must yield (job, result) pairs as they finish)."""
+    os.makedirs(out, exist_ok=True)
+    lock = _lock(out)
+    try:
+        jobs = sweep.jobs()
+        results = os.path.join(out, RESULTS)
+        done = read_rows(results)
+        # two design points can resolve to the same computation (e.g. rounded integers in a
+        # random design): it runs once and both rows share it
+        todo, seen = [], set(done)
+        for j in jobs:
+            if j.key not in seen:
+                seen.add(j.key)
+                todo.append(j)
+        with open(os.path.join(out, "sweep.json.part"), "w", encoding="utf-8") as f:
+            json.dump({"name": sweep.name, "file": os.path.abspath(sweep.path), "kind": sweep.kind,
+                       "design": sweep.design, "params": [p.path for p in sweep.params],
+                       "seeds": list(sweep.seeds), "runs": len(jobs)}, f, indent=1)
+        os.replace(os.path.join(out, "sweep.json.part"), os.path.join(out, "sweep.json"))
+        app = _Appender(results)
+        total = len({j.key for j in jobs})
+        bar = _progress(total, total - len(todo), quiet)
+        ran = 0
+        try:
+            if executor is not None:
+                it = executor(todo)
+            elif dask:
+                it = _iter_dask(todo, dask, workers)
+            else:
+                it = _iter_local(todo, workers)
+            for job, res in it:
+                row = row_of(job, res)
+                app.add(row)
+                done[job.key] = row
+                ran += 1
+                bar.update(1)
+        finally:
+            bar.close()
+            app.close()
+            write_table(sweep, jobs, done, os.path.join(out, TABLE))
+        made = []
+        if plot and len(sweep.params) == 2:
+            from . import plots
+            made = plots.sweep_plots(sweep, os.path.join(out, TABLE), out)
+        return {"runs": total, "ran": ran, "reused": total - len(todo), "table": os.path.join(out, TABLE),
+                "plots": made}
+    finally:
+        lock.close()
+
+
+def table_rows(sweep: Sweep, jobs: list, done: dict) -> tuple[list, list]:
+    """(columns, rows) of the current design, in design order; rows of other designs are left out."""
+    pcols = [p.path for p in sweep.params]
+    fcols = []
+    seen = set()
+    rows = []
+    for j in jobs:
+        r = done.get(j.key)
+        if r is None:
+            continue
+        for k in r["figures"]:
+            if k not in seen:
+                seen.add(k)
+                fcols.append(k)
+        rows.append((j, r))
+    # verdict last, figures as they first appear
+    fcols.sort(key=lambda k: k == "verdict_level")
+    cols = ["point", "seed"] + pcols + fcols
+    out = []
+    for j, r in rows:
+        d = {"point": j.point, "seed": j.seed}
+        d.update(j.assignment)
+        d.update({k: ("" if v is None else v) for k, v in r["figures"].items()})
+        out.append(d)
+    return cols, out
+
+
+def write_table(sweep, jobs, done, path):
+    cols, rows = table_rows(sweep, jobs, done)
+    tmp = path + ".part"
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, cols, restval="")
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
+def read_table(path: str) -> list:
+    """The CSV back as dicts of floats where a cell is numeric."""
+    def conv(v):
+        if v == "":
+            return None
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    with open(path, newline="", encoding="utf-8") as f:
+        return [{k: conv(v) for k, v in r.items()} for r in csv.DictReader(f)]

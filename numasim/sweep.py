@@ -143,9 +143,12 @@ def _spec_prepare(base: dict, assignment: dict, seed: int, where: str) -> dict:
     try:
         parse_spec(spec, f"{where}: spec with {_fmt_assignment(assignment)}")
         Host.from_dict(host, f"{where}: host")
-        get_profile(tokio)
     except UserError as e:
         raise SpecError(e.where, e.what) from None
+    try:
+        get_profile(tokio)
+    except UserError as e:
+        raise SpecError(f"{where}: tokio", e.what) from None
     return {"spec": spec, "host": host, "tokio": tokio, "seed": int(seed)}
 
 
@@ -484,7 +487,9 @@ def _lock(out: str):
     import fcntl
     fh = open(os.path.join(out, ".lock"), "w")
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # a POSIX record lock, not flock: forked pool workers do not inherit it, so a worker
+        # orphaned by a killed sweep cannot keep the folder locked
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         fh.close()
         raise UserError(out, "another sweep is writing to this folder") from None
@@ -517,27 +522,41 @@ def _iter_local(todo, workers):
 def _iter_dask(todo, address, workers):
     from dask.distributed import Client, LocalCluster, as_completed
     cluster = None
-    if address == "local":
+    own = True
+    if isinstance(address, Client):  # a caller's client (tests, notebooks): use it, leave it open
+        client, own = address, False
+    elif address == "local":
         cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(address)
+        try:
+            client = Client(address, timeout=10)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise UserError("--dask", f"cannot reach the Dask scheduler at {address}: {e}") from None
+    futs = {}
     try:
-        # pure=False: each job runs once even if two payloads hash alike in dask's eyes
-        futs = {client.submit(run_job, j.kind, j.payload, pure=False, key=f"numasim-{j.key}"): j for j in todo}
+        # the task key is the row key: the same computation is the same task to the scheduler
+        futs = {client.submit(run_job, j.kind, j.payload, key=f"numasim-{j.key}"): j for j in todo}
         for fu in as_completed(futs):
             yield futs[fu], fu.result()
     finally:
-        client.close()
+        if not own:
+            for fu in futs:
+                fu.cancel()
+        else:
+            client.close()
         if cluster is not None:
             cluster.close()
 
 
 def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None, quiet: bool = False,
               plot: bool = True, executor: Callable | None = None) -> dict:
-    """Run every job not yet on disk; return a summary. `executor(todo)` may replace the local or
-    Dask back-end (it must yield (job, result) pairs as they finish)."""
+    """Run every job not yet on disk; return a summary.
+
+    `dask` is None (local processes), "local" (a LocalCluster of `workers` processes), a scheduler
+    address, or a `distributed.Client`. `executor(todo)` may replace the back-end altogether (it
+    must yield (job, result) pairs as they finish)."""
     os.makedirs(out, exist_ok=True)
     lock = _lock(out)
     try:

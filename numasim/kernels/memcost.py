@@ -16,7 +16,19 @@ RANDOM = 1
 LINE_BYTES = 64
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _interp(x, xs, ys):
+    """Piecewise-linear y(x), clamped at both ends (np.interp without its array set-up)."""
+    if x <= xs[0]:
+        return ys[0]
+    for i in range(1, xs.shape[0]):
+        if x <= xs[i]:
+            dx = xs[i] - xs[i - 1]
+            return ys[i] if dx == 0.0 else ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / dx
+    return ys[xs.shape[0] - 1]
+
+
+@njit(cache=True, inline="always")
 def _part_ns(a, b, nbytes, weight, pattern, mlp, idle, mem_x, mem_y, link_x, link_y, socket, core_gbps,
              mem_load, link_load):
     """Time for `nbytes` of one access read by a CPU on node a from memory on node b.
@@ -26,9 +38,9 @@ def _part_ns(a, b, nbytes, weight, pattern, mlp, idle, mem_x, mem_y, link_x, lin
     sa, sb = socket[a], socket[b]
     cross = sa != sb
     # Loaded latency: idle pair latency plus queueing at b's DRAM and, across sockets, on the link.
-    lat = idle[a, b] + np.interp(mem_load[b], mem_x[b], mem_y[b])
+    lat = idle[a, b] + _interp(mem_load[b], mem_x[b], mem_y[b])
     if cross:
-        lat += np.interp(link_load[sa, sb], link_x, link_y)
+        lat += _interp(link_load[sa, sb], link_x, link_y)
     # One core keeps a fixed number of misses in flight (Little's law), so its own stream slows as
     # latency grows: core_gbps is what it gets at its idle local latency.
     bw = core_gbps * idle[a, a] / lat
@@ -56,15 +68,10 @@ def _part_ns(a, b, nbytes, weight, pattern, mlp, idle, mem_x, mem_y, link_x, lin
     return t if t > tb else tb
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _access_ns(a, frac, nbytes, pattern, mlp, idle, mem_x, mem_y, link_x, link_y, socket, core_gbps,
-               dist, penalty, mem_load, link_load):
+               dist, dmax, penalty, mem_load, link_load):
     n = frac.shape[0]
-    dmax = 10
-    for i in range(n):
-        for j in range(n):
-            if dist[i, j] > dmax:
-                dmax = dist[i, j]
     total = 0.0
     for b in range(n):
         f = frac[b]
@@ -86,9 +93,14 @@ def _access_ns(a, frac, nbytes, pattern, mlp, idle, mem_x, mem_y, link_x, link_y
 @njit(cache=True)
 def _cost_batch(cpu_node, frac, nbytes, pattern, mlp, idle, mem_x, mem_y, link_x, link_y, socket, core_gbps,
                 dist, penalty, mem_load, link_load, out):
+    dmax = 10
+    for i in range(dist.shape[0]):
+        for j in range(dist.shape[1]):
+            if dist[i, j] > dmax:
+                dmax = dist[i, j]
     for i in range(cpu_node.shape[0]):
         out[i] = np.int64(np.rint(_access_ns(cpu_node[i], frac[i], nbytes[i], pattern[i], mlp[i], idle, mem_x,
-                                             mem_y, link_x, link_y, socket, core_gbps, dist, penalty, mem_load,
+                                             mem_y, link_x, link_y, socket, core_gbps, dist, dmax, penalty, mem_load,
                                              link_load)))
     return out
 

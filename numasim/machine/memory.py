@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
 
 import numpy as np
 
@@ -65,8 +64,17 @@ class MachineArrays:
     c2c: np.ndarray       # [n, n] ns
 
 
-@lru_cache(maxsize=64)
 def machine_arrays(m: Machine) -> MachineArrays:
+    # Kept on the (frozen) machine itself: hashing a Machine per call would cost more than the
+    # kernel does.
+    cached = m.__dict__.get("_arrays_cache")
+    if cached is None:
+        cached = _machine_arrays(m)
+        object.__setattr__(m, "_arrays_cache", cached)
+    return cached
+
+
+def _machine_arrays(m: Machine) -> MachineArrays:
     n = m.n_nodes
     k = max(len(c.gbps) for c in m.mem_curve)
     mem_x = np.empty((n, k))

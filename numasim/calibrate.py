@@ -234,7 +234,7 @@ class Case:
 def _version_key(v: str) -> str:
     """A header's tokio_version ("1.24.2") to a profile name ("1.24")."""
     from .tokio.profile import get_profile
-    for cand in (v, ".".join(str(v).split(".")[:2])):
+    for cand in (".".join(str(v).split(".")[:2]), v):
         try:
             get_profile(cand)
             return cand

@@ -15,7 +15,7 @@ from . import __version__
 from .metrics.runtime import RuntimeMonitor
 from .metrics.task import I_DROP, I_INSTR
 from .spec import External, Root, Spec
-from .tokio.host import DEFAULT_HOST, Host
+from .tokio.host import Host, default_host
 from .tokio.profile import Profile
 from .tokio.worker import Runtime
 
@@ -57,7 +57,8 @@ def _live(rt) -> int:
     return sum(m.c[I_INSTR] - m.c[I_DROP] for m in rt.monitors.values())
 
 
-def simulate(spec: Spec, profile: Profile, host: Host = DEFAULT_HOST, seed=None, observer=None) -> SimResult:
+def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observer=None) -> SimResult:
+    host = host or default_host(profile.version)
     seed = spec.seed if seed is None else seed
     streams = rng_streams(seed)
     env = simpy.Environment()

@@ -15,12 +15,12 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def load_host(path):
+def load_host(path, version="1.49"):
     import json
 
-    from ..tokio.host import DEFAULT_HOST, Host
+    from ..tokio.host import Host, default_host
     if path is None:
-        return DEFAULT_HOST
+        return default_host(version)
     try:
         with open(path, encoding="utf-8") as f:
             d = json.load(f)
@@ -40,7 +40,7 @@ def run(args):
 
     spec = load_spec(args.spec)
     profile = get_profile(args.tokio)
-    host = load_host(args.profile)
+    host = load_host(args.profile, profile.version)
     res = simulate(spec, profile, host, seed=args.seed)
     if args.output == "-":
         res.write(sys.stdout)

@@ -253,11 +253,16 @@ class Worker:
 
     # ------------------------------------------------------------------ one poll of one task
     def poll(self, task, pre_ns):
+        """Poll `task` once: run its program until an await point returns Pending or it ends.
+
+        CPU time accumulates in `cost` and is elapsed (a SimPy timeout) just before anything
+        another thread can observe: a spawn, and the registration of a waker at a Pending await
+        point, so that a wake racing with the end of the poll sees the right instant.
+        """
         rt = self.rt
         env = rt.env
         host = rt.host
         task.state = RUNNING
-        task.where = None
         self.polling = task
         if rt.observer is not None:
             rt.observer.poll_start(self, task)
@@ -284,63 +289,66 @@ class Worker:
             if k == OP_SPIN:
                 cost += op[1]
                 task.op = None
-            elif k == OP_JOIN:
-                h = op[1]
-                if self.budget == 0:
-                    self.budget_exhausted(task)
-                    break
-                if h.state == COMPLETE:
+                continue
+            if k == OP_NOW:
+                task.send = env.now + cost
+                task.op = None
+                continue
+            if k == OP_YIELD and task.yielded:
+                # the second poll of yield_now completes; no budget is spent
+                task.yielded = False
+                task.op = None
+                continue
+            if k == OP_JOIN:
+                if op[1].state == COMPLETE and self.budget:
                     self.consume_budget()
                     cost += host.ready_ns
                     task.op = None
-                else:
-                    h.waiter = task
-                    break
-            elif k == OP_SPAWN:
-                if cost:
-                    yield env.timeout(cost)
-                    cost = 0
-                task.send = rt.spawn(op[1], self)
-                cost = host.spawn_ns
-                task.op = None
-            elif k == OP_YIELD:
-                if not task.yielded:
-                    # yield_now defers its waker to the next park or maintenance (1.23+)
-                    task.yielded = True
-                    self.defer_wake(task)
-                    break
-                task.yielded = False
-                task.op = None
+                    continue
             elif k == OP_SLEEP or k == OP_IO:
-                if task.timer_set:
-                    if not task.timer_fired:
-                        break  # a spurious poll: still waiting
-                    if self.budget == 0:
-                        self.budget_exhausted(task)
-                        break
+                if task.timer_set and task.timer_fired and self.budget:
                     self.consume_budget()
                     cost += host.ready_ns
                     task.timer_set = task.timer_fired = False
                     task.op = None
-                else:
-                    task.timer_set = True
-                    task.timer_fired = False
-                    if k == OP_SLEEP:
-                        if rt.driver.add_timer(env.now + cost + op[1], task):
-                            rt.unpark_driver()
-                    else:
-                        rt.add_io(env.now + cost + op[1], task)
-                    break
-            elif k == OP_NOW:
-                task.send = env.now + cost
+                    continue
+            # everything below interacts with other threads: let the CPU time pass first
+            if cost:
+                yield env.timeout(cost)
+                cost = 0
+            if k == OP_SPAWN:
+                task.send = rt.spawn(op[1], self)
+                cost = host.spawn_ns
                 task.op = None
             elif k == OP_BLOCKING:
-                if cost:
-                    yield env.timeout(cost)
-                    cost = 0
                 task.send = rt.spawn_blocking(task, op[1])
                 cost = host.spawn_ns
                 task.op = None
+            elif k == OP_YIELD:
+                # yield_now defers its waker to the next park or maintenance (1.23+)
+                task.yielded = True
+                self.defer_wake(task)
+                break
+            elif self.budget == 0 and (k == OP_JOIN or task.timer_set):
+                # poll_proceed: out of budget, the task must yield even though it could go on
+                self.budget_exhausted(task)
+                break
+            elif k == OP_JOIN:
+                if op[1].state == COMPLETE:
+                    continue  # it finished while this poll's CPU time passed: look again
+                op[1].waiter = task
+                break
+            elif task.timer_set:
+                break  # woken but the timer has not fired: still waiting
+            else:
+                task.timer_set = True
+                task.timer_fired = False
+                if k == OP_SLEEP:
+                    if rt.driver.add_timer(env.now + op[1], task):
+                        rt.unpark_driver()
+                else:
+                    rt.add_io(env.now + op[1], task)
+                break
         cost += rt.debt
         rt.debt = 0
         if cost:

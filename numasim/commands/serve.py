@@ -1,0 +1,51 @@
+"""`numasim serve SPEC.json`: simulate, then replay the run as a Prometheus /metrics endpoint.
+
+Interval k becomes visible k × sample_interval / SPEED seconds after the start; names and kinds
+follow tokio-metrics' metrics-rs integration (`tokio_` prefix, counters summed, durations in µs).
+After the last interval the endpoint keeps serving the final state until interrupted.
+"""
+import sys
+import time
+
+
+def register(sub):
+    p = sub.add_parser("serve", help="simulate a spec and serve its metrics over HTTP as Prometheus text",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("spec", help="workload spec (JSON)")
+    p.add_argument("--port", type=int, default=9090, help="TCP port (default 9090; 0 picks a free one)")
+    p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed, times real time (default 1)")
+    p.add_argument("--tokio", default="1.49", help="tokio version profile (default 1.49)")
+    p.add_argument("--seed", type=int, default=None, help="run seed (default: the spec's seed)")
+    p.add_argument("--profile", default=None, help="a calibrated host profile (JSON)")
+    p.add_argument("--exit-after-replay", action="store_true", help="stop once every interval is visible")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from ..errors import UserError
+    from ..serve import MetricsServer
+    from ..simulate import simulate
+    from ..spec import load_spec
+    from ..tokio.profile import get_profile
+    from .predict import load_host
+
+    if not args.speed > 0:
+        raise UserError("--speed", f"must be positive, got {args.speed}")
+    if not 0 <= args.port <= 65535:
+        raise UserError("--port", f"must be 0-65535, got {args.port}")
+    spec = load_spec(args.spec)
+    res = simulate(spec, get_profile(args.tokio), load_host(args.profile), seed=args.seed)
+    srv = MetricsServer(res.intervals, spec.sample_interval_ns, args.speed, args.port, args.bind).start()
+    replay = srv.collector.replay_s
+    print(f"serving {len(res.intervals)} intervals on {srv.url} (replay takes {replay:.3g} s at speed {args.speed:g})",
+          file=sys.stderr, flush=True)
+    try:
+        if args.exit_after_replay:
+            time.sleep(replay + 0.05)
+        else:
+            while True:
+                time.sleep(3600)
+    finally:
+        srv.stop()
+    return 0

@@ -78,7 +78,8 @@ def _is_grid(rows, x, y) -> bool:
 
 def _ticks(v):
     if isinstance(v, float):
-        return f"{v:.4g}"
+        # the CSV gives every number back as a float: 16000.0 reads better as 16000 than 1.6e+04
+        return str(int(v)) if v.is_integer() and abs(v) < 1e9 else f"{v:.4g}"
     return str(v)
 
 

@@ -53,7 +53,7 @@ class Evaluator:
     for a value that makes no sense, and return plain picklable data (it is hashed as JSON).
     `evaluate(payload) -> dict`: runs in a worker; returns a flat {name: number or str} dict and
     must be deterministic in its payload.
-    `load_base(table, where, folder) -> base`: reads the kind's own TOML keys (spec, host, tokio).
+    `load_base(table, where, folder) -> base`: reads the kind's own TOML keys (spec, host, tokio, set).
     """
     load_base: Callable
     prepare: Callable
@@ -123,7 +123,22 @@ def _spec_load_base(t: dict, where: str, folder: str) -> dict:
         get_profile(str(tokio))
     except UserError as e:
         raise SpecError(f"{where}: tokio", e.what) from None
-    return {"spec": s, "host": host, "tokio": str(tokio)}
+    fixed = t.get("set", {})
+    if not isinstance(fixed, dict):
+        raise SpecError(f"{where}: set", "expected a table of path = value applied to every point")
+    return {"spec": s, "host": host, "tokio": str(tokio), "set": _flatten(fixed)}
+
+
+def _flatten(t: dict, prefix: str = "") -> dict:
+    """TOML dotted keys arrive as nested tables (`sources.0.interval_us = 5` is
+    {"sources": {"0": {...}}}): back to {"sources.0.interval_us": 5}."""
+    out = {}
+    for k, v in t.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
 
 
 def _spec_prepare(base: dict, assignment: dict, seed: int, where: str) -> dict:
@@ -133,7 +148,7 @@ def _spec_prepare(base: dict, assignment: dict, seed: int, where: str) -> dict:
     spec = copy.deepcopy(base["spec"])
     host = dict(base["host"])
     tokio = base["tokio"]
-    for path, v in assignment.items():
+    for path, v in list(base.get("set", {}).items()) + list(assignment.items()):
         if path == "tokio":
             tokio = str(v)
         elif path.startswith("host."):
@@ -165,6 +180,9 @@ def _spec_evaluate(payload: dict) -> dict:
     out["steal_rate"] = d["inputs"]["steal_rate"]["value"]
     out["latency_steal_rho"] = d["inputs"]["latency_steal_correlation"]["value"]
     out["verdict_level"] = d["verdict"]["level"]
+    # which inputs the level rests on: with too few intervals the correlation is not judged and
+    # the level is the steal rate's alone (decide's verdict is then provisional)
+    out["verdict_basis"] = "; ".join(d["verdict"]["basis"])
     return out
 
 
@@ -357,7 +375,7 @@ def parse_sweep(t: dict, path: str = "<sweep>") -> Sweep:
     kind = t.get("kind", "spec")
     if kind not in EVALUATORS:
         _fail(path, "kind", f"unknown sweep kind {kind!r} (known: {', '.join(sorted(EVALUATORS))})")
-    known = {"name", "kind", "spec", "host", "tokio", "seeds", "design", "param", "plot", "scenario"}
+    known = {"name", "kind", "spec", "host", "tokio", "set", "seeds", "design", "param", "plot", "scenario"}
     extra = sorted(set(t) - known)
     if extra:
         _fail(path, extra[0], f"unknown key (allowed: {', '.join(sorted(known))})")
@@ -622,7 +640,7 @@ def table_rows(sweep: Sweep, jobs: list, done: dict) -> tuple[list, list]:
                 fcols.append(k)
         rows.append((j, r))
     # verdict last, figures as they first appear
-    fcols.sort(key=lambda k: k == "verdict_level")
+    fcols.sort(key=lambda k: k in ("verdict_level", "verdict_basis"))
     cols = ["point", "seed"] + pcols + fcols
     out = []
     for j, r in rows:

@@ -575,10 +575,10 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
     `dask` is None (local processes), "local" (a LocalCluster of `workers` processes), a scheduler
     address, or a `distributed.Client`. `executor(todo)` may replace the back-end altogether (it
     must yield (job, result) pairs as they finish)."""
+    jobs = sweep.jobs()  # validates every value before a folder is made or anything runs
     os.makedirs(out, exist_ok=True)
     lock = _lock(out)
     try:
-        jobs = sweep.jobs()
         results = os.path.join(out, RESULTS)
         done = read_rows(results)
         # two design points can resolve to the same computation (e.g. rounded integers in a

@@ -527,14 +527,26 @@ def _iter_local(todo, workers):
             yield j, run_job(j.kind, j.payload)
         return
     import concurrent.futures as cf
-    ex = cf.ProcessPoolExecutor(max_workers=workers)
+    ex = cf.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
     try:
         futs = {ex.submit(run_job, j.kind, j.payload): j for j in todo}
         for fu in cf.as_completed(futs):
             yield futs[fu], fu.result()
-    finally:
-        # on an interrupt or error, drop what has not started; finished rows are already on disk
-        ex.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # interrupted (or the consumer stopped): a run in flight is not on disk and will be redone,
+        # so stop the workers now instead of waiting for them to finish work that is thrown away
+        for proc in list(getattr(ex, "_processes", {}).values()):
+            proc.terminate()
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
+
+
+def _ignore_sigint():
+    # Ctrl-C reaches the whole process group; the parent handles it and stops the workers, so a
+    # worker must not die mid-run with its own KeyboardInterrupt traceback
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _iter_dask(todo, address, workers):
@@ -604,12 +616,16 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
                 it = _iter_dask(todo, dask, workers)
             else:
                 it = _iter_local(todo, workers)
-            for job, res in it:
-                row = row_of(job, res)
-                app.add(row)
-                done[job.key] = row
-                ran += 1
-                bar.update(1)
+            try:
+                for job, res in it:
+                    row = row_of(job, res)
+                    app.add(row)
+                    done[job.key] = row
+                    ran += 1
+                    bar.update(1)
+            finally:
+                if hasattr(it, "close"):
+                    it.close()  # stop the back-end now if the loop body was interrupted
         finally:
             bar.close()
             app.close()

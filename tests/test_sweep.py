@@ -181,3 +181,18 @@ def test_local_processes_and_dask_give_identical_rows(tmp_path):
 def test_two_runs_of_one_point_and_seed_are_identical(tmp_path):
     job = make().jobs()[1]
     assert S.run_job(job.kind, job.payload) == S.run_job(job.kind, job.payload)
+
+
+def test_an_interrupt_keeps_finished_rows_and_the_table(tmp_path):
+    sw = make(seeds=[1, 2])
+
+    def interrupted(todo):
+        for j in todo[:2]:
+            yield j, S.run_job(j.kind, j.payload)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        S.run_sweep(sw, tmp_path, quiet=True, executor=interrupted)
+    assert len(_rows(tmp_path / S.RESULTS)) == 2 and len(S.read_table(tmp_path / S.TABLE)) == 2
+    s = S.run_sweep(sw, tmp_path, quiet=True, plot=False)
+    assert (s["ran"], s["reused"]) == (10, 2)

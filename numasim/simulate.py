@@ -44,12 +44,14 @@ class SimResult:
 def rng_streams(seed: int) -> dict:
     """Independent streams per component from one SeedSequence, so one seed fixes the run."""
     ss = np.random.SeedSequence(seed)
-    arrivals, costs, fr = ss.spawn(3)
+    arrivals, costs, fr, os_ = ss.spawn(4)
     return {
         "arrivals": np.random.default_rng(arrivals),
         "costs": np.random.default_rng(costs),
         # the two u32 words of tokio's builder seed (tokio picks them at random; we derive them)
         "fastrand": fr.generate_state(2, dtype=np.uint32),
+        # the host's own choices (where the kernel places a woken thread)
+        "os": np.random.default_rng(os_),
     }
 
 
@@ -77,6 +79,7 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
         while nxt < rt.end_ns:
             if nxt > env.now:
                 yield env.timeout(nxt - env.now)
+            rt.current = None
             rt.spawn(src.task, None)
             rt.debt = 0  # the spawner thread pays its own syscalls
             mean = src.interval.sample(rng) if not src.interval.is_fixed else int(src.interval.mean_ns)
@@ -85,6 +88,7 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
 
     def root(src: Root):
         yield env.timeout(origin - env.now)
+        rt.current = None
         rt.spawn(src.task, None)
         rt.debt = 0
 

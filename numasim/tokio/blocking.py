@@ -39,6 +39,7 @@ class BlockingPool:
             while self.queue:
                 task, dur = self.queue.popleft()
                 yield env.timeout(dur)
+                self.rt.current = None
                 self.rt.complete_blocking(task)
                 self.rt.debt = 0  # paid by this blocking thread, not a worker
             ev = env.event()

@@ -32,6 +32,16 @@ class Host:
     unpark_latency_ns: int = 8_000
     idle_wake_latency_ns: int = 60_000
     halt_poll_ns: int = 200_000
+    # CPUs the workers run on (the reference guest has 2 vCPUs); see cpus.py for placement.
+    cpus: int = 2
+    # Switching a CPU from one thread to another.
+    ctx_switch_ns: int = 3_000
+    # The chance that a wake-up from a running worker, with every idle vCPU halted, lands on the
+    # waker's CPU (the rest go to the halted vCPU and pay `idle_wake_latency_ns`).
+    stack_wake_prob: float = 0.5
+    # How long a woken thread stacked on a busy CPU waits before load balancing moves a thread
+    # to an idle CPU (the periodic balance of an idle, halted CPU).
+    balance_ns: int = 4_000_000
     # What the waker pays to unpark a blocked thread (the futex or eventfd syscall and its IPI),
     # charged to the thread that calls it, inside its poll if it is polling.
     unpark_ns: int = 6_000
@@ -58,8 +68,9 @@ class Host:
             if k not in known:
                 raise UserError(f"{where}.{k}", f"unknown host parameter (known: {', '.join(sorted(known))})")
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise UserError(f"{where}.{k}", f"expected a non-negative number of ns, got {v!r}")
-        return replace(cls(), **{k: int(round(v)) for k, v in d.items()})
+                raise UserError(f"{where}.{k}", f"expected a non-negative number, got {v!r}")
+        floats = {f.name for f in fields(cls) if f.type in (float, "float")}
+        return replace(cls(), **{k: (float(v) if k in floats else int(round(v))) for k, v in d.items()})
 
 
 DEFAULT_HOST = Host()

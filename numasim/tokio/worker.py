@@ -14,6 +14,7 @@ from ..workload.program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_NOW, OP_SLEEP, O
 from ..metrics.batch import WorkerStats
 from ..metrics.task import TaskMonitor
 from .blocking import BlockingPool
+from .cpus import Cpus
 from .driver import Driver
 from .fastrand import core_generators
 from .idle import Idle
@@ -54,7 +55,8 @@ class Task:
 class Worker:
     __slots__ = ("rt", "index", "tick", "lifo", "lifo_enabled", "queue", "is_searching", "in_park",
                  "rand", "gqi", "stats", "defer", "notified", "blocked", "park_ev", "park_gen",
-                 "wake_pending", "polling", "budget", "has_core", "park_start")
+                 "wake_pending", "polling", "budget", "has_core", "park_start", "cpu", "stalled",
+                 "stall_ev", "wake_cpu")
 
     def __init__(self, rt, index, rand, gqi):
         self.rt = rt
@@ -78,6 +80,10 @@ class Worker:
         self.budget = BUDGET
         self.has_core = True
         self.park_start = 0
+        self.cpu = None
+        self.stalled = False  # preempted: runnable but another thread holds this CPU
+        self.stall_ev = None
+        self.wake_cpu = None
 
     # ------------------------------------------------------------------ queue (queue.rs)
     def push_back_or_overflow(self, task):
@@ -171,6 +177,25 @@ class Worker:
         if self.rt.idle.transition_worker_from_searching():
             self.rt.notify_parked()
 
+    # ------------------------------------------------------------------ CPU time
+    def run_for(self, ns):
+        """Spend `ns` of CPU time, first waiting for the CPU if another thread preempted us."""
+        rt = self.rt
+        if self.stalled:
+            self.stall_ev = ev = rt.env.event()
+            yield ev
+        if ns:
+            yield rt.env.timeout(ns)
+        rt.current = self
+
+    def resume(self, latency):
+        """This thread gets its CPU back after `latency`."""
+        self.stalled = False
+        ev = self.stall_ev
+        if ev is not None and not ev.triggered:
+            self.stall_ev = None
+            self.rt.call_at(self.rt.env.now + latency, _succeed, ev)
+
     # ------------------------------------------------------------------ the worker loop (§2)
     def run(self):
         rt = self.rt
@@ -180,6 +205,7 @@ class Worker:
         st = self.stats
         evi = rt.event_interval
         by_processing = prof.busy_by_processing
+        yield from self.run_for(0)
         st.start_processing(env.now)
         st.last_resume = env.now
         while True:
@@ -187,7 +213,7 @@ class Worker:
             if self.tick % evi == 0:
                 if by_processing:
                     st.end_processing(env.now)
-                yield env.timeout(host.driver_poll_ns + rt.take_debt())
+                yield from self.run_for(host.driver_poll_ns + rt.take_debt())
                 self.park_internal_nonblocking()
                 st.submit()  # Core::maintenance
                 if by_processing:
@@ -206,9 +232,9 @@ class Worker:
                     st.start_processing(env.now)
                 yield from self.run_task(t, host.run_task_ns + host.steal_ns + rt.take_debt())
                 continue
-            yield env.timeout(host.steal_ns + rt.take_debt())
+            yield from self.run_for(host.steal_ns + rt.take_debt())
             if self.defer:
-                yield env.timeout(host.driver_poll_ns)
+                yield from self.run_for(host.driver_poll_ns)
                 self.park_internal_nonblocking()
             else:
                 yield from self.park()
@@ -262,6 +288,8 @@ class Worker:
         rt = self.rt
         env = rt.env
         host = rt.host
+        if self.stalled:
+            yield from self.run_for(0)  # preempted before the poll began: it starts later
         task.state = RUNNING
         self.polling = task
         if rt.observer is not None:
@@ -314,7 +342,7 @@ class Worker:
                     continue
             # everything below interacts with other threads: let the CPU time pass first
             if cost:
-                yield env.timeout(cost)
+                yield from self.run_for(cost)
                 cost = 0
             if k == OP_SPAWN:
                 task.send = rt.spawn(op[1], self)
@@ -351,8 +379,8 @@ class Worker:
                 break
         cost += rt.debt
         rt.debt = 0
-        if cost:
-            yield env.timeout(cost)
+        if cost or self.stalled:
+            yield from self.run_for(cost)
         end = env.now
         mon.poll_end(task, start, end, done)
         self.polling = None
@@ -465,7 +493,7 @@ class Worker:
                 st.submit()
             if rt.observer is not None:
                 rt.observer.park(self)
-            yield env.timeout(rt.host.park_ns + rt.take_debt())
+            yield from self.run_for(rt.host.park_ns + rt.take_debt())
             yield from self.park_blocking()
             if prof.has_park_unpark_count:
                 st.unparked(env.now)
@@ -515,8 +543,12 @@ class Worker:
                     # readiness already pending: epoll_wait returns at once (later events are
                     # delivered by Runtime._io_ready)
                     rt.call_at(env.now, self._timeout_wake, gen)
+            self.wake_cpu = None
+            rt.cpus.release(self)
             yield ev
             self.blocked = False
+            rt.cpus.acquire(self, self.wake_cpu if self.wake_cpu is not None else rt.cpus.own_cpu(self))
+            rt.current = self
             self.notified = False
             if on_driver:
                 drv.blocked_holder = None
@@ -539,7 +571,8 @@ class Worker:
             rt = self.rt
             now = rt.env.now
             rt.debt += rt.host.unpark_ns
-            rt.call_at(now + self.wake_latency(now), self._timeout_wake, self.park_gen)
+            self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
+            rt.call_at(now + lat, self._timeout_wake, self.park_gen)
 
     def wake_latency(self, at: int) -> int:
         """How long a thread blocked since park_start takes to run once woken at `at`."""
@@ -557,7 +590,13 @@ class Worker:
             rt = self.rt
             now = rt.env.now
             rt.debt += rt.host.unpark_ns
-            rt.call_at(now + self.wake_latency(now), self._timeout_wake, self.park_gen)
+            self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
+            rt.call_at(now + lat, self._timeout_wake, self.park_gen)
+
+
+def _succeed(ev):
+    if not ev.triggered:
+        ev.succeed()
 
 
 class Runtime:
@@ -590,12 +629,17 @@ class Runtime:
         seed = rng_streams["fastrand"]
         rands = core_generators(int(seed[0]), int(seed[1]), spec.workers)
         self.workers = [Worker(self, i, rands[i], gqi) for i in range(spec.workers)]
+        self.os_rng = rng_streams["os"]
+        self.cpus = Cpus(self, host.cpus)
+        self.cpus.start(self.workers)
         self.monitors = {}
         for name in spec.task_names():
             self.monitor(name)
         self.steal_hook = None
         # host cost incurred by whoever runs right now (an unpark syscall), charged to its clock
         self.debt = 0
+        # the thread running right now: a worker, or None for threads outside the runtime
+        self.current = None
 
     def monitor(self, name):
         m = self.monitors.get(name)

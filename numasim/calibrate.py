@@ -431,11 +431,12 @@ class Objective:
 
 
 def host_params(names, host0: Host = DEFAULT_HOST) -> list:
-    known = {f.name for f in fields(Host)}
+    # only the costs in ns: a count (cpus) or a probability is not searched multiplicatively
+    known = {f.name for f in fields(Host) if f.name.endswith("_ns")}
     out = []
     for n in names:
         if n not in known:
-            raise UserError("--free", f"unknown host parameter {n!r} (known: {', '.join(sorted(known))})")
+            raise UserError("--free", f"not a host cost in ns: {n!r} (known: {', '.join(sorted(known))})")
         v0 = getattr(host0, n)
         start = max(v0, 10)  # a cost of 0 cannot be searched multiplicatively; start at 10 ns
         out.append(Free(f"host.{n}", start, max(start / HOST_RANGE, 1.0), start * HOST_RANGE, integer_ns=True))

@@ -10,6 +10,11 @@ The language is the one of `../shared/fidelity/README.md` (sources `external` an
   `{"dist": "lognormal", "mean_us": 20, "cv": 0.5}`, `{"dist": "exponential", "mean_us": 20}`,
   `{"dist": "uniform", "low_us": 10, "high_us": 30}` or `{"dist": "fixed", "mean_us": 20}`.
 
+and, for a NUMA machine (docs/machine-workload-api.md): top-level `machine`, `remote_penalty`,
+`runtimes` (placements `float`, `pinned`, `node`; `cpus` or `{"first_per_node": n}`), `regions`
+and `pools`; steps `{"mem": ...}` and `{"offload": ...}`; `"runtime"` on `spawn` steps and on
+sources; `"working_set_bytes"` on a task.
+
 Every error names the file and the field path (`sources[0].task.steps[2].sleep_us`) and says
 what was expected.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -88,6 +94,25 @@ class Spawn:
     task: "TaskDef"
     count: int = 1
     join: bool = True
+    runtime: Optional[str] = None  # None: the spawning task's own runtime
+
+
+@dataclass(frozen=True)
+class Mem:
+    """Read `nbytes` (a Dist in bytes, kept in its `*_ns` fields) of a region inside the poll."""
+
+    region: str
+    nbytes: Dist
+    pattern: str  # "random" (dependent reads) or "stream" (bandwidth bound)
+
+
+@dataclass(frozen=True)
+class Offload:
+    """Hand a job to a pinned pool and await its oneshot reply."""
+
+    pool: str
+    dur: Dist
+    mem: Optional[Mem] = None
 
 
 @dataclass(frozen=True)
@@ -101,13 +126,17 @@ class LoopUntilEnd:
     steps: tuple
 
 
-Step = Union[Spin, Yield, Sleep, IoWait, SpawnBlocking, Spawn, Repeat, LoopUntilEnd]
+Step = Union[Spin, Yield, Sleep, IoWait, SpawnBlocking, Spawn, Repeat, LoopUntilEnd, Mem, Offload]
+
+# What a task re-reads on its first poll on another CPU, unless the task says otherwise.
+DEFAULT_WORKING_SET_BYTES = 16_384
 
 
 @dataclass(frozen=True)
 class TaskDef:
     name: str
     steps: tuple
+    working_set_bytes: int = DEFAULT_WORKING_SET_BYTES
 
 
 @dataclass(frozen=True)
@@ -115,11 +144,54 @@ class External:
     interval: Dist  # the mean gap; `arrival` decides fixed or exponential gaps
     arrival: str
     task: TaskDef
+    runtime: Optional[str] = None  # None: the first runtime
 
 
 @dataclass(frozen=True)
 class Root:
     task: TaskDef
+    runtime: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a runtime's workers run. kind: "float" (anywhere in `cpus`, moved by the OS at
+    `migrate_hz`), "pinned" (worker i on cpus[i]) or "node" (float inside one node's `cpus`).
+    `cpus` is resolved against the machine (never empty)."""
+
+    kind: str
+    cpus: tuple
+    node: Optional[int] = None
+    migrate_hz: float = 100.0
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    name: str
+    workers: int
+    placement: Optional[Placement] = None  # None: no machine, the host's flat CPUs
+    global_queue_interval: Optional[int] = None
+    event_interval: int = 61
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """A memory region; `frac` is its page fraction per node index (from the policy)."""
+
+    name: str
+    nbytes: int
+    policy: str
+    frac: tuple
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A pinned std::thread pool fed by a channel: thread i pinned to cpus[i]."""
+
+    name: str
+    threads: int
+    node: int
+    cpus: tuple
 
 
 @dataclass(frozen=True)
@@ -135,6 +207,12 @@ class Spec:
     slow_poll_threshold_ns: int = 50 * US
     long_delay_threshold_ns: int = 50 * US
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    # NUMA extension; with none of these the spec runs exactly as before
+    runtimes: tuple = ()  # RuntimeSpec, the first is the one the tokio-probe/1 records describe
+    machine: Any = field(default=None, compare=False, repr=False)  # a numasim.machine.Machine
+    remote_penalty: Optional[float] = None  # None: the machine's own remote figures
+    regions: tuple = ()  # RegionSpec
+    pools: tuple = ()  # PoolSpec
 
     def task_names(self) -> list:
         """Every task name, in first-seen order."""
@@ -160,6 +238,10 @@ class Spec:
 class _Ctx:
     def __init__(self, file: str):
         self.file = file
+        # names a step may refer to, known once the top-level keys are parsed
+        self.runtimes: tuple = ()
+        self.regions: tuple = ()
+        self.pools: tuple = ()
 
     def fail(self, path: str, what: str):
         raise SpecError(f"{self.file}: {path}" if path else self.file, what)
@@ -175,36 +257,39 @@ def _num(ctx, v, path, *, lo=0.0, integer=False, positive=False):
     return int(v) if integer else float(v)
 
 
-def _dist(ctx, v, path, *, positive=False) -> Dist:
-    """A duration in µs: a number, or a distribution object."""
+def _dist(ctx, v, path, *, positive=False, suffix="_us", scale=US) -> Dist:
+    """A duration in µs: a number, or a distribution object. With suffix "" and scale 1, a
+    quantity in bytes (`mean`, `low`, `high`)."""
+    mean_k, low_k, high_k = f"mean{suffix}", f"low{suffix}", f"high{suffix}"
     if isinstance(v, dict):
         kind = v.get("dist")
         known = ("fixed", "lognormal", "exponential", "uniform")
         if kind not in known:
             ctx.fail(f"{path}.dist", f"expected one of {', '.join(known)}, got {json.dumps(kind)}")
-        allowed = {"dist", "mean_us", "cv", "low_us", "high_us"}
+        allowed = {"dist", mean_k, "cv", low_k, high_k}
         extra = sorted(set(v) - allowed)
         if extra:
             ctx.fail(f"{path}.{extra[0]}", "unknown field in a distribution")
         if kind == "uniform":
-            lo = _num(ctx, v.get("low_us"), f"{path}.low_us")
-            hi = _num(ctx, v.get("high_us"), f"{path}.high_us")
+            lo = _num(ctx, v.get(low_k), f"{path}.{low_k}")
+            hi = _num(ctx, v.get(high_k), f"{path}.{high_k}")
             if hi < lo:
-                ctx.fail(f"{path}.high_us", f"expected high_us >= low_us ({lo}), got {hi}")
-            return Dist("uniform", (lo + hi) / 2 * US, low_ns=lo * US, high_ns=hi * US)
-        if "mean_us" not in v:
-            ctx.fail(f"{path}.mean_us", "missing: a distribution needs mean_us")
-        mean = _num(ctx, v["mean_us"], f"{path}.mean_us", positive=positive)
+                ctx.fail(f"{path}.{high_k}", f"expected {high_k} >= {low_k} ({lo}), got {hi}")
+            return Dist("uniform", (lo + hi) / 2 * scale, low_ns=lo * scale, high_ns=hi * scale)
+        if mean_k not in v:
+            ctx.fail(f"{path}.{mean_k}", f"missing: a distribution needs {mean_k}")
+        mean = _num(ctx, v[mean_k], f"{path}.{mean_k}", positive=positive)
         cv = 0.0
         if kind == "lognormal":
             if "cv" not in v:
                 ctx.fail(f"{path}.cv", "missing: a lognormal needs cv")
             cv = _num(ctx, v["cv"], f"{path}.cv")
-        return Dist(kind, mean * US, cv=cv)
-    return Dist("fixed", _num(ctx, v, path, positive=positive) * US)
+        return Dist(kind, mean * scale, cv=cv)
+    return Dist("fixed", _num(ctx, v, path, positive=positive) * scale)
 
 
-_STEP_KEYS = ("spin_us", "yield", "sleep_us", "io_us", "spawn_blocking_us", "spawn", "repeat", "loop_until_end")
+_STEP_KEYS = ("spin_us", "yield", "sleep_us", "io_us", "spawn_blocking_us", "spawn", "repeat", "loop_until_end",
+              "mem", "offload")
 
 
 def _steps(ctx, v, path) -> tuple:
@@ -249,9 +334,29 @@ def _step(ctx, s, path):
         _only(ctx, s, path, ["spawn_blocking_us", "join"])
         return SpawnBlocking(_dist(ctx, s[k], f"{path}.spawn_blocking_us"), _bool(ctx, s.get("join", True), f"{path}.join"))
     if k == "spawn":
-        _only(ctx, s, path, ["spawn", "count", "join"])
+        _only(ctx, s, path, ["spawn", "count", "join", "runtime"])
         count = _num(ctx, s.get("count", 1), f"{path}.count", integer=True, lo=1)
-        return Spawn(_task(ctx, s[k], f"{path}.spawn"), count, _bool(ctx, s.get("join", True), f"{path}.join"))
+        runtime = _runtime_ref(ctx, s, path)
+        return Spawn(_task(ctx, s[k], f"{path}.spawn"), count, _bool(ctx, s.get("join", True), f"{path}.join"),
+                     runtime)
+    if k == "mem":
+        _only(ctx, s, path, ["mem"])
+        return _mem(ctx, s[k], f"{path}.mem")
+    if k == "offload":
+        _only(ctx, s, path, ["offload"])
+        o = s[k]
+        p = f"{path}.offload"
+        if not isinstance(o, dict):
+            ctx.fail(p, 'expected an object like {"pool": "name", "us": 100}')
+        _only(ctx, o, p, ["pool", "us", "mem"])
+        pool = o.get("pool")
+        if pool not in ctx.pools:
+            ctx.fail(f"{p}.pool", f"unknown pool {json.dumps(pool)}" +
+                     (f" (pools: {', '.join(ctx.pools)})" if ctx.pools else "; declare it under top-level pools"))
+        if "us" not in o:
+            ctx.fail(f"{p}.us", "missing: how long the pool thread works, in µs")
+        mem = _mem(ctx, o["mem"], f"{p}.mem") if "mem" in o else None
+        return Offload(pool, _dist(ctx, o["us"], f"{p}.us"), mem)
     if k == "repeat":
         _only(ctx, s, path, ["repeat", "steps"])
         n = _num(ctx, s[k], f"{path}.repeat", integer=True)
@@ -266,11 +371,39 @@ def _step(ctx, s, path):
     return LoopUntilEnd(body)
 
 
+def _runtime_ref(ctx, obj, path):
+    """The optional "runtime" a spawn or source names; it must be declared in runtimes."""
+    if "runtime" not in obj:
+        return None
+    r = obj["runtime"]
+    if r not in ctx.runtimes:
+        ctx.fail(f"{path}.runtime", f"unknown runtime {json.dumps(r)} (runtimes: {', '.join(ctx.runtimes)})")
+    return r
+
+
+def _mem(ctx, m, path) -> Mem:
+    if not isinstance(m, dict):
+        ctx.fail(path, 'expected an object like {"region": "name", "bytes": 4096, "pattern": "random"}')
+    _only(ctx, m, path, ["region", "bytes", "pattern"])
+    region = m.get("region")
+    if region not in ctx.regions:
+        ctx.fail(f"{path}.region", f"unknown region {json.dumps(region)}" +
+                 (f" (regions: {', '.join(ctx.regions)})" if ctx.regions else "; declare it under top-level regions"))
+    if "bytes" not in m:
+        ctx.fail(f"{path}.bytes", "missing: how many bytes the step reads")
+    pattern = m.get("pattern", "random")
+    if pattern not in ("random", "stream"):
+        ctx.fail(f"{path}.pattern", f'expected "random" or "stream", got {json.dumps(pattern)}')
+    return Mem(region, _dist(ctx, m["bytes"], f"{path}.bytes", suffix="", scale=1), pattern)
+
+
 def _takes_time(steps) -> bool:
     for s in steps:
-        if isinstance(s, (Yield, Sleep, IoWait, SpawnBlocking, Spawn)):
+        if isinstance(s, (Yield, Sleep, IoWait, SpawnBlocking, Spawn, Offload)):
             return True
         if isinstance(s, Spin) and s.dur.mean_ns > 0:
+            return True
+        if isinstance(s, Mem) and s.nbytes.mean_ns > 0:
             return True
         if isinstance(s, Repeat) and s.n > 0 and _takes_time(s.steps):
             return True
@@ -282,13 +415,14 @@ def _takes_time(steps) -> bool:
 def _task(ctx, v, path) -> TaskDef:
     if not isinstance(v, dict):
         ctx.fail(path, "expected a task object {\"name\", \"steps\"}")
-    _only(ctx, v, path, ["name", "steps"])
+    _only(ctx, v, path, ["name", "steps", "working_set_bytes"])
     name = v.get("name", "task")
     if not isinstance(name, str) or not name:
         ctx.fail(f"{path}.name", "expected a non-empty string")
     if "steps" not in v:
         ctx.fail(f"{path}.steps", "missing: a task needs steps")
-    return TaskDef(name, _steps(ctx, v["steps"], f"{path}.steps"))
+    ws = _num(ctx, v.get("working_set_bytes", DEFAULT_WORKING_SET_BYTES), f"{path}.working_set_bytes", integer=True)
+    return TaskDef(name, _steps(ctx, v["steps"], f"{path}.steps"), ws)
 
 
 def _source(ctx, v, path):
@@ -296,18 +430,169 @@ def _source(ctx, v, path):
         ctx.fail(path, "expected a source object")
     kind = v.get("kind")
     if kind == "root":
-        _only(ctx, v, path, ["kind", "task"])
-        return Root(_task(ctx, v.get("task"), f"{path}.task"))
+        _only(ctx, v, path, ["kind", "task", "runtime"])
+        runtime = _runtime_ref(ctx, v, path)
+        return Root(_task(ctx, v.get("task"), f"{path}.task"), runtime)
     if kind == "external":
-        _only(ctx, v, path, ["kind", "interval_us", "arrival", "task"])
+        _only(ctx, v, path, ["kind", "interval_us", "arrival", "task", "runtime"])
+        runtime = _runtime_ref(ctx, v, path)
         if "interval_us" not in v:
             ctx.fail(f"{path}.interval_us", "missing: an external source needs interval_us")
         arrival = v.get("arrival", "fixed")
         if arrival not in ("fixed", "poisson"):
             ctx.fail(f"{path}.arrival", f"expected \"fixed\" or \"poisson\", got {json.dumps(arrival)}")
         interval = _dist(ctx, v["interval_us"], f"{path}.interval_us", positive=True)
-        return External(interval, arrival, _task(ctx, v.get("task"), f"{path}.task"))
+        return External(interval, arrival, _task(ctx, v.get("task"), f"{path}.task"), runtime)
     ctx.fail(f"{path}.kind", f"expected \"external\" or \"root\", got {json.dumps(kind)}")
+
+
+def _runtime_knobs(ctx, rt, path, allowed):
+    extra = sorted(set(rt) - set(allowed))
+    if extra:
+        ctx.fail(f"{path}.{extra[0]}", f"unknown field (allowed: {', '.join(allowed)})")
+    workers = _num(ctx, rt.get("workers", 2), f"{path}.workers", integer=True, lo=1)
+    if workers > 1024:
+        ctx.fail(f"{path}.workers", f"expected at most 1024 workers, got {workers}")
+    gqi = rt.get("global_queue_interval")
+    if gqi is not None:
+        gqi = _num(ctx, gqi, f"{path}.global_queue_interval", integer=True, lo=1)
+    evi = _num(ctx, rt.get("event_interval", 61), f"{path}.event_interval", integer=True, lo=1)
+    return workers, gqi, evi
+
+
+def _machine(ctx, v):
+    """The machine a spec names: a preset, a `numactl --hardware` file or a sysfs tree (paths
+    relative to the spec file)."""
+    from .errors import UserError
+    from .machine import preset, read_numactl, read_sysfs
+
+    if not isinstance(v, dict) or len(v) != 1 or next(iter(v)) not in ("preset", "numactl", "sysfs"):
+        ctx.fail("machine", 'expected one of {"preset": name}, {"numactl": path}, {"sysfs": dir}')
+    (k, arg), = v.items()
+    if not isinstance(arg, str) or not arg:
+        ctx.fail(f"machine.{k}", "expected a non-empty string")
+    try:
+        if k == "preset":
+            return preset(arg)
+        base = os.path.dirname(ctx.file) if ctx.file and not ctx.file.startswith("<") else ""
+        path = os.path.join(base, arg)
+        return read_numactl(path) if k == "numactl" else read_sysfs(path)
+    except UserError as e:
+        ctx.fail(f"machine.{k}", e.what if k == "preset" else f"{e.where}: {e.what}")
+
+
+def _cpu_list(ctx, m, v, path, node=None) -> tuple:
+    """`cpus` as a list of CPU numbers or {"first_per_node": n}; checked against the machine."""
+    from .machine.placement import first_cpus_per_node
+
+    if isinstance(v, dict):
+        _only(ctx, v, path, ["first_per_node"])
+        n = _num(ctx, v.get("first_per_node"), f"{path}.first_per_node", integer=True, lo=1)
+        short = min(len(cs) for cs in m.node_cpus)
+        if n > short:
+            ctx.fail(f"{path}.first_per_node", f"expected at most {short} (CPUs of the smallest node), got {n}")
+        cpus = first_cpus_per_node(m, n)
+        return tuple(c for c in cpus if m.node_of_cpu(c) == node) if node is not None else cpus
+    if not isinstance(v, list) or not v:
+        ctx.fail(path, 'expected a non-empty list of CPU numbers or {"first_per_node": n}')
+    have = set(m.cpus)
+    for i, c in enumerate(v):
+        c = _num(ctx, c, f"{path}[{i}]", integer=True)
+        if c not in have:
+            ctx.fail(f"{path}[{i}]", f"CPU {c} is not on machine {m.name} (CPUs 0-{max(have)})")
+        if node is not None and m.node_of_cpu(c) != node:
+            ctx.fail(f"{path}[{i}]", f"CPU {c} is not on node {node}")
+    if len(set(v)) != len(v):
+        ctx.fail(path, "expected distinct CPUs")
+    return tuple(int(c) for c in v)
+
+
+def _node(ctx, m, v, path) -> int:
+    n = _num(ctx, v, path, integer=True)
+    if n >= m.n_nodes:
+        ctx.fail(path, f"expected a node index below {m.n_nodes} (machine {m.name}), got {n}")
+    return n
+
+
+def _placement(ctx, m, v, path, workers) -> Placement:
+    if not isinstance(v, dict):
+        ctx.fail(path, 'expected an object like {"kind": "float", "cpus": [0, 1]}')
+    kind = v.get("kind")
+    if kind not in ("float", "pinned", "node"):
+        ctx.fail(f"{path}.kind", f'expected "float", "pinned" or "node", got {json.dumps(kind)}')
+    _only(ctx, v, path, ["kind", "cpus", "migrate_hz"] + (["node"] if kind == "node" else []))
+    hz = _num(ctx, v.get("migrate_hz", 100.0), f"{path}.migrate_hz")
+    if kind == "node":
+        if "node" not in v:
+            ctx.fail(f"{path}.node", "missing: which node the runtime is confined to")
+        node = _node(ctx, m, v["node"], f"{path}.node")
+        cpus = _cpu_list(ctx, m, v["cpus"], f"{path}.cpus", node) if "cpus" in v else tuple(m.node_cpus[node])
+        return Placement("node", cpus, node, hz)
+    cpus = _cpu_list(ctx, m, v["cpus"], f"{path}.cpus") if "cpus" in v else m.cpus
+    if kind == "pinned":
+        if len(cpus) < workers:
+            ctx.fail(f"{path}.cpus", f"{workers} pinned workers need at least {workers} CPUs, got {len(cpus)}")
+        return Placement("pinned", cpus[:workers], None, 0.0)
+    return Placement("float", cpus, None, hz)
+
+
+def _regions(ctx, m, v) -> tuple:
+    from .machine.placement import MemPolicy, Region, place_region
+
+    if not isinstance(v, dict):
+        ctx.fail("regions", 'expected an object {name: {"bytes": B, "policy": "bind", "node": 0}}')
+    out = []
+    for name, r in v.items():
+        path = f"regions.{name}"
+        if not isinstance(r, dict):
+            ctx.fail(path, 'expected an object like {"bytes": 1e9, "policy": "interleave"}')
+        policy = r.get("policy", "first_touch")
+        if policy not in ("first_touch", "bind", "interleave"):
+            ctx.fail(f"{path}.policy", f'expected "first_touch", "bind" or "interleave", got {json.dumps(policy)}')
+        _only(ctx, r, path, ["bytes", "policy", "nodes" if policy == "interleave" else "node"])
+        if "bytes" not in r:
+            ctx.fail(f"{path}.bytes", "missing: the region's size in bytes")
+        nbytes = int(_num(ctx, r["bytes"], f"{path}.bytes", positive=True))
+        if policy == "interleave":
+            nodes = r.get("nodes", list(range(m.n_nodes)))
+            if not isinstance(nodes, list) or not nodes:
+                ctx.fail(f"{path}.nodes", "expected a non-empty list of node indices")
+            nodes = tuple(_node(ctx, m, x, f"{path}.nodes[{i}]") for i, x in enumerate(nodes))
+            pl = place_region(m, Region(name, nbytes), MemPolicy("interleave", nodes))
+        else:
+            if "node" not in r:
+                ctx.fail(f"{path}.node", f"missing: {policy} needs the node " +
+                         ("the allocating thread runs on" if policy == "first_touch" else "to bind to"))
+            node = _node(ctx, m, r["node"], f"{path}.node")
+            if policy == "bind":
+                pl = place_region(m, Region(name, nbytes), MemPolicy("bind", (node,)))
+            else:
+                pl = place_region(m, Region(name, nbytes), MemPolicy("first_touch"), m.node_cpus[node][0])
+        out.append(RegionSpec(name, nbytes, policy, tuple(pl.frac)))
+    return tuple(out)
+
+
+def _pools(ctx, m, v, runtimes) -> tuple:
+    if not isinstance(v, dict):
+        ctx.fail("pools", 'expected an object {name: {"threads": 64, "node": 0}}')
+    used = {c for r in runtimes for c in r.placement.cpus}
+    out = []
+    for name, p in v.items():
+        path = f"pools.{name}"
+        if not isinstance(p, dict):
+            ctx.fail(path, 'expected an object like {"threads": 64, "node": 0}')
+        _only(ctx, p, path, ["threads", "node"])
+        threads = _num(ctx, p.get("threads", 1), f"{path}.threads", integer=True, lo=1)
+        if threads > 4096:
+            ctx.fail(f"{path}.threads", f"expected at most 4096 threads, got {threads}")
+        if "node" not in p:
+            ctx.fail(f"{path}.node", "missing: the node whose CPUs the threads are pinned to")
+        node = _node(ctx, m, p["node"], f"{path}.node")
+        # one thread per CPU of the node, CPUs no tokio worker may use first; more threads than
+        # CPUs share them round robin
+        order = sorted(m.node_cpus[node], key=lambda c: (c in used, c))
+        out.append(PoolSpec(name, threads, node, tuple(order[i % len(order)] for i in range(threads))))
+    return tuple(out)
 
 
 def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
@@ -316,26 +601,59 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
     if not isinstance(obj, dict):
         ctx.fail("", "expected a JSON object at the top level")
     allowed = ["name", "runtime", "duration_s", "sample_interval_ms", "seed", "sources",
-               "slow_poll_threshold_us", "long_delay_threshold_us", "description"]
+               "slow_poll_threshold_us", "long_delay_threshold_us", "description",
+               "machine", "remote_penalty", "runtimes", "regions", "pools"]
     extra = sorted(set(obj) - set(allowed))
     if extra:
         ctx.fail(extra[0], f"unknown top-level field (allowed: {', '.join(allowed)})")
     name = obj.get("name", "spec")
     if not isinstance(name, str):
         ctx.fail("name", "expected a string")
-    rt = obj.get("runtime", {})
-    if not isinstance(rt, dict):
-        ctx.fail("runtime", "expected an object like {\"workers\": 2}")
-    extra = sorted(set(rt) - {"workers", "global_queue_interval", "event_interval"})
-    if extra:
-        ctx.fail(f"runtime.{extra[0]}", "unknown field (allowed: workers, global_queue_interval, event_interval)")
-    workers = _num(ctx, rt.get("workers", 2), "runtime.workers", integer=True, lo=1)
-    if workers > 1024:
-        ctx.fail("runtime.workers", f"expected at most 1024 workers, got {workers}")
-    gqi = rt.get("global_queue_interval")
-    if gqi is not None:
-        gqi = _num(ctx, gqi, "runtime.global_queue_interval", integer=True, lo=1)
-    evi = _num(ctx, rt.get("event_interval", 61), "runtime.event_interval", integer=True, lo=1)
+    m = _machine(ctx, obj["machine"]) if "machine" in obj else None
+    for k in ("regions", "pools", "remote_penalty"):
+        if k in obj and m is None:
+            ctx.fail(k, 'needs a machine: add "machine": {"preset": ...}')
+    penalty = None
+    if "remote_penalty" in obj:
+        penalty = _num(ctx, obj["remote_penalty"], "remote_penalty")
+        if penalty < 1.0:
+            ctx.fail("remote_penalty", f"expected a number >= 1.0 (1.0: remote costs what local does), got {penalty}")
+    if "runtimes" in obj:
+        if "runtime" in obj:
+            ctx.fail("runtimes", "give either runtime (one runtime) or runtimes, not both")
+        rts = obj["runtimes"]
+        if not isinstance(rts, list) or not rts:
+            ctx.fail("runtimes", 'expected a non-empty list like [{"name": "main", "workers": 4}]')
+        runtimes = []
+        for i, r in enumerate(rts):
+            path = f"runtimes[{i}]"
+            if not isinstance(r, dict):
+                ctx.fail(path, 'expected an object like {"name": "main", "workers": 4}')
+            workers, gqi, evi = _runtime_knobs(ctx, r, path, ["name", "workers", "placement", "global_queue_interval",
+                                                              "event_interval"])
+            rname = r.get("name", "main" if i == 0 else f"rt{i}")
+            if not isinstance(rname, str) or not rname:
+                ctx.fail(f"{path}.name", "expected a non-empty string")
+            if any(x.name == rname for x in runtimes):
+                ctx.fail(f"{path}.name", f"runtime {json.dumps(rname)} is declared twice")
+            if "placement" in r:
+                if m is None:
+                    ctx.fail(f"{path}.placement", 'needs a machine: add "machine": {"preset": ...}')
+                pl = _placement(ctx, m, r["placement"], f"{path}.placement", workers)
+            else:
+                pl = Placement("float", m.cpus) if m is not None else None
+            runtimes.append(RuntimeSpec(rname, workers, pl, gqi, evi))
+    else:
+        rt = obj.get("runtime", {})
+        if not isinstance(rt, dict):
+            ctx.fail("runtime", "expected an object like {\"workers\": 2}")
+        workers, gqi, evi = _runtime_knobs(ctx, rt, "runtime", ["workers", "global_queue_interval", "event_interval"])
+        runtimes = [RuntimeSpec("main", workers, Placement("float", m.cpus) if m is not None else None, gqi, evi)]
+    ctx.runtimes = tuple(r.name for r in runtimes)
+    regions = _regions(ctx, m, obj["regions"]) if "regions" in obj else ()
+    pools = _pools(ctx, m, obj["pools"], runtimes) if "pools" in obj else ()
+    ctx.regions = tuple(r.name for r in regions)
+    ctx.pools = tuple(p.name for p in pools)
     if "duration_s" not in obj:
         ctx.fail("duration_s", "missing: how long the sources submit, in seconds")
     dur = _num(ctx, obj["duration_s"], "duration_s", positive=True)
@@ -344,18 +662,24 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
     srcs = obj.get("sources")
     if not isinstance(srcs, list) or not srcs:
         ctx.fail("sources", "expected a non-empty list of sources")
+    first = runtimes[0]
     return Spec(
         name=name,
-        workers=workers,
+        workers=first.workers,
         duration_ns=int(round(dur * 1e9)),
         sample_interval_ns=int(round(sample * 1e6)),
         seed=seed,
         sources=tuple(_source(ctx, s, f"sources[{i}]") for i, s in enumerate(srcs)),
-        global_queue_interval=gqi,
-        event_interval=evi,
+        global_queue_interval=first.global_queue_interval,
+        event_interval=first.event_interval,
         slow_poll_threshold_ns=int(_num(ctx, obj.get("slow_poll_threshold_us", 50), "slow_poll_threshold_us") * US),
         long_delay_threshold_ns=int(_num(ctx, obj.get("long_delay_threshold_us", 50), "long_delay_threshold_us") * US),
         raw=obj,
+        runtimes=tuple(runtimes),
+        machine=m,
+        remote_penalty=penalty,
+        regions=regions,
+        pools=pools,
     )
 
 

@@ -35,6 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import SpecError, UserError
+from .figures import figures
 
 DESIGNS = ("grid", "random", "lhs")
 RESULTS = "results.jsonl"
@@ -175,7 +176,7 @@ def _spec_evaluate(payload: dict) -> dict:
     from .tokio.profile import get_profile
     spec = parse_spec(payload["spec"])
     res = simulate(spec, get_profile(payload["tokio"]), Host.from_dict(payload["host"]), seed=payload["seed"])
-    out = figures(res.intervals, payload["spec"]["duration_s"])
+    out = figures(res.intervals, payload["spec"]["duration_s"] * 1e9)
     d = decide_intervals(res.intervals, header=res.header)
     out["steal_rate"] = d["inputs"]["steal_rate"]["value"]
     out["latency_steal_rho"] = d["inputs"]["latency_steal_correlation"]["value"]
@@ -187,49 +188,6 @@ def _spec_evaluate(payload: dict) -> dict:
 
 
 register_evaluator("spec", Evaluator(_spec_load_base, _spec_prepare, _spec_evaluate))
-
-
-def figures(intervals, duration_s: float) -> dict:
-    """Run-level figures as /work/shared/fidelity/figures.py computes them (same formulas, over
-    in-memory interval records instead of a file): the intervals that end within the submission
-    period, less the first."""
-    dur_ns = duration_s * 1e9
-    keep = [r for r in intervals if r["t"] <= dur_ns][1:] or intervals
-    S = lambda k: sum(r["runtime"].get(k, 0) for r in keep)  # noqa: E731
-    el = S("elapsed") / 1e9
-    workers = keep[0]["runtime"]["workers_count"]
-    polls = S("total_polls_count")
-    parks = S("total_park_count")
-    f = {
-        "polls_per_s": polls / el,
-        "steals_per_poll": S("total_steal_count") / max(polls, 1),
-        "parks_per_s": parks / el,
-        "noop_per_park": S("total_noop_count") / max(parks, 1),
-        "busy_ratio": S("total_busy_duration") / 1e9 / (el * workers),
-        "local_sched_per_poll": S("total_local_schedule_count") / max(polls, 1),
-        "remote_per_s": S("num_remote_schedules") / el,
-        "overflow_per_s": S("total_overflow_count") / el,
-    }
-    tasks = {}
-    for r in keep:
-        for name, t in r.get("tasks", {}).items():
-            a = tasks.setdefault(name, {"n": 0, "lat": 0.0})
-            for k, v in t.items():
-                if k == "completed":
-                    a["n"] += v["count"]
-                    a["lat"] += v["count"] * v["mean"]
-                else:
-                    a[k] = a.get(k, 0) + v
-    for name, a in tasks.items():
-        pc = max(a.get("total_poll_count", 0), 1)
-        f[f"{name}.mean_poll_us"] = (a.get("total_fast_poll_duration", 0) + a.get("total_slow_poll_duration", 0)) / pc / 1e3
-        f[f"{name}.slow_poll_ratio"] = a.get("total_slow_poll_count", 0) / pc
-        f[f"{name}.mean_sched_us"] = a.get("total_scheduled_duration", 0) / max(a.get("total_scheduled_count", 0), 1) / 1e3
-        f[f"{name}.mean_idle_us"] = a.get("total_idle_duration", 0) / max(a.get("total_idled_count", 0), 1) / 1e3
-        if a["n"]:
-            f[f"{name}.latency_mean_ms"] = a["lat"] / a["n"] / 1e6
-            f[f"{name}.completed_per_s"] = a["n"] / el
-    return f
 
 
 def _fmt_assignment(a: dict) -> str:

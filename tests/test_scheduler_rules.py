@@ -6,7 +6,7 @@ from numasim.tokio.fastrand import FastRand, core_generators
 from numasim.tokio.idle import Idle
 from numasim.tokio.worker import SCHEDULED, Task
 
-from helpers import bare_runtime, middle, run, spec
+from helpers import Recorder, bare_runtime, middle, run, spec
 
 
 def mk(rt, n):
@@ -215,11 +215,34 @@ def test_a_saturated_124_worker_reports_no_parks_and_no_busy_time(fidelity_dir):
 
 
 def test_counters_are_published_only_at_submit_points():
-    s = spec([{"loop_until_end": [{"spin_us": 20}, {"yield": 1}]}], workers=1, duration_s=0.05)
-    res, _ = run(s, "1.49")
-    st = res.runtime.workers[0].stats
-    # 61 ticks between maintenance: the published poll count lags the private one
-    assert st.published[4] <= st.polls_count
+    """A saturated 1.49 worker publishes at maintenance, every 61 ticks: readers see stale counts."""
+    s = spec([{"loop_until_end": [{"spin_us": 20}, {"yield": 1}]}], workers=1, duration_s=0.02)
+    lag = []
+
+    class Lag(Recorder):
+        def poll_start(self, w, t):
+            super().poll_start(w, t)
+            lag.append(w.stats.polls_count - w.stats.published[4])
+
+    from numasim.simulate import simulate
+    from numasim.tokio.profile import get_profile
+    simulate(s, get_profile("1.49"), observer=Lag())
+    assert max(lag) <= 61  # never more than one event_interval behind
+    assert max(lag) > 30  # and really behind between submits
+
+
+def test_maintenance_polls_the_driver_on_a_worker_that_never_parks():
+    """Timers still fire on a saturated runtime: the driver is polled every event_interval ticks."""
+    s = spec(None, workers=1, duration_s=0.03, sources=[
+        {"kind": "root", "task": {"name": "hog", "steps": [{"loop_until_end": [{"spin_us": 50}, {"yield": 1}]}]}},
+        {"kind": "root", "task": {"name": "sleeper", "steps": [{"sleep_us": 1000}]}},
+    ])
+    res, rec = run(s, "1.49")
+    lat = [p for p in rec.polls if p[2] == "sleeper"]
+    assert len(lat) == 2
+    assert not [p for p in rec.parks if lat[0][0] <= p[0] <= lat[1][0]]  # nobody parked meanwhile
+    # woken within a 1–2 ms tick plus at most one event interval of 50 µs polls
+    assert 1_000_000 <= lat[1][0] - lat[0][0] <= 2_000_000 + 61 * 60_000
 
 
 # ---------------------------------------------------------------- timers and the driver

@@ -1,0 +1,279 @@
+"""A Hawk scenario: every size and cost of iris-mpc's Hawk job as one frozen, validated object.
+
+    sc = load_scenario("hawk.toml")           # or parse_scenario(dict, "where"), default_scenario()
+    sc = sc.replace(**{"job.batch_size": 32})  # dotted overrides, re-validated
+    sc.to_dict()                               # back to the TOML shape (JSON-able, hashable)
+
+Defaults are prod's (iris-mpc-hawk.md B.2-B.4: M = 320, ef_search = 320, ef_constr = 480,
+batch 8, 20 M irises per eye, 3 base rotations, 11 MinRotation rotations, request parallelism 96,
+32 tokio CPUs per node on an x8g.48xlarge). Figures marked "estimate" in docs/hawk.md are read off
+the code or guessed, not measured: change them here, not in the generator.
+
+Errors are `SpecError("file: section.field", what was expected)`, one line in the CLI.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from .errors import SpecError
+
+LAYOUTS = ("today", "pinned", "dual", "single-node")
+STORE_POLICIES = ("first_touch", "interleave", "node0")
+
+
+@dataclass(frozen=True)
+class Job:
+    """The Hawk job (iris-mpc-hawk.md B.1, B.2)."""
+    batch_size: int = 8                 # MAX_BATCH_SIZE (prod)
+    batches: int = 4                    # jobs run one after another (one batch at a time)
+    db_size: int = 20_000_000           # MAX_DB_SIZE (prod), irises per eye
+    m: int = 320                        # M (prod)
+    ef_search: int = 320                # EF_SEARCH (prod)
+    ef_constr: int = 480                # EF_CONSTR (prod), the centre rotation's search_to_insert
+    base_rotations: int = 3             # CENTER_AND_10_MASK: {-10, 0, +10}
+    min_dist_rotations: int = 11        # HAWK_MIN_DIST_ROTATIONS (oblivious min over ±5)
+    request_parallelism: int = 96       # HAWK_REQUEST_PARALLELISM (prod): sessions = 24 x this
+    min_layer_search_batch: int = 8000  # MIN_LAYER_SEARCH_BATCH_SIZE (prod)
+    upper_layer_batches: int = 2        # entry-point linear scan + layer-1 search (estimate)
+    mirror: float = 1.0                 # share of requests that also run the Mirror search (prod: all)
+    eye_work: tuple = (1.0, 1.0)        # relative search work of (left, right) stores
+    insert_fraction: float = 1.0        # share of requests inserted (serial, session[0])
+    insert_batches: int = 1             # distance batches per insert per eye (neighbour updates; estimate)
+    is_match_candidates: int = 4        # one-sided candidates checked on the other eye per request (estimate)
+    job_cpu_us: float = 300.0           # decide, anon stats, identity updates: CPU in the job task (estimate)
+
+
+@dataclass(frozen=True)
+class Mpc:
+    """MPC network rounds (B.3): counts are estimates read off the code; RTT is a parameter."""
+    rtt_us: float = 1000.0              # one round's network wait, mean (3 parties; not measured)
+    rtt_cv: float = 0.3                 # its coefficient of variation (lognormal)
+    rounds_distance: int = 40           # a MinRotation distance batch: reshare + lift + depth-4 tournament
+    rounds_compare: int = 9             # a comparison batch (cross_mul + extract_msb + open)
+    rounds_threshold: int = 8           # lte_and_open
+    cpu_ns_per_item_round: float = 40.0  # tokio CPU per batch item per round (share arithmetic, packets)
+    bytes_per_item_round: float = 96.0  # session-state bytes per item per round (u32 shares x rotations)
+    link_bytes_per_hop: int = 1_600     # Rice-coded neighbour list read per hop (estimate; raw 2M x 4 B)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Per-eye iris worker pools (B.4), pinned to the eye's node."""
+    threads_per_eye: int = 0            # 0: the node's CPUs minus the tokio CPUs (64 on prod)
+    chunk: int = 128                    # ROT_AWARE_BATCH_CHUNK_SIZE
+    dot_ns_per_candidate: float = 2500.0  # compute of 11 rotations x 19,200 u16 MACs (estimate)
+    bytes_per_candidate: int = 38_400   # one iris share per eye (code + mask)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    cores_per_node: int = 32            # SEPARATE_TOKIO_CORES_PER_NODE (prod)
+    migrate_hz: float = 50.0            # how often the OS moves a floating worker (layout "today")
+    tokio: str = "1.49"                 # iris-mpc pins tokio =1.49
+
+
+@dataclass(frozen=True)
+class Memory:
+    stores: str = "first_touch"         # first_touch: pool threads touch their eye's store (HAWK_NUMA);
+                                        # interleave; node0: both stores on node 0 (loaded there)
+    tokio_state: str = "auto"           # graph + sessions: auto = first touch by the runtime that owns
+                                        # them (spread over both nodes for one runtime); or as `stores`
+    remote_penalty: float | None = None  # None: the machine's figures; 1.0: remote costs what local does
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How the simulation groups steps so a run stays fast (docs/hawk.md, "Scaling")."""
+    round_groups: int = 2               # each chain of R rounds is this many waits of R/k summed RTTs
+    offload_fanout: int = 4             # each distance batch's dot products go out as this many offloads
+    max_distance_batches: int = 0       # 0: no cap; else cap per search (work per batch scaled up)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str = "hawk-prod"
+    description: str = ""
+    machine: str = "graviton4-2node"
+    layouts: tuple = LAYOUTS
+    seeds: int = 5
+    sample_interval_ms: float = 0.0     # 0: chosen from the expected job length (>= 8 samples per run)
+    job: Job = field(default_factory=Job)
+    mpc: Mpc = field(default_factory=Mpc)
+    pool: Pool = field(default_factory=Pool)
+    runtime: Runtime = field(default_factory=Runtime)
+    memory: Memory = field(default_factory=Memory)
+    scale: Scale = field(default_factory=Scale)
+
+    # ---------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layouts"] = list(self.layouts)
+        d["job"]["eye_work"] = list(self.job.eye_work)
+        if d["memory"]["remote_penalty"] is None:
+            del d["memory"]["remote_penalty"]
+        return d
+
+    def replace(self, **dotted) -> "Scenario":
+        """A copy with `section.field` (or top-level) values replaced, validated again."""
+        d = self.to_dict()
+        for path, v in dotted.items():
+            cur = d
+            parts = path.split(".")
+            for p in parts[:-1]:
+                if p not in cur or not isinstance(cur[p], dict):
+                    raise SpecError(f"override {path}", f"no section {p!r}")
+                cur = cur[p]
+            cur[parts[-1]] = v
+        return parse_scenario(d, f"{self.name} (overridden)")
+
+    @property
+    def sessions(self) -> int:
+        """N_SESSIONS_PER_REQUEST (24) x request_parallelism."""
+        return 2 * 2 * 2 * self.job.base_rotations * self.job.request_parallelism
+
+
+_SECTIONS = {"job": Job, "mpc": Mpc, "pool": Pool, "runtime": Runtime, "memory": Memory, "scale": Scale}
+_TOP = ("name", "description", "machine", "layouts", "seeds", "sample_interval_ms")
+
+
+def _fail(where, path, what):
+    raise SpecError(f"{where}: {path}" if path else where, what)
+
+
+def _check_value(where, path, default, v):
+    """Coerce v to the type of the default; integers must be integral."""
+    if isinstance(default, bool):
+        if not isinstance(v, bool):
+            _fail(where, path, f"expected true or false, got {v!r}")
+        return v
+    if isinstance(default, int) and not isinstance(default, bool):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer():
+            _fail(where, path, f"expected an integer, got {v!r}")
+        if v < 0:
+            _fail(where, path, f"expected a non-negative integer, got {v}")
+        return int(v)
+    if isinstance(default, float) or default is None:
+        if v is None and default is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            _fail(where, path, f"expected a number, got {v!r}")
+        if v < 0:
+            _fail(where, path, f"expected a non-negative number, got {v}")
+        return float(v)
+    if isinstance(default, str):
+        if not isinstance(v, str):
+            _fail(where, path, f"expected a string, got {v!r}")
+        return v
+    if isinstance(default, tuple):
+        if not isinstance(v, (list, tuple)):
+            _fail(where, path, f"expected a list, got {v!r}")
+        return tuple(v)
+    return v  # pragma: no cover
+
+
+def parse_scenario(obj: Any, where: str = "<scenario>") -> Scenario:
+    """Validate a decoded TOML/JSON scenario; unknown keys and bad values name their path."""
+    if not isinstance(obj, dict):
+        _fail(where, "", "expected a table at the top level")
+    extra = sorted(set(obj) - set(_TOP) - set(_SECTIONS))
+    if extra:
+        _fail(where, extra[0], f"unknown key (allowed: {', '.join(_TOP + tuple(_SECTIONS))})")
+    base = Scenario()
+    top = {}
+    for k in _TOP:
+        if k in obj:
+            top[k] = _check_value(where, k, getattr(base, k), obj[k])
+    secs = {}
+    for sec, cls in _SECTIONS.items():
+        t = obj.get(sec, {})
+        if not isinstance(t, dict):
+            _fail(where, sec, "expected a table")
+        d0 = cls()
+        names = [f.name for f in fields(cls)]
+        bad = sorted(set(t) - set(names))
+        if bad:
+            _fail(where, f"{sec}.{bad[0]}", f"unknown field (allowed: {', '.join(names)})")
+        vals = {k: _check_value(where, f"{sec}.{k}", getattr(d0, k), v) for k, v in t.items()}
+        secs[sec] = replace(d0, **vals)
+    sc = replace(base, **top, **secs)
+    _validate(sc, where)
+    return sc
+
+
+def _validate(sc: Scenario, where: str) -> None:
+    j, p = sc.job, sc.pool
+    for name in sc.layouts:
+        if name not in LAYOUTS:
+            _fail(where, "layouts", f"unknown layout {name!r} (known: {', '.join(LAYOUTS)})")
+    if not sc.layouts:
+        _fail(where, "layouts", "expected at least one layout")
+    if len(set(sc.layouts)) != len(sc.layouts):
+        _fail(where, "layouts", "a layout is listed twice")
+    if sc.seeds < 1:
+        _fail(where, "seeds", "expected at least 1 seed")
+    for k in ("batch_size", "batches", "base_rotations", "min_dist_rotations", "request_parallelism",
+              "min_layer_search_batch"):
+        if getattr(j, k) < 1:
+            _fail(where, f"job.{k}", "expected at least 1")
+    if j.db_size < 2 or j.m < 2 or j.ef_search < 1 or j.ef_constr < 1:
+        _fail(where, "job", "need db_size >= 2, m >= 2, ef_search >= 1, ef_constr >= 1")
+    if not 0.0 <= j.mirror <= 1.0:
+        _fail(where, "job.mirror", f"expected a share between 0 and 1, got {j.mirror}")
+    if not 0.0 <= j.insert_fraction <= 1.0:
+        _fail(where, "job.insert_fraction", f"expected a share between 0 and 1, got {j.insert_fraction}")
+    if len(j.eye_work) != 2 or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in j.eye_work) \
+            or sum(j.eye_work) <= 0:
+        _fail(where, "job.eye_work", "expected two non-negative numbers [left, right], not both 0")
+    if p.chunk < 1:
+        _fail(where, "pool.chunk", "expected at least 1")
+    if sc.mpc.rtt_us <= 0:
+        _fail(where, "mpc.rtt_us", "expected a positive round-trip time")
+    if sc.runtime.cores_per_node < 1:
+        _fail(where, "runtime.cores_per_node", "expected at least 1")
+    if sc.memory.stores not in STORE_POLICIES:
+        _fail(where, "memory.stores", f"expected one of {', '.join(STORE_POLICIES)}")
+    if sc.memory.tokio_state not in ("auto",) + STORE_POLICIES:
+        _fail(where, "memory.tokio_state", f"expected auto or one of {', '.join(STORE_POLICIES)}")
+    if sc.scale.round_groups < 1 or sc.scale.offload_fanout < 1:
+        _fail(where, "scale", "round_groups and offload_fanout must be at least 1")
+    try:
+        from .machine.presets import preset
+        m = preset(sc.machine)
+    except (KeyError, ValueError) as e:
+        _fail(where, "machine", f"unknown machine preset {sc.machine!r} ({e})")
+    except Exception as e:  # a UserError from the preset table
+        _fail(where, "machine", str(e))
+    if sc.runtime.cores_per_node >= min(len(c) for c in m.node_cpus):
+        _fail(where, "runtime.cores_per_node", "must leave CPUs on each node for the iris worker pool")
+
+
+def default_scenario() -> Scenario:
+    """The packaged default: Hawk on graviton4-2node with prod's sizes (numasim/data/hawk-default.toml)."""
+    return load_scenario(default_path())
+
+
+def default_path() -> str:
+    return os.path.join(os.path.dirname(__file__), "data", "hawk-default.toml")
+
+
+def load_scenario(path: str) -> Scenario:
+    try:
+        with open(path, "rb") as f:
+            obj = tomllib.load(f)
+    except OSError as e:
+        raise SpecError(path, f"cannot read: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(path, f"not valid TOML: {e}") from None
+    if "name" not in obj:
+        obj = dict(obj, name=os.path.splitext(os.path.basename(path))[0])
+    return parse_scenario(obj, path)
+
+
+def from_dict(d: dict) -> Scenario:
+    """Round trip of `Scenario.to_dict()` (for payloads shipped to sweep workers)."""
+    return parse_scenario(copy.deepcopy(d), "<scenario>")

@@ -1,0 +1,394 @@
+"""iris-mpc's Hawk job as a workload spec: `generate(scenario, layout) -> spec dict`.
+
+The spec is in the engine's language (docs/machine-workload-api.md): a machine, runtimes with
+placements, memory regions, per-eye pinned pools, and task programs made of `io_us` (MPC network
+rounds), `spin_us` + `mem` (tokio CPU and memory), `offload` (dot products on the iris pools,
+answered through a oneshot: a remote wake) and `spawn` (optionally into another runtime).
+
+What one job (one batch, iris-mpc-hawk.md B.1) does, as tasks:
+
+    request_handler (root)          one batch at a time: repeat `batches`: spawn hawk_job, join
+      hawk_job                      cache_into (query reallocation on each eye's pool),
+                                    intra-batch tasks, search tasks of both orientations,
+                                    is_match on the other eye, job CPU, serial insertion
+        search.{o}.{s}              one per (eye, request, base rotation): an HNSW search of
+                                    store s (o = normal | mirror; mirror crosses the eyes), a chain
+                                    of distance batches: graph reads, dot products fanned out to
+                                    pool s, then MPC rounds (I/O waits + share arithmetic)
+          dot.{s}                   one offload of a distance batch's dot products (fan-out)
+        intra.{o}.{s}               intra-batch matching (each request against earlier ones)
+        is_match.{o}.{s}            one-sided candidates checked on the other eye's store
+        insert.{s}                  HNSW insertion into store s (serial, session 0)
+
+Layouts (`LAYOUTS`): `today` (one runtime floating over the first N CPUs of each node, prod),
+`pinned` (one runtime, worker i pinned to CPU i of the same mask), `dual` (one pinned runtime per
+node; store s is served by node s's runtime; work on the other eye is spawned into the other
+runtime: a remote schedule), `single-node` (runtime, both pools and all memory on node 0).
+
+Scaling (docs/hawk.md): chains of R MPC rounds become `scale.round_groups` waits of R/k summed
+RTTs (lognormal, cv / sqrt(R/k)); a distance batch's dot-product chunks (128 ids each) go out as
+`scale.offload_fanout` offloads; HNSW node openings are grouped into distance batches of at least
+`min_layer_search_batch` ids, as layer_search_batched_v2 does.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import SpecError
+from ..scenario import LAYOUTS, Scenario
+
+EYES = ("left", "right")
+ORIENTS = ("normal", "mirror")
+PREROTATED_QUERY_BYTES = 1_190_000   # 31 rotations of code + mask (B.2: ~793 KB + ~397 KB)
+SESSION_STATE_BYTES = 1 << 20         # per MPC session: network buffers, PRF, share vectors (estimate)
+GRAPH_BYTES_PER_LINK = 2.5            # Rice-coded delta ids (#2112), bytes per link (estimate)
+SEARCH_SETUP_US = 20.0                # a search task's first poll: locks, session, beam set-up
+REALLOC_NS_PER_BYTE = 0.1             # cache_into: preprocessing + copy on the pool thread
+OFFLOAD_OVERHEAD_US = 2.0             # a pool job's channel hand-off and reply
+
+
+# --------------------------------------------------------------------------------------------
+# HNSW work per search, from the measured Numba profile scaled to the scenario
+
+@lru_cache(maxsize=1)
+def _base_profile():
+    from ..kernels.hnsw import SearchProfile
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "hnsw_profile.json")
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    return SearchProfile(d["n"], d["m"], d["ef"], np.asarray(d["hops"], dtype=np.int64),
+                         np.asarray(d["ndc"], dtype=np.int64))
+
+
+@lru_cache(maxsize=64)
+def search_work(db_size: int, m: int, ef: int) -> tuple[float, float, float]:
+    """(mean distance evaluations, mean hops, cv of evaluations) of one search."""
+    p = _base_profile().scaled(db_size, m, ef)
+    ndc = p.ndc.astype(float)
+    return float(ndc.mean()), float(p.hops.mean()), float(ndc.std() / ndc.mean())
+
+
+# --------------------------------------------------------------------------------------------
+# the pieces of a task program
+
+def _rtt(sc: Scenario, rounds: float) -> dict:
+    """The wait of `rounds` sequential RTTs: lognormal with the summed mean and cv / sqrt(rounds)."""
+    mean = sc.mpc.rtt_us * rounds
+    cv = sc.mpc.rtt_cv / math.sqrt(max(rounds, 1.0))
+    if cv <= 0:
+        return {"dist": "fixed", "mean_us": mean}
+    return {"dist": "lognormal", "mean_us": mean, "cv": round(cv, 6)}
+
+
+def rounds(sc: Scenario, n_rounds: int, items: float, session_region: str) -> list:
+    """A chain of `n_rounds` MPC rounds over a batch of `items`: grouped into round_groups waits,
+    each followed by the poll that does those rounds' share arithmetic (CPU + session memory)."""
+    if n_rounds <= 0:
+        return []
+    k = min(sc.scale.round_groups, n_rounds)
+    per = n_rounds / k
+    cpu_us = per * items * sc.mpc.cpu_ns_per_item_round / 1000.0
+    nbytes = per * items * sc.mpc.bytes_per_item_round
+    body = [{"io_us": _rtt(sc, per)}]
+    if cpu_us > 0:
+        body.append({"spin_us": round(cpu_us, 3)})
+    if nbytes >= 1:
+        body.append({"mem": {"region": session_region, "bytes": round(nbytes), "pattern": "stream"}})
+    return [{"repeat": k, "steps": body}] if k > 1 else body
+
+
+def dot_products(sc: Scenario, eye: int, items: float, cv: float) -> list:
+    """The dot products of one distance batch on pool `eye`: `fanout` offloads in parallel
+    (spawned tasks, each awaiting its oneshot), joined."""
+    chunks = max(1, math.ceil(items / sc.pool.chunk))
+    f = max(1, min(sc.scale.offload_fanout, chunks))
+    ids = items / f
+    us = ids * sc.pool.dot_ns_per_candidate / 1000.0 + OFFLOAD_OVERHEAD_US
+    dur = {"dist": "lognormal", "mean_us": round(us, 3), "cv": round(cv, 4)} if cv > 0 else round(us, 3)
+    job = {"offload": {"pool": f"iris_{EYES[eye]}", "us": dur,
+                       "mem": {"region": f"store_{EYES[eye]}", "bytes": round(ids * sc.pool.bytes_per_candidate),
+                               "pattern": "stream"}}}
+    task = {"name": f"dot.{EYES[eye]}", "steps": [job]}
+    return [{"spawn": task, "count": f, "join": True}]
+
+
+def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float) -> list:
+    """One batched distance evaluation of `items` candidates (layer_search_batched): open the
+    nodes (graph reads), dot products on the pool, then the MinRotation distance and the
+    comparisons against the beam as MPC rounds."""
+    e = EYES[eye]
+    steps = []
+    gbytes = hops * sc.mpc.link_bytes_per_hop
+    if gbytes >= 1:
+        steps.append({"mem": {"region": f"graph_{e}", "bytes": round(gbytes), "pattern": "random"}})
+    steps += dot_products(sc, eye, items, cv)
+    steps += rounds(sc, sc.mpc.rounds_distance + sc.mpc.rounds_compare, items, f"sessions_{e}")
+    return steps
+
+
+def search_steps(sc: Scenario, eye: int, ef: int, work: float) -> list:
+    """One HNSW search of store `eye` with beam `ef`; `work` scales its distance evaluations."""
+    j = sc.job
+    ndc, hops, cv = search_work(j.db_size, j.m, ef)
+    ndc *= work
+    hops *= work
+    nb = max(1, math.ceil(ndc / j.min_layer_search_batch))
+    if sc.scale.max_distance_batches and nb > sc.scale.max_distance_batches:
+        nb = sc.scale.max_distance_batches
+    per = ndc / nb
+    steps = [{"spin_us": SEARCH_SETUP_US}]
+    if j.upper_layer_batches:
+        # entry-point linear scan and layer-1 search: batches of one neighbourhood (M ids)
+        steps.append({"repeat": j.upper_layer_batches, "steps": distance_batch(sc, eye, j.m, 1, 0.0)})
+    steps.append({"repeat": nb, "steps": distance_batch(sc, eye, per, hops / nb, cv)})
+    # classify_edges: all ef results at the anon-stats threshold, then the survivors
+    steps += rounds(sc, 2 * sc.mpc.rounds_threshold, ef, f"sessions_{EYES[eye]}")
+    return steps
+
+
+# --------------------------------------------------------------------------------------------
+# the job
+
+def store_of(orient: str, query_eye: int) -> int:
+    """The store a search runs against: its own eye (normal) or the other (mirror)."""
+    return query_eye if orient == "normal" else 1 - query_eye
+
+
+def plan(sc: Scenario) -> dict:
+    """Counts of the job: requests per orientation, search tasks and items per task."""
+    j = sc.job
+    n_mirror = int(round(j.batch_size * j.mirror))
+    req = {"normal": j.batch_size, "mirror": n_mirror}
+    groups = []
+    for o in ORIENTS:
+        for qe in (0, 1):
+            s = store_of(o, qe)
+            items = req[o] * j.base_rotations
+            if items == 0 or j.eye_work[s] == 0:
+                continue
+            sessions = j.request_parallelism * j.base_rotations  # per (eye, orientation, purpose)
+            tasks = min(sessions, items)
+            per_task = math.ceil(items / tasks)
+            groups.append({"orient": o, "query_eye": qe, "store": s, "requests": req[o], "items": items,
+                           "tasks": tasks, "per_task": per_task})
+    return {"requests": req, "groups": groups}
+
+
+def _runtime_of(layout: str, store: int):
+    return f"node{store}" if layout == "dual" else None
+
+
+def _spawn(task, count, join, layout, store):
+    st = {"spawn": task, "count": count, "join": join}
+    rt = _runtime_of(layout, store)
+    if rt is not None:
+        st["runtime"] = rt
+    return st
+
+
+def _search_task(sc: Scenario, g: dict) -> dict:
+    j = sc.job
+    s = g["store"]
+    work = j.eye_work[s]
+    rot = j.base_rotations
+    if g["per_task"] == 1 and rot > 1:
+        # centre rotation (search_to_insert, ef_constr) and side rotations (ef_search) differ;
+        # one task definition per group, so the beam is the mean over the group's items
+        ef = round((j.ef_constr + (rot - 1) * j.ef_search) / rot)
+    else:
+        ef = j.ef_search if rot > 1 else j.ef_constr
+    body = search_steps(sc, s, ef, work)
+    steps = body if g["per_task"] == 1 else [{"repeat": g["per_task"], "steps": body}]
+    ws = int(j.min_layer_search_batch * j.min_dist_rotations * 8)  # one batch of lifted shares
+    return {"name": f"search.{g['orient']}.{EYES[s]}", "steps": steps, "working_set_bytes": ws}
+
+
+def _expected_group_us(sc: Scenario, g: dict) -> float:
+    """A rough critical path of one search task of the group (orders the spawns, sizes the run)."""
+    j, mpc = sc.job, sc.mpc
+    ndc, _, _ = search_work(j.db_size, j.m, j.ef_search)
+    ndc *= j.eye_work[g["store"]]
+    nb = max(1, math.ceil(ndc / j.min_layer_search_batch)) + j.upper_layer_batches
+    r = nb * (mpc.rounds_distance + mpc.rounds_compare) + 2 * mpc.rounds_threshold
+    per = ndc / max(nb, 1)
+    f = max(1, min(sc.scale.offload_fanout, math.ceil(per / sc.pool.chunk)))
+    pool_us = nb * (per / f) * (sc.pool.dot_ns_per_candidate + sc.pool.bytes_per_candidate / 10.0) / 1000.0
+    cpu_us = r * per * mpc.cpu_ns_per_item_round / 1000.0
+    return g["per_task"] * (r * mpc.rtt_us + pool_us + cpu_us)
+
+
+def job_steps(sc: Scenario, layout: str) -> list:
+    j, mpc = sc.job, sc.mpc
+    p = plan(sc)
+    steps = [{"spin_us": 50.0}]
+    # 1. cache_into: prerotated (and mirrored) queries built and reallocated on each eye's pool
+    #    (mutations go to worker 0 of the pool)
+    for e in (0, 1):
+        nbytes = j.batch_size * 2 * PREROTATED_QUERY_BYTES
+        steps.append({"offload": {"pool": f"iris_{EYES[e]}", "us": round(nbytes * REALLOC_NS_PER_BYTE / 1000.0, 3),
+                                  "mem": {"region": f"queries_{EYES[e]}", "bytes": nbytes, "pattern": "stream"}}})
+    # 2. intra-batch tasks (spawned first, not awaited: the language has no join-later; they are
+    #    short next to the searches)
+    for o in ORIENTS:
+        if p["requests"][o] < 2:
+            continue
+        for s in (0, 1):
+            pairs = p["requests"][o] * (p["requests"][o] - 1) / 2 / p["requests"][o]  # per request
+            items = max(1.0, pairs * j.base_rotations)
+            t = {"name": f"intra.{o}.{EYES[s]}",
+                 "steps": [{"spin_us": 10.0}] + rounds(sc, mpc.rounds_distance + mpc.rounds_threshold, items,
+                                                       f"sessions_{EYES[s]}")}
+            steps.append(_spawn(t, p["requests"][o], False, layout, s))
+    # 3. the searches of both orientations, concurrently: every group is spawned before any is
+    #    awaited; the language joins only the last spawn step, so the group expected to take the
+    #    longest goes last (docs/hawk.md, "Joins")
+    groups = sorted(p["groups"], key=lambda g: (_expected_group_us(sc, g), g["tasks"]))
+    for i, g in enumerate(groups):
+        last = i == len(groups) - 1
+        steps.append(_spawn(_search_task(sc, g), g["tasks"], last, layout, g["store"]))
+    # 4. is_match_batch: candidates matched on one side are checked on the other eye's store
+    for o in ORIENTS:
+        if p["requests"][o] == 0 or j.is_match_candidates == 0:
+            continue
+        for s in (0, 1):
+            items = p["requests"][o] * j.is_match_candidates
+            t = {"name": f"is_match.{o}.{EYES[s]}",
+                 "steps": distance_batch(sc, s, items, 0, 0.0) + rounds(sc, mpc.rounds_threshold, items,
+                                                                        f"sessions_{EYES[s]}")}
+            steps.append(_spawn(t, 1, True, layout, s))
+    # 5. decide, anon stats, identity updates
+    if j.job_cpu_us > 0:
+        steps.append({"spin_us": j.job_cpu_us})
+    # 6. insertion: serial, one request at a time, both eyes, session 0, write locks
+    n_ins = int(round(p["requests"]["normal"] * j.insert_fraction))
+    if n_ins and j.insert_batches:
+        for s in (0, 1):
+            body = [{"spin_us": 10.0},
+                    {"repeat": j.insert_batches, "steps": distance_batch(sc, s, 2 * j.m, 1, 0.0)},
+                    {"mem": {"region": f"graph_{EYES[s]}", "bytes": int(2 * j.m * GRAPH_BYTES_PER_LINK * j.m / 8),
+                             "pattern": "random"}}]
+            t = {"name": f"insert.{EYES[s]}", "steps": [{"repeat": n_ins, "steps": body}]}
+            steps.append(_spawn(t, 1, True, layout, s))
+    return steps
+
+
+def expected_job_us(sc: Scenario) -> float:
+    """A rough estimate of one job's length (sizes the run and the sampling interval)."""
+    j, mpc = sc.job, sc.mpc
+    p = plan(sc)
+    search = max((_expected_group_us(sc, g) for g in p["groups"]), default=0.0)
+    n_ins = int(round(p["requests"]["normal"] * j.insert_fraction))
+    r_batch = mpc.rounds_distance + mpc.rounds_compare
+    ins = 2 * n_ins * j.insert_batches * r_batch * mpc.rtt_us
+    is_match = 2 * (r_batch + mpc.rounds_threshold) * mpc.rtt_us
+    return search + ins + is_match + j.job_cpu_us + 200.0
+
+
+# --------------------------------------------------------------------------------------------
+# layouts: runtimes, pools and regions
+
+def _nodes_needed(layout: str) -> int:
+    return 1 if layout == "single-node" else 2
+
+
+def layout_parts(sc: Scenario, layout: str) -> dict:
+    """`runtimes`, `pools` and `regions` of a layout (the top-level keys of the spec)."""
+    from ..machine.presets import preset
+    if layout not in LAYOUTS:
+        raise SpecError("layout", f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
+    m = preset(sc.machine)
+    if m.n_nodes < _nodes_needed(layout) or (layout != "single-node" and m.n_nodes < 2):
+        raise SpecError("machine", f"layout {layout} needs a machine with at least 2 nodes ({sc.machine} has {m.n_nodes})")
+    n = sc.runtime.cores_per_node
+    hz = sc.runtime.migrate_hz
+    per_node = [sorted(cs)[:n] for cs in m.node_cpus]
+    # eye e's pool and memory live on node e (select_core_ids: shard % nodes), node 0 for single-node
+    eye_node = (0, 0) if layout == "single-node" else (0, 1)
+    if layout == "today":
+        runtimes = [{"name": "main", "workers": 2 * n,
+                     "placement": {"kind": "float", "cpus": {"first_per_node": n}, "migrate_hz": hz}}]
+    elif layout == "pinned":
+        runtimes = [{"name": "main", "workers": 2 * n,
+                     "placement": {"kind": "pinned", "cpus": per_node[0] + per_node[1]}}]
+    elif layout == "dual":
+        runtimes = [{"name": f"node{k}", "workers": n, "placement": {"kind": "pinned", "cpus": per_node[k]}}
+                    for k in (0, 1)]
+    else:  # single-node: numactl --cpunodebind=0 --membind=0 with the same reservation
+        runtimes = [{"name": "main", "workers": n,
+                     "placement": {"kind": "node", "node": 0, "cpus": per_node[0], "migrate_hz": hz}}]
+    pools = {}
+    for e in (0, 1):
+        node = eye_node[e]
+        threads = sc.pool.threads_per_eye or (len(m.node_cpus[node]) - n)
+        pools[f"iris_{EYES[e]}"] = {"threads": threads, "node": node}
+
+    def place(policy: str, e: int) -> dict:
+        if layout == "single-node":
+            return {"policy": "bind", "node": 0}
+        if policy == "first_touch":
+            return {"policy": "first_touch", "node": eye_node[e]}
+        if policy == "node0":
+            return {"policy": "first_touch", "node": 0}
+        return {"policy": "interleave"}
+
+    j = sc.job
+    state_policy = sc.memory.tokio_state
+    if state_policy == "auto":
+        # first touch by the runtime that owns the state: one runtime over both nodes spreads it
+        state_policy = "first_touch" if layout == "dual" else "interleave"
+    regions = {}
+    for e in (0, 1):
+        E = EYES[e]
+        regions[f"store_{E}"] = dict(bytes=float(j.db_size) * sc.pool.bytes_per_candidate, **place(sc.memory.stores, e))
+        regions[f"queries_{E}"] = dict(bytes=float(j.batch_size * 2 * PREROTATED_QUERY_BYTES),
+                                       **place("first_touch", e))
+        regions[f"graph_{E}"] = dict(bytes=float(j.db_size) * 2 * j.m * GRAPH_BYTES_PER_LINK, **place(state_policy, e))
+        regions[f"sessions_{E}"] = dict(bytes=float(sc.sessions // 2 * SESSION_STATE_BYTES), **place(state_policy, e))
+    return {"runtimes": runtimes, "pools": pools, "regions": regions}
+
+
+def sample_interval_ms(sc: Scenario) -> float:
+    if sc.sample_interval_ms > 0:
+        return sc.sample_interval_ms
+    total_ms = sc.job.batches * expected_job_us(sc) / 1000.0
+    # about 24 samples over the run, so the steal/latency correlation has >= 8 intervals
+    return max(1.0, round(total_ms / 24.0, 1))
+
+
+def generate(sc: Scenario, layout: str, seed: int = 1) -> dict:
+    """The spec dict of scenario `sc` under `layout`."""
+    parts = layout_parts(sc, layout)
+    handler_rt = "node0" if layout == "dual" else None
+    job = {"name": "hawk_job", "steps": job_steps(sc, layout)}
+    handler = {"name": "request_handler", "steps": [{"repeat": sc.job.batches, "steps": [
+        {"spawn": job, "count": 1, "join": True}]}]}
+    src = {"kind": "root", "task": handler}
+    if handler_rt:
+        src["runtime"] = handler_rt
+    total_s = sc.job.batches * expected_job_us(sc) / 1e6
+    spec = {
+        "name": f"{sc.name}/{layout}",
+        "description": f"iris-mpc Hawk job, layout {layout} (numasim.workload.hawk)",
+        "machine": {"preset": sc.machine},
+        **parts,
+        # the sources submit once at t=0; the run lasts until the jobs are done (the engine drains
+        # for up to 5 s after duration_s), so duration_s is the expected length of the jobs
+        "duration_s": round(max(total_s, 0.001), 6),
+        "sample_interval_ms": sample_interval_ms(sc),
+        "seed": int(seed),
+        "sources": [src],
+    }
+    if sc.memory.remote_penalty is not None:
+        spec["remote_penalty"] = sc.memory.remote_penalty
+    return spec
+
+
+def validate(spec: dict):
+    """Parse the spec with the engine's parser (raises SpecError naming the field)."""
+    from ..spec import parse_spec
+    return parse_spec(spec, spec.get("name", "<hawk>"))

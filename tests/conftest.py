@@ -16,9 +16,8 @@ import pathlib
 
 import pytest
 
+# ../shared beside the checkout, here and in CI (which copies shared/ beside its clone)
 SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():  # CI clones elsewhere, with shared/ beside the clone
-    SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.fixture(scope="session")

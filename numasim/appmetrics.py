@@ -64,7 +64,7 @@ class HawkObserver:
 
     def __init__(self, node_of=None, keep=None):
         self.node_of = node_of or _node_of_worker
-        self.tasks: dict[int, TaskRecord] = {}
+        self.tasks: dict[tuple, TaskRecord] = {}
         self.runtimes: list = []
         self._rt_ids: set = set()
         self.handler_nodes: list = []  # (t, node) of each poll of the job/handler tasks
@@ -86,9 +86,10 @@ class HawkObserver:
             return
         now = rt.env.now
         node = self.node_of(worker)
-        rec = self.tasks.get(id(task))
+        key = (id(rt), task.id)  # ids are per runtime; id(task) is reused once a task is freed
+        rec = self.tasks.get(key)
         if rec is None:
-            rec = self.tasks[id(task)] = TaskRecord(task.id, name, task.created, first_poll=now, first_node=node,
+            rec = self.tasks[key] = TaskRecord(task.id, name, task.created, first_poll=now, first_node=node,
                                                     last_node=node, steals_first_poll=self._steals())
         elif node != rec.last_node:
             rec.node_changes += 1
@@ -104,7 +105,7 @@ class HawkObserver:
         pass
 
     def complete(self, worker, task):
-        rec = self.tasks.get(id(task))
+        rec = self.tasks.get((id(worker.rt), task.id)) if worker is not None else None
         if rec is None:
             return
         rec.done = worker.rt.env.now if worker is not None else rec.done

@@ -50,6 +50,7 @@ GRAPH_BYTES_PER_LINK = 2.5            # Rice-coded delta ids (#2112), bytes per 
 SEARCH_SETUP_US = 20.0                # a search task's first poll: locks, session, beam set-up
 REALLOC_NS_PER_BYTE = 0.1             # cache_into: preprocessing + copy on the pool thread
 OFFLOAD_OVERHEAD_US = 2.0             # a pool job's channel hand-off and reply
+DURATION_MARGIN = 1.5                 # duration_s = this x the expected length of the jobs
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,16 +252,15 @@ def job_steps(sc: Scenario, layout: str) -> list:
     for i, g in enumerate(groups):
         last = i == len(groups) - 1
         steps.append(_spawn(_search_task(sc, g), g["tasks"], last, layout, g["store"]))
-    # 4. is_match_batch: candidates matched on one side are checked on the other eye's store
-    for o in ORIENTS:
-        if p["requests"][o] == 0 or j.is_match_candidates == 0:
-            continue
-        for s in (0, 1):
-            items = p["requests"][o] * j.is_match_candidates
-            t = {"name": f"is_match.{o}.{EYES[s]}",
-                 "steps": distance_batch(sc, s, items, 0, 0.0) + rounds(sc, mpc.rounds_threshold, items,
-                                                                        f"sessions_{EYES[s]}")}
-            steps.append(_spawn(t, 1, True, layout, s))
+    # 4. is_match_batch: candidates matched on one side are checked on the other eye's store;
+    #    both orientations and eyes at once (equal sizes: the last spawn is awaited)
+    ism = [(o, s) for o in ORIENTS for s in (0, 1) if p["requests"][o] and j.is_match_candidates]
+    for i, (o, s) in enumerate(ism):
+        items = p["requests"][o] * j.is_match_candidates
+        t = {"name": f"is_match.{o}.{EYES[s]}",
+             "steps": distance_batch(sc, s, items, 0, 0.0) + rounds(sc, mpc.rounds_threshold, items,
+                                                                    f"sessions_{EYES[s]}")}
+        steps.append(_spawn(t, 1, i == len(ism) - 1, layout, s))
     # 5. decide, anon stats, identity updates
     if j.job_cpu_us > 0:
         steps.append({"spin_us": j.job_cpu_us})
@@ -285,7 +285,7 @@ def expected_job_us(sc: Scenario) -> float:
     n_ins = int(round(p["requests"]["normal"] * j.insert_fraction))
     r_batch = mpc.rounds_distance + mpc.rounds_compare
     ins = 2 * n_ins * j.insert_batches * r_batch * mpc.rtt_us
-    is_match = 2 * (r_batch + mpc.rounds_threshold) * mpc.rtt_us
+    is_match = (r_batch + mpc.rounds_threshold) * mpc.rtt_us
     return search + ins + is_match + j.job_cpu_us + 200.0
 
 
@@ -376,9 +376,10 @@ def generate(sc: Scenario, layout: str, seed: int = 1) -> dict:
         "description": f"iris-mpc Hawk job, layout {layout} (numasim.workload.hawk)",
         "machine": {"preset": sc.machine},
         **parts,
-        # the sources submit once at t=0; the run lasts until the jobs are done (the engine drains
-        # for up to 5 s after duration_s), so duration_s is the expected length of the jobs
-        "duration_s": round(max(total_s, 0.001), 6),
+        # the source submits once at t=0 and the engine drains for at most 5 s after duration_s,
+        # so duration_s is the expected length of the jobs with a margin; the idle tail after
+        # the last job is cut off before any figure is computed (run_layout)
+        "duration_s": round(max(DURATION_MARGIN * total_s, 0.001), 6),
         "sample_interval_ms": sample_interval_ms(sc),
         "seed": int(seed),
         "sources": [src],

@@ -90,7 +90,7 @@ class Memory:
 class Scale:
     """How the simulation groups steps so a run stays fast (docs/hawk.md, "Scaling")."""
     round_groups: int = 2               # each chain of R rounds is this many waits of R/k summed RTTs
-    offload_fanout: int = 4             # each distance batch's dot products go out as this many offloads
+    offload_fanout: int = 2             # each distance batch's dot products go out as this many offloads
     max_distance_batches: int = 0       # 0: no cap; else cap per search (work per batch scaled up)
 
 

@@ -6,7 +6,7 @@ the probe does: sources submit until `duration_s`, then the run waits for every 
 (at most 5 s more) and takes one last sample.
 """
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -15,8 +15,13 @@ from . import __version__
 from .metrics.runtime import RuntimeMonitor
 from .metrics.task import I_DROP, I_INSTR
 from .spec import External, Root, Spec
+from .machine.placement import initial_cpus
+from .tokio.cpus import Cpus, NumaCpus
 from .tokio.host import Host, default_host
+from .tokio.numa import Numa
+from .tokio.pools import Pool
 from .tokio.profile import Profile
+from .tokio.system import System
 from .tokio.worker import Runtime
 
 DRAIN_LIMIT_NS = 5_000_000_000
@@ -26,9 +31,13 @@ DRAIN_POLL_NS = 10_000_000
 @dataclass
 class SimResult:
     header: dict
-    intervals: list
-    runtime: Runtime
+    intervals: list  # the first runtime's tokio-probe/1 interval records
+    runtime: Runtime  # the first runtime, for inspection
     polls: int  # every poll the engine ran, LIFO polls included
+    runtimes: dict = field(default_factory=dict)  # name -> that runtime's interval records
+    numa: dict = None  # NUMA facts (a spec with a machine), see docs/machine-workload-api.md
+    task_latencies: dict = field(default_factory=dict)  # task name -> [ns] of every completed task
+    system: System = None  # every runtime, the CPUs and pools, for inspection
 
     def lines(self):
         yield json.dumps(self.header)
@@ -41,73 +50,137 @@ class SimResult:
             f.write("\n")
 
 
-def rng_streams(seed: int) -> dict:
-    """Independent streams per component from one SeedSequence, so one seed fixes the run."""
+def rng_streams(seed: int, n_runtimes: int = 1) -> dict:
+    """Independent streams per component from one SeedSequence, so one seed fixes the run.
+    (SeedSequence children and state words are prefix-stable: adding streams or runtimes leaves
+    the first ones unchanged.)"""
     ss = np.random.SeedSequence(seed)
-    arrivals, costs, fr, os_ = ss.spawn(4)
+    arrivals, costs, fr, os_, numa = ss.spawn(5)
     return {
         "arrivals": np.random.default_rng(arrivals),
         "costs": np.random.default_rng(costs),
-        # the two u32 words of tokio's builder seed (tokio picks them at random; we derive them)
-        "fastrand": fr.generate_state(2, dtype=np.uint32),
+        # the two u32 words of tokio's builder seed per runtime (tokio picks them at random; we
+        # derive them)
+        "fastrand": fr.generate_state(2 * n_runtimes, dtype=np.uint32),
         # the host's own choices (where the kernel places a woken thread)
         "os": np.random.default_rng(os_),
+        # the OS's migrations of floating threads on a NUMA machine
+        "numa": np.random.default_rng(numa),
     }
 
 
-def _live(rt) -> int:
-    return sum(m.c[I_INSTR] - m.c[I_DROP] for m in rt.monitors.values())
+def _live(runtimes) -> int:
+    return sum(m.c[I_INSTR] - m.c[I_DROP] for rt in runtimes for m in rt.monitors.values())
+
+
+def _build(env, spec, profile, host, streams, observer):
+    """The runtimes, and the system they share when there are several or a machine."""
+    if spec.machine is None and len(spec.runtimes) <= 1:
+        rs = spec.runtimes[0] if spec.runtimes else None
+        rt = Runtime(env, spec, profile, host, streams, observer, rs)
+        sys = System(env, host)
+        sys.runtimes[rt.name] = rt
+        sys.cpus = rt.cpus
+        return sys
+    sys = System(env, host)
+    m = spec.machine
+    if m is None:
+        sys.os_rng = streams["os"]  # the flat Cpus reads its owner's os_rng
+        sys.cpus = Cpus(sys, host.cpus)
+    else:
+        sys.cpus = NumaCpus(sys, m, host, streams["numa"])
+        sys.numa = Numa(m, spec, sys.cpus.node_of)
+    for i, rs in enumerate(spec.runtimes):
+        sys.runtimes[rs.name] = Runtime(env, spec, profile, host, streams, observer, rs, sys, i)
+    threads = [w for rt in sys.runtimes.values() for w in rt.workers]
+    if m is not None:
+        cpus = sys.cpus
+        for rt in sys.runtimes.values():
+            pl = rt.rs.placement
+            if pl.kind == "pinned":
+                for w, c in zip(rt.workers, pl.cpus):
+                    w.cpu = c
+                continue
+            kind = "unpinned" if pl.kind == "float" else "per_runtime"
+            mask = cpus.mask(pl.cpus, kind, pl.migrate_hz)
+            for w, c in zip(rt.workers, initial_cpus(m, mask.aff, len(rt.workers))):
+                w.mask = mask
+                w.cpu = c
+                cpus.add_floating(w, pl.migrate_hz)
+        for ps in spec.pools:
+            sys.pools[ps.name] = Pool(sys, ps)
+    sys.cpus.start(threads)
+    return sys
 
 
 def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observer=None) -> SimResult:
     host = host or default_host(profile.version)
     seed = spec.seed if seed is None else seed
-    streams = rng_streams(seed)
+    streams = rng_streams(seed, max(1, len(spec.runtimes)))
     env = simpy.Environment()
-    rt = Runtime(env, spec, profile, host, streams, observer)
+    sys = _build(env, spec, profile, host, streams, observer)
+    runtimes = list(sys.runtimes.values())
+    rt = runtimes[0]
     origin = host.startup_ns
-    rt.end_ns = origin + spec.duration_ns
-    rt.start()
+    end_ns = origin + spec.duration_ns
+    for r in runtimes:
+        r.end_ns = end_ns
+        r.start()
+    for p in sys.pools.values():
+        p.start()
+    if sys.numa is not None:
+        env.process(sys.cpus.migrator(env))
+        env.process(sys.numa.refresher(env))
     state = {"done": False}
     stop = env.event()
-    records = []
+    records = {r.name: [] for r in runtimes}
+    monitors = []
+
+    def target(src):
+        return sys.runtimes[src.runtime] if src.runtime is not None else rt
 
     def external(src: External):
         rng = streams["arrivals"]
+        srt = target(src)
         yield env.timeout(origin - env.now)
         nxt = env.now
-        while nxt < rt.end_ns:
+        while nxt < end_ns:
             if nxt > env.now:
                 yield env.timeout(nxt - env.now)
-            rt.current = None
-            rt.spawn(src.task, None)
-            rt.debt = 0  # the spawner thread pays its own syscalls
+            srt.current = None
+            srt.spawn(src.task, None)
+            srt.debt = 0  # the spawner thread pays its own syscalls
             mean = src.interval.sample(rng) if not src.interval.is_fixed else int(src.interval.mean_ns)
             gap = int(round(rng.exponential(mean))) if src.arrival == "poisson" else mean
             nxt += max(gap, 1)
 
     def root(src: Root):
+        srt = target(src)
         yield env.timeout(origin - env.now)
-        rt.current = None
-        rt.spawn(src.task, None)
-        rt.debt = 0
+        srt.current = None
+        srt.spawn(src.task, None)
+        srt.debt = 0
 
     def sampler():
         yield env.timeout(origin - env.now)
-        mon = RuntimeMonitor(rt, origin)
+        monitors.extend(RuntimeMonitor(r, origin) for r in runtimes)
+        threads = sys.threads() if sys.numa is not None else None
         nxt = env.now
         while True:
             nxt += spec.sample_interval_ns
             yield env.timeout(nxt - env.now)
-            records.append(mon.sample())
+            for mon in monitors:
+                records[mon.rt.name].append(mon.sample())
+            if threads is not None:
+                sys.numa.sample_threads(env.now - origin, threads)
             if state["done"]:
                 stop.succeed()
                 return
 
     def ender():
-        yield env.timeout(rt.end_ns - env.now)
+        yield env.timeout(end_ns - env.now)
         limit = env.now + DRAIN_LIMIT_NS
-        while env.now < limit and _live(rt) > 0:
+        while env.now < limit and _live(runtimes) > 0:
             yield env.timeout(DRAIN_POLL_NS)
         yield env.timeout(spec.sample_interval_ns)
         state["done"] = True
@@ -122,5 +195,25 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
         "cpus": spec.workers, "spec": spec.raw,
         "simulator": {"name": "numasim", "version": __version__, "seed": seed, "host": host.to_dict()},
     }
-    polls = sum(w.stats.polls_count for w in rt.workers) if not profile.poll_count_per_run_task else None
-    return SimResult(header, records, rt, polls)
+    polls = sum(w.stats.polls_count for r in runtimes for w in r.workers) if not profile.poll_count_per_run_task else None
+    lat = {}
+    for mon in monitors:
+        for name, xs in mon.all_latencies.items():
+            lat.setdefault(name, []).extend(xs)
+    return SimResult(header, records[rt.name], rt, polls, records, _numa_facts(sys), lat, sys)
+
+
+def _numa_facts(sys):
+    """result.numa: per runtime and per task name, polls by node, migrations, remote costs; the
+    memory bytes read per (CPU node, memory node); pools; the thread -> CPU timeline."""
+    numa = sys.numa
+    if numa is None:
+        return None
+    out = {"machine": numa.machine.name, "nodes": numa.n, "remote_penalty": numa.penalty, "runtimes": {},
+           "tasks": {}, "pools": {name: p.stats() for name, p in sys.pools.items()}, "mem_bytes": numa.mem_report(),
+           "os_migrations": sys.cpus.migrations, "balance_moves": sys.cpus.balance_moves,
+           "timeline": [{"t": t, "cpus": cpus} for t, cpus in numa.timeline]}
+    for name, rt in sys.runtimes.items():
+        out["runtimes"][name] = rt.numa_stats.to_dict()
+        out["tasks"][name] = {tn: m.numa.to_dict() for tn, m in rt.monitors.items() if m.numa is not None}
+    return out

@@ -29,6 +29,8 @@ class RuntimeMonitor:
         self.prev_ready = rt.driver.ready_count
         self.prev_t = rt.env.now
         self.prev_tasks = {}
+        # every completed task's latency, by task name (the interval records keep only statistics)
+        self.all_latencies = {}
 
     def sample(self) -> dict:
         rt = self.rt
@@ -82,6 +84,8 @@ class RuntimeMonitor:
             o["max_idle_duration"] = mon.max_idle
             mon.max_idle = 0
             o["completed"] = completed_stats(mon.latencies)
+            if mon.latencies:
+                self.all_latencies.setdefault(name, []).extend(mon.latencies)
             mon.latencies = []
             tasks[name] = o
             self.prev_tasks[name] = snap

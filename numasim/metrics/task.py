@@ -18,7 +18,7 @@ TASK_FIELDS = (
 
 
 class TaskMonitor:
-    __slots__ = ("name", "c", "latencies", "max_idle", "slow_ns", "long_ns")
+    __slots__ = ("name", "c", "latencies", "max_idle", "slow_ns", "long_ns", "numa")
 
     def __init__(self, name: str, slow_ns: int, long_ns: int):
         self.name = name
@@ -27,6 +27,7 @@ class TaskMonitor:
         self.max_idle = 0  # the interval-local max_idle_duration (tokio-metrics 0.4.5+)
         self.slow_ns = slow_ns
         self.long_ns = long_ns
+        self.numa = None  # on a NUMA machine: the engine's per-name NUMA counters (tokio/numa.py)
 
     def poll_start(self, task, now: int):
         c = self.c

@@ -9,8 +9,9 @@ from collections import deque
 
 import simpy
 
-from ..workload.program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_NOW, OP_SLEEP, OP_SPAWN, OP_SPIN,
-                                OP_YIELD, run_steps)
+from ..spec import RuntimeSpec
+from ..workload.program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
+                                OP_SPAWN_RT, OP_SPIN, OP_YIELD, run_steps)
 from ..metrics.batch import WorkerStats
 from ..metrics.task import TaskMonitor
 from .blocking import BlockingPool
@@ -18,6 +19,7 @@ from .cpus import Cpus
 from .driver import Driver
 from .fastrand import core_generators
 from .idle import Idle
+from .numa import RuntimeNuma, TaskNuma
 
 LOCAL_QUEUE_CAPACITY = 256
 BUDGET = 128
@@ -29,7 +31,7 @@ IDLE, SCHEDULED, RUNNING, COMPLETE = range(4)
 class Task:
     __slots__ = ("id", "name", "coro", "state", "notified", "op", "send", "yielded", "timer_fired",
                  "timer_set", "waiter", "monitor", "created", "polled_once", "last_poll_end",
-                 "woke_at", "blocking", "where")
+                 "woke_at", "blocking", "where", "rt", "last_cpu", "numa_debt", "ws")
 
     def __init__(self, tid, name, coro, monitor, now):
         self.id = tid
@@ -50,13 +52,17 @@ class Task:
         self.woke_at = 0
         self.blocking = False
         self.where = None  # for invariant checks: which queue holds it
+        self.rt = None  # the runtime it was spawned into
+        self.last_cpu = -1  # NUMA: the CPU of its previous poll
+        self.numa_debt = 0  # NUMA: cost its next poll pays (the steal that moved it)
+        self.ws = 0  # NUMA: working set bytes, re-read at a poll on another CPU
 
 
 class Worker:
     __slots__ = ("rt", "index", "tick", "lifo", "lifo_enabled", "queue", "is_searching", "in_park",
                  "rand", "gqi", "stats", "defer", "notified", "blocked", "park_ev", "park_gen",
                  "wake_pending", "polling", "budget", "has_core", "park_start", "cpu", "stalled",
-                 "stall_ev", "wake_cpu")
+                 "stall_ev", "wake_cpu", "mask", "last_node")
 
     def __init__(self, rt, index, rand, gqi):
         self.rt = rt
@@ -84,6 +90,8 @@ class Worker:
         self.stalled = False  # preempted: runnable but another thread holds this CPU
         self.stall_ev = None
         self.wake_cpu = None
+        self.mask = None  # NumaCpus: the allowed-CPU mask; None = pinned (or the flat host)
+        self.last_node = -1  # NUMA: the node of its previous poll
 
     # ------------------------------------------------------------------ queue (queue.rs)
     def push_back_or_overflow(self, task):
@@ -167,7 +175,10 @@ class Worker:
                 for _ in range(m - 1):
                     q.append(vq.popleft())
                 rt.on_steal(self, v, m)
-                return vq.popleft()
+                t = vq.popleft()
+                if rt.numa is not None:
+                    rt.numa.stolen(self, v, t, m)
+                return t
         if rt.inject:
             return rt.inject.popleft()
         return None
@@ -298,6 +309,9 @@ class Worker:
         mon = task.monitor
         mon.poll_start(task, start)
         cost = pre_ns + host.poll_ns
+        numa = rt.numa
+        if numa is not None:
+            cost += numa.poll_start(self, task)
         coro = task.coro
         done = False
         while True:
@@ -316,6 +330,11 @@ class Worker:
             k = op[0]
             if k == OP_SPIN:
                 cost += op[1]
+                task.op = None
+                continue
+            if k == OP_MEM:
+                # memory work inside the poll, priced from the CPU this thread runs on now
+                cost += numa.mem_ns(self.cpu, op[1], op[2], op[3])
                 task.op = None
                 continue
             if k == OP_NOW:
@@ -351,6 +370,15 @@ class Worker:
             elif k == OP_BLOCKING:
                 task.send = rt.spawn_blocking(task, op[1])
                 cost = host.spawn_ns
+                task.op = None
+            elif k == OP_SPAWN_RT:
+                task.send = rt.spawn_into(op[2], op[1], self)
+                cost = host.spawn_ns
+                task.op = None
+            elif k == OP_OFFLOAD:
+                # a channel send (push under the channel's lock, maybe unpark a pool thread)
+                task.send = rt.offload(op[1], op[2], op[3])
+                cost = host.remote_schedule_ns
                 task.op = None
             elif k == OP_YIELD:
                 # yield_now defers its waker to the next park or maintenance (1.23+)
@@ -571,6 +599,8 @@ class Worker:
             rt = self.rt
             now = rt.env.now
             rt.debt += rt.host.unpark_ns
+            if rt.numa is not None:
+                rt.debt += rt.numa.wake_ns(rt.current, self)
             self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
             rt.call_at(now + lat, self._timeout_wake, self.park_gen)
 
@@ -590,6 +620,8 @@ class Worker:
             rt = self.rt
             now = rt.env.now
             rt.debt += rt.host.unpark_ns
+            if rt.numa is not None:
+                rt.debt += rt.numa.wake_ns(rt.current, self)
             self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
             rt.call_at(now + lat, self._timeout_wake, self.park_gen)
 
@@ -602,18 +634,27 @@ def _succeed(ev):
 class Runtime:
     """One multi-thread runtime: its workers, inject queue, idle state, driver and blocking pool."""
 
-    def __init__(self, env, spec, profile, host, rng_streams, observer=None):
+    def __init__(self, env, spec, profile, host, rng_streams, observer=None, rs=None, system=None, index=0):
+        """`rs` is this runtime's RuntimeSpec (default: the spec's one runtime); `system` the
+        shared CPUs, NUMA tables, pools and sibling runtimes when there are several runtimes or a
+        machine (None: this runtime alone on the host's flat CPUs); `index` its position."""
+        if rs is None:
+            rs = RuntimeSpec("main", spec.workers, None, spec.global_queue_interval, spec.event_interval)
         self.env = env
         self.spec = spec
+        self.rs = rs
+        self.name = rs.name
+        self.system = system
+        self.numa = system.numa if system is not None else None
         self.profile = profile
         self.host = host
         self.observer = observer
-        self.num_workers = spec.workers
-        self.event_interval = spec.event_interval
+        self.num_workers = rs.workers
+        self.event_interval = rs.event_interval
         self.inject = deque()
-        self.idle = Idle(spec.workers)
+        self.idle = Idle(rs.workers)
         self.driver = Driver()
-        self.blocking = BlockingPool(self, spec.workers)
+        self.blocking = BlockingPool(self, rs.workers)
         self.shutdown = False
         self.remote_schedule_count = 0
         self.budget_forced_yield_count = 0
@@ -622,16 +663,21 @@ class Runtime:
         self.next_id = 0
         self.cost_rng = rng_streams["costs"]
         self.end_ns = spec.duration_ns
-        gqi = spec.global_queue_interval
+        gqi = rs.global_queue_interval
         self.self_tuning = gqi is None and profile.fixed_global_queue_interval is None
         if gqi is None:
             gqi = profile.fixed_global_queue_interval or 61
+        # each runtime's builder seed: two words of the run's fastrand stream per runtime
         seed = rng_streams["fastrand"]
-        rands = core_generators(int(seed[0]), int(seed[1]), spec.workers)
-        self.workers = [Worker(self, i, rands[i], gqi) for i in range(spec.workers)]
+        rands = core_generators(int(seed[2 * index]), int(seed[2 * index + 1]), rs.workers)
+        self.workers = [Worker(self, i, rands[i], gqi) for i in range(rs.workers)]
         self.os_rng = rng_streams["os"]
-        self.cpus = Cpus(self, host.cpus)
-        self.cpus.start(self.workers)
+        if system is None:
+            self.cpus = Cpus(self, host.cpus)
+            self.cpus.start(self.workers)
+        else:
+            self.cpus = system.cpus  # placed by the system, with every other thread
+        self.numa_stats = RuntimeNuma(self.numa.n) if self.numa is not None else None
         self.monitors = {}
         for name in spec.task_names():
             self.monitor(name)
@@ -646,6 +692,8 @@ class Runtime:
         if m is None:
             m = self.monitors[name] = TaskMonitor(name, self.spec.slow_poll_threshold_ns,
                                                   self.spec.long_delay_threshold_ns)
+            if self.numa is not None:
+                m.numa = TaskNuma(self.numa.n)
         return m
 
     def start(self):
@@ -663,6 +711,8 @@ class Runtime:
         mon.c[0] += 1  # instrumented_count
         coro = run_steps(taskdef.steps, self.cost_rng, self.end_ns)
         t = Task(self.next_id, taskdef.name, coro, mon, self.env.now)
+        t.rt = self
+        t.ws = taskdef.working_set_bytes
         self.spawned_tasks_count += 1
         self.num_alive_tasks += 1
         return t
@@ -676,6 +726,24 @@ class Runtime:
         else:
             self.push_remote_task(t)
         return t
+
+    def spawn_into(self, name, taskdef, worker):
+        """tokio::spawn on another runtime's Handle: from a thread of this runtime, a remote
+        schedule (inject + notify) of that runtime."""
+        sys = self.system
+        dst = sys.runtimes[name] if sys is not None else self
+        if dst is self:
+            return self.spawn(taskdef, worker)
+        return sys.cross(self, dst, dst.spawn, taskdef, None)
+
+    def offload(self, pool, dur_ns, mem):
+        """Send a job to a pinned pool; the handle completes when the pool thread replies."""
+        self.next_id += 1
+        h = Task(self.next_id, "<offload>", None, None, self.env.now)
+        h.blocking = True
+        h.state = RUNNING
+        self.system.pools[pool].submit(self, h, dur_ns, mem)
+        return h
 
     def spawn_blocking(self, parent, dur_ns):
         self.next_id += 1
@@ -700,7 +768,11 @@ class Runtime:
         w = task.waiter
         if w is not None:
             task.waiter = None
-            self.wake(w, worker)
+            if w.rt is self or self.system is None:
+                self.wake(w, worker)
+            else:
+                # the joiner lives in another runtime: from there, a wake by a foreign thread
+                self.system.cross(self, w.rt, w.rt.wake, w, None)
 
     def wake(self, task, worker):
         """A waker call from `worker` (None: from a thread that holds no core)."""

@@ -4,9 +4,11 @@ The worker interprets the operations with tokio's semantics (an await point eith
 once or returns Pending); the generator only describes what the task does, in spec order.
 Durations are drawn here, from the run's cost stream, so a run is reproducible from its seed.
 """
-from ..spec import IoWait, LoopUntilEnd, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
+from ..spec import IoWait, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
-OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW = range(8)
+OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW, OP_MEM, OP_OFFLOAD, OP_SPAWN_RT = range(11)
+# memcost.STREAM / RANDOM, as the engine's memory tables index them
+_PATTERN = {"stream": 0, "random": 1}
 YIELD_OP = (OP_YIELD,)
 NOW_OP = (OP_NOW,)
 
@@ -15,9 +17,14 @@ def _draw(dist, rng) -> int:
     return int(dist.mean_ns) if dist.kind == "fixed" else dist.sample(rng)
 
 
+def _mem(m, rng):
+    """(region, whole bytes, pattern index) of a mem step, its size drawn now."""
+    return (m.region, _draw(m.nbytes, rng), _PATTERN[m.pattern])
+
+
 def run_steps(steps, rng, end_ns: int):
-    """The generator of one task body. `send()` answers OP_SPAWN/OP_BLOCKING with a handle and
-    OP_NOW with the current time."""
+    """The generator of one task body. `send()` answers OP_SPAWN/OP_SPAWN_RT/OP_BLOCKING/
+    OP_OFFLOAD with a handle and OP_NOW with the current time."""
     for s in steps:
         t = type(s)
         if t is Spin:
@@ -28,10 +35,13 @@ def run_steps(steps, rng, end_ns: int):
             yield YIELD_OP
         elif t is Sleep:
             yield (OP_SLEEP, _draw(s.dur, rng))
+        elif t is Mem:
+            yield (OP_MEM,) + _mem(s, rng)
         elif t is Spawn:
             handles = []
+            op = (OP_SPAWN, s.task) if s.runtime is None else (OP_SPAWN_RT, s.task, s.runtime)
             for _ in range(s.count):
-                handles.append((yield (OP_SPAWN, s.task)))
+                handles.append((yield op))
             if s.join:
                 for h in handles:
                     yield (OP_JOIN, h)
@@ -44,6 +54,10 @@ def run_steps(steps, rng, end_ns: int):
                 yield from run_steps(s.steps, rng, end_ns)
         elif t is IoWait:
             yield (OP_IO, _draw(s.dur, rng))
+        elif t is Offload:
+            dur = _draw(s.dur, rng)
+            h = yield (OP_OFFLOAD, s.pool, dur, _mem(s.mem, rng) if s.mem is not None else None)
+            yield (OP_JOIN, h)
         elif t is SpawnBlocking:
             h = yield (OP_BLOCKING, _draw(s.dur, rng))
             if s.join:

@@ -30,7 +30,7 @@ STORE_POLICIES = ("first_touch", "interleave", "node0")
 class Job:
     """The Hawk job (iris-mpc-hawk.md B.1, B.2)."""
     batch_size: int = 8                 # MAX_BATCH_SIZE (prod)
-    batches: int = 4                    # jobs run one after another (one batch at a time)
+    batches: int = 3                    # jobs run one after another (one batch at a time)
     db_size: int = 20_000_000           # MAX_DB_SIZE (prod), irises per eye
     m: int = 320                        # M (prod)
     ef_search: int = 320                # EF_SEARCH (prod)

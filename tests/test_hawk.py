@@ -198,3 +198,19 @@ def _toml(d, prefix=""):
     tabs = [f"\n[{k}]\n" + "\n".join(f"{kk} = {json.dumps(vv)}" for kk, vv in v.items())
             for k, v in d.items() if isinstance(v, dict)]
     return "\n".join(top) + "\n" + "\n".join(tabs) + "\n"
+
+
+def test_scenario_sweep_kind(tmp_path):
+    """`kind = "scenario"` sweeps a scenario's fields; each row has every layout's figures."""
+    from numasim.sweep import load_sweep, read_table, run_sweep
+    import numasim.commands.compare  # noqa: F401  (registers the kind, as the CLI does)
+    sc = small(layouts=("today", "dual"))
+    p = tmp_path / "sw.toml"
+    body = _toml({k: v for k, v in sc.to_dict().items()})
+    scen = "\n".join(line if not line.startswith("[") else "[scenario." + line[1:] for line in body.splitlines())
+    p.write_text('kind = "scenario"\nseeds = 1\n[design]\nmethod = "grid"\n[[param]]\npath = "mpc.rtt_us"\n'
+                 'values = [50.0]\n[scenario]\n' + scen + "\n")
+    sw = load_sweep(str(p))
+    run_sweep(sw, str(tmp_path / "out"), workers=1, plot=False, quiet=True)
+    (row,) = read_table(str(tmp_path / "out" / "results.csv"))
+    assert float(row["dual.job_p50_ms"]) > 0 and row["verdict_level"] != ""

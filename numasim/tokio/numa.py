@@ -3,10 +3,10 @@
 The cost model is the machine's (`numasim.machine.memory`); this module turns it into tables
 read on the hot path, so that a poll never calls into numpy or Numba:
 
-* `mem` steps: per (region, pattern, CPU node) an affine cost `a + k * bytes`, fitted exactly
-  from two `cost_batch_ns` points (a streaming read is one lead-off latency plus bytes over
-  bandwidth; a run of dependent reads is lines x latency, so its intercept is ~0 and bytes are
-  rounded up to whole lines). The tables are recomputed every `LOAD_REFRESH_NS` from the bytes
+* `mem` steps: a streaming read is one lead-off latency per node part plus bytes over bandwidth,
+  so per (region, CPU node) an affine cost `a + k * bytes`, fitted exactly from two
+  `cost_batch_ns` points; a run of dependent reads is whole lines x the loaded latency of each
+  node part, so per (CPU node, memory node) the cost of one line. The tables are recomputed every `LOAD_REFRESH_NS` from the bytes
   read in the last window (a `LoadState` of the recent demand per CPU node and memory node),
   so that remote latency rises with load as the loaded-latency curves say.
 * cross-node scheduling, per pair of nodes, with the exact formulas of `steal_cost_ns`,
@@ -87,7 +87,8 @@ class Numa:
         self.bytes = [[0.0] * n for _ in range(n)]
         self._seen = [[0.0] * n for _ in range(n)]
         self.load = LoadState.idle(m)
-        self.tab = {}
+        self.stream = {}
+        self.line = []
         self._build_tables(self.load)
         # the node of the thread outside any runtime that is waking tasks right now (a pool
         # thread), for wake costs; None for the sources, which are not on the machine
@@ -97,39 +98,55 @@ class Numa:
 
     # ------------------------------------------------------------------ memory
     def _build_tables(self, load):
+        """Streaming reads: per (region, CPU node) an affine `a + k * bytes` (one lead-off latency
+        per node part plus bytes over bandwidth), fitted from two sizes. Dependent reads: per
+        (CPU node, memory node) the cost of one line, so that a read of a region's node part costs
+        whole lines x that (as the kernel prices each part)."""
         regions = list(self.regions)
         if not regions:
             return
         n = self.n
-        idx = [(r, p, a, b) for r in range(len(regions)) for p in (STREAM, RANDOM) for a in range(n) for b in (_B1, _B2)]
-        cost = cost_batch_ns(self.machine, np.array([a for _, _, a, _ in idx], dtype=np.int64),
-                             self.frac[[r for r, _, _, _ in idx]], np.array([b for *_, b in idx]),
-                             np.array([p for _, p, _, _ in idx], dtype=np.int64), load,
-                             remote_penalty=self.penalty)
-        tab = {}
+        m = self.machine
+        eye = np.eye(n)
+        # rows: stream fits per (region, cpu node, size), then random per (cpu node, memory node)
+        cpu = [a for _r in range(len(regions)) for a in range(n) for _b in (_B1, _B2)] + \
+              [a for a in range(n) for _b in range(n)]
+        frac = np.concatenate([self.frac[[r for r in range(len(regions)) for _a in range(n) for _b in (_B1, _B2)]],
+                               eye[[b for _a in range(n) for b in range(n)]]])
+        nbytes = [b for _r in range(len(regions)) for _a in range(n) for b in (_B1, _B2)] + [_B1] * (n * n)
+        pattern = [STREAM] * (len(cpu) - n * n) + [RANDOM] * (n * n)
+        cost = cost_batch_ns(m, np.array(cpu, dtype=np.int64), frac, np.array(nbytes, dtype=np.float64),
+                             np.array(pattern, dtype=np.int64), load, remote_penalty=self.penalty)
+        stream = {}
         i = 0
         for name in regions:
-            per_pattern = []
-            for _p in (STREAM, RANDOM):
-                row = []
-                for _a in range(n):
-                    c1, c2 = float(cost[i]), float(cost[i + 1])
-                    k = (c2 - c1) / (_B2 - _B1)
-                    row.append((c1 - k * _B1 + 0.5, k))  # +0.5: int() then rounds to nearest
-                    i += 2
-                per_pattern.append(row)
-            tab[name] = per_pattern
-        self.tab = tab
+            row = []
+            for _a in range(n):
+                c1, c2 = float(cost[i]), float(cost[i + 1])
+                k = (c2 - c1) / (_B2 - _B1)
+                row.append((c1 - k * _B1 + 0.5, k))  # +0.5: int() then rounds to nearest
+                i += 2
+            stream[name] = row
+        line = [[float(cost[i + a * n + b]) / (_B1 / LINE) for b in range(n)] for a in range(n)]
+        self.stream = stream
+        self.line = line
 
     def mem_ns(self, cpu, region, nbytes, pattern) -> int:
         """CPU time for a thread on `cpu` to read `nbytes` of `region` (pattern 0 stream, 1 random)."""
         node = self.node_of[cpu]
-        if pattern == RANDOM:
-            nbytes = -(-nbytes // LINE) * LINE  # whole cache lines
         row = self.bytes[node]
-        for b, f in self.parts[region]:
+        parts = self.parts[region]
+        if pattern == RANDOM:
+            line = self.line[node]
+            t = 0.0
+            for b, f in parts:
+                x = nbytes * f
+                row[b] += x
+                t += -(-x // LINE) * line[b]  # whole lines of each node's part
+            return int(t + 0.5)
+        for b, f in parts:
             row[b] += nbytes * f
-        a, k = self.tab[region][pattern][node]
+        a, k = self.stream[region][node]
         return int(a + k * nbytes)
 
     def refresher(self, env):

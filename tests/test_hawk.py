@@ -48,7 +48,7 @@ def test_default_scenario_generates_a_valid_spec(layout):
     for s in searches:
         store = s.task.name.split(".")[2]
         offs = [x for x in _walk(s.task.steps) if isinstance(x, Offload)]
-        assert offs and all(o.pool == f"iris_{store}" for o in offs)
+        assert offs and all(o.pool == ("iris_node0" if layout == "single-node" else f"iris_{store}") for o in offs)
         assert s.runtime == ({"left": "node0", "right": "node1"}[store] if layout == "dual" else None)
     mirror = [s for s in searches if ".mirror." in s.task.name]
     assert {s.task.name for s in mirror} == {"search.mirror.left", "search.mirror.right"}

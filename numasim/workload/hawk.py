@@ -103,7 +103,12 @@ def rounds(sc: Scenario, n_rounds: int, items: float, session_region: str) -> li
     return [{"repeat": k, "steps": body}] if k > 1 else body
 
 
-def dot_products(sc: Scenario, eye: int, items: float, cv: float) -> list:
+def pool_of(layout: str, eye: int) -> str:
+    """The iris pool serving store `eye`: its own, or on single-node one pool for both eyes."""
+    return "iris_node0" if layout == "single-node" else f"iris_{EYES[eye]}"
+
+
+def dot_products(sc: Scenario, eye: int, items: float, cv: float, pool: str | None = None) -> list:
     """The dot products of one distance batch on pool `eye`: `fanout` offloads in parallel
     (spawned tasks, each awaiting its oneshot), joined."""
     chunks = max(1, math.ceil(items / sc.pool.chunk))
@@ -111,14 +116,14 @@ def dot_products(sc: Scenario, eye: int, items: float, cv: float) -> list:
     ids = items / f
     us = ids * sc.pool.dot_ns_per_candidate / 1000.0 + OFFLOAD_OVERHEAD_US
     dur = {"dist": "lognormal", "mean_us": round(us, 3), "cv": round(cv, 4)} if cv > 0 else round(us, 3)
-    job = {"offload": {"pool": f"iris_{EYES[eye]}", "us": dur,
+    job = {"offload": {"pool": pool or f"iris_{EYES[eye]}", "us": dur,
                        "mem": {"region": f"store_{EYES[eye]}", "bytes": round(ids * sc.pool.bytes_per_candidate),
                                "pattern": "stream"}}}
     task = {"name": f"dot.{EYES[eye]}", "steps": [job]}
     return [{"spawn": task, "count": f, "join": True}]
 
 
-def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float) -> list:
+def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float, pool: str | None = None) -> list:
     """One batched distance evaluation of `items` candidates (layer_search_batched): open the
     nodes (graph reads), dot products on the pool, then the MinRotation distance and the
     comparisons against the beam as MPC rounds."""
@@ -127,12 +132,12 @@ def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float)
     gbytes = hops * sc.mpc.link_bytes_per_hop
     if gbytes >= 1:
         steps.append({"mem": {"region": f"graph_{e}", "bytes": round(gbytes), "pattern": "random"}})
-    steps += dot_products(sc, eye, items, cv)
+    steps += dot_products(sc, eye, items, cv, pool)
     steps += rounds(sc, sc.mpc.rounds_distance + sc.mpc.rounds_compare, items, f"sessions_{e}")
     return steps
 
 
-def search_steps(sc: Scenario, eye: int, ef: int, work: float) -> list:
+def search_steps(sc: Scenario, eye: int, ef: int, work: float, pool: str | None = None) -> list:
     """One HNSW search of store `eye` with beam `ef`; `work` scales its distance evaluations."""
     j = sc.job
     ndc, hops, cv = search_work(j.db_size, j.m, ef)
@@ -145,8 +150,8 @@ def search_steps(sc: Scenario, eye: int, ef: int, work: float) -> list:
     steps = [{"spin_us": SEARCH_SETUP_US}]
     if j.upper_layer_batches:
         # entry-point linear scan and layer-1 search: batches of one neighbourhood (M ids)
-        steps.append({"repeat": j.upper_layer_batches, "steps": distance_batch(sc, eye, j.m, 1, 0.0)})
-    steps.append({"repeat": nb, "steps": distance_batch(sc, eye, per, hops / nb, cv)})
+        steps.append({"repeat": j.upper_layer_batches, "steps": distance_batch(sc, eye, j.m, 1, 0.0, pool)})
+    steps.append({"repeat": nb, "steps": distance_batch(sc, eye, per, hops / nb, cv, pool)})
     # classify_edges: all ef results at the anon-stats threshold, then the survivors
     steps += rounds(sc, 2 * sc.mpc.rounds_threshold, ef, f"sessions_{EYES[eye]}")
     return steps
@@ -192,7 +197,7 @@ def _spawn(task, count, join, layout, store):
     return st
 
 
-def _search_task(sc: Scenario, g: dict) -> dict:
+def _search_task(sc: Scenario, g: dict, layout: str = "today") -> dict:
     j = sc.job
     s = g["store"]
     work = j.eye_work[s]
@@ -203,7 +208,7 @@ def _search_task(sc: Scenario, g: dict) -> dict:
         ef = round((j.ef_constr + (rot - 1) * j.ef_search) / rot)
     else:
         ef = j.ef_search if rot > 1 else j.ef_constr
-    body = search_steps(sc, s, ef, work)
+    body = search_steps(sc, s, ef, work, pool_of(layout, s))
     steps = body if g["per_task"] == 1 else [{"repeat": g["per_task"], "steps": body}]
     ws = int(j.min_layer_search_batch * j.min_dist_rotations * 8)  # one batch of lifted shares
     return {"name": f"search.{g['orient']}.{EYES[s]}", "steps": steps, "working_set_bytes": ws}
@@ -231,7 +236,7 @@ def job_steps(sc: Scenario, layout: str) -> list:
     #    (mutations go to worker 0 of the pool)
     for e in (0, 1):
         nbytes = j.batch_size * 2 * PREROTATED_QUERY_BYTES
-        steps.append({"offload": {"pool": f"iris_{EYES[e]}", "us": round(nbytes * REALLOC_NS_PER_BYTE / 1000.0, 3),
+        steps.append({"offload": {"pool": pool_of(layout, e), "us": round(nbytes * REALLOC_NS_PER_BYTE / 1000.0, 3),
                                   "mem": {"region": f"queries_{EYES[e]}", "bytes": nbytes, "pattern": "stream"}}})
     # 2. intra-batch tasks (spawned first, not awaited: the language has no join-later; they are
     #    short next to the searches)
@@ -251,14 +256,14 @@ def job_steps(sc: Scenario, layout: str) -> list:
     groups = sorted(p["groups"], key=lambda g: (_expected_group_us(sc, g), g["tasks"]))
     for i, g in enumerate(groups):
         last = i == len(groups) - 1
-        steps.append(_spawn(_search_task(sc, g), g["tasks"], last, layout, g["store"]))
+        steps.append(_spawn(_search_task(sc, g, layout), g["tasks"], last, layout, g["store"]))
     # 4. is_match_batch: candidates matched on one side are checked on the other eye's store;
     #    both orientations and eyes at once (equal sizes: the last spawn is awaited)
     ism = [(o, s) for o in ORIENTS for s in (0, 1) if p["requests"][o] and j.is_match_candidates]
     for i, (o, s) in enumerate(ism):
         items = p["requests"][o] * j.is_match_candidates
         t = {"name": f"is_match.{o}.{EYES[s]}",
-             "steps": distance_batch(sc, s, items, 0, 0.0) + rounds(sc, mpc.rounds_threshold, items,
+             "steps": distance_batch(sc, s, items, 0, 0.0, pool_of(layout, s)) + rounds(sc, mpc.rounds_threshold, items,
                                                                     f"sessions_{EYES[s]}")}
         steps.append(_spawn(t, 1, i == len(ism) - 1, layout, s))
     # 5. decide, anon stats, identity updates
@@ -269,7 +274,7 @@ def job_steps(sc: Scenario, layout: str) -> list:
     if n_ins and j.insert_batches:
         for s in (0, 1):
             body = [{"spin_us": 10.0},
-                    {"repeat": j.insert_batches, "steps": distance_batch(sc, s, 2 * j.m, 1, 0.0)},
+                    {"repeat": j.insert_batches, "steps": distance_batch(sc, s, 2 * j.m, 1, 0.0, pool_of(layout, s))},
                     {"mem": {"region": f"graph_{EYES[s]}", "bytes": int(2 * j.m * GRAPH_BYTES_PER_LINK * j.m / 8),
                              "pattern": "random"}}]
             t = {"name": f"insert.{EYES[s]}", "steps": [{"repeat": n_ins, "steps": body}]}
@@ -322,10 +327,16 @@ def layout_parts(sc: Scenario, layout: str) -> dict:
         runtimes = [{"name": "main", "workers": n,
                      "placement": {"kind": "node", "node": 0, "cpus": per_node[0], "migrate_hz": hz}}]
     pools = {}
-    for e in (0, 1):
-        node = eye_node[e]
-        threads = sc.pool.threads_per_eye or (len(m.node_cpus[node]) - n)
-        pools[f"iris_{EYES[e]}"] = {"threads": threads, "node": node}
+    if layout == "single-node":
+        # With one visible node, iris-mpc gives both eyes' pools the same CPUs (node 0's minus the
+        # tokio ones: 2 x 64 threads on 64 CPUs). Modelled as one pool of one thread per CPU
+        # serving both eyes: the same CPU capacity, one FIFO instead of two queues.
+        pools["iris_node0"] = {"threads": sc.pool.threads_per_eye or (len(m.node_cpus[0]) - n), "node": 0}
+    else:
+        for e in (0, 1):
+            node = eye_node[e]
+            threads = sc.pool.threads_per_eye or (len(m.node_cpus[node]) - n)
+            pools[f"iris_{EYES[e]}"] = {"threads": threads, "node": node}
 
     def place(policy: str, e: int) -> dict:
         if layout == "single-node":

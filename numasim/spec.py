@@ -588,9 +588,10 @@ def _pools(ctx, m, v, runtimes) -> tuple:
         if "node" not in p:
             ctx.fail(f"{path}.node", "missing: the node whose CPUs the threads are pinned to")
         node = _node(ctx, m, p["node"], f"{path}.node")
-        # one thread per CPU of the node, CPUs no tokio worker may use first; more threads than
-        # CPUs share them round robin
-        order = sorted(m.node_cpus[node], key=lambda c: (c in used, c))
+        # one thread per CPU of the node: CPUs no tokio worker may use and no earlier pool holds
+        # first; more threads than CPUs share them round robin
+        taken = {c for p in out for c in p.cpus}
+        order = sorted(m.node_cpus[node], key=lambda c: (c in used, c in taken, c))
         out.append(PoolSpec(name, threads, node, tuple(order[i % len(order)] for i in range(threads))))
     return tuple(out)
 

@@ -253,3 +253,15 @@ def test_pools_and_regions_need_a_machine():
     with pytest.raises(SpecError) as e:
         parse_spec(d, "s.json")
     assert e.value.where == "s.json: runtimes[0].placement" or e.value.where == "s.json: regions"
+
+
+def test_pool_threads_sharing_cpus_finish_every_job():
+    """Two pools on one node, one with more threads than the node has CPUs: threads stacked on a
+    CPU take turns, and every job completes once."""
+    child = {"name": "child", "steps": [{"offload": {"pool": "p", "us": 30}}, {"offload": {"pool": "q", "us": 30}}]}
+    s = numa_spec([{"name": "main", "workers": 4}], [{"kind": "external", "interval_us": 5, "task": child}],
+                  duration_s=0.005, pools={"p": {"threads": 100, "node": 1}, "q": {"threads": 3, "node": 1}})
+    assert set(s.pools[1].cpus).isdisjoint(s.pools[0].cpus[:96]) is False  # p wrapped onto q's CPUs
+    res = run(s)
+    n = res.runtime.spawned_tasks_count
+    assert res.numa["pools"]["p"]["jobs"] == res.numa["pools"]["q"]["jobs"] == n == len(res.task_latencies["child"])

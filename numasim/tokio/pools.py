@@ -84,6 +84,11 @@ class Pool:
         node = cpus.node_of[th.cpu]
         q = self.queue
         while True:
+            if th.stalled:
+                # preempted on its CPU: wait for it, then look at the channel again
+                th.stall_ev = ev = env.event()
+                yield ev
+                continue
             if not q:
                 th.blocked = True
                 cpus.release(th)
@@ -93,9 +98,6 @@ class Pool:
                 th.blocked = False
                 cpus.acquire(th, th.cpu)
                 continue  # look again: a busy thread may have taken the job meanwhile
-            if th.stalled:
-                th.stall_ev = ev = env.event()
-                yield ev
             handle, dur, mem, queued = q.popleft()
             self.queue_wait_ns += env.now - queued
             cost = dur

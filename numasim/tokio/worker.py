@@ -537,6 +537,10 @@ class Worker:
         rt = self.rt
         env = rt.env
         drv = rt.driver
+        if self.stalled:
+            # preempted while getting into park: a thread needs its CPU back to block (else it
+            # would block from a run queue and leave a stale owner behind on its CPU)
+            yield from self.run_for(0)
         self.in_park = True
         if self.notified:
             self.notified = False

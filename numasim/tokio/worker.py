@@ -199,6 +199,13 @@ class Worker:
             yield rt.env.timeout(ns)
         rt.current = self
 
+    def wait_cpu(self):
+        """Wait until this preempted thread has its CPU back (the hot paths check `stalled`
+        themselves and only come here when it is set)."""
+        self.stall_ev = ev = self.rt.env.event()
+        yield ev
+        self.rt.current = self
+
     def resume(self, latency):
         """This thread gets its CPU back after `latency`."""
         self.stalled = False
@@ -300,7 +307,7 @@ class Worker:
         env = rt.env
         host = rt.host
         if self.stalled:
-            yield from self.run_for(0)  # preempted before the poll began: it starts later
+            yield from self.wait_cpu()  # preempted before the poll began: it starts later
         task.state = RUNNING
         self.polling = task
         if rt.observer is not None:
@@ -361,7 +368,10 @@ class Worker:
                     continue
             # everything below interacts with other threads: let the CPU time pass first
             if cost:
-                yield from self.run_for(cost)
+                if self.stalled:
+                    yield from self.wait_cpu()
+                yield env.timeout(cost)
+                rt.current = self
                 cost = 0
             if k == OP_SPAWN:
                 task.send = rt.spawn(op[1], self)
@@ -407,8 +417,11 @@ class Worker:
                 break
         cost += rt.debt
         rt.debt = 0
-        if cost or self.stalled:
-            yield from self.run_for(cost)
+        if self.stalled:
+            yield from self.wait_cpu()
+        if cost:
+            yield env.timeout(cost)
+            rt.current = self
         end = env.now
         mon.poll_end(task, start, end, done)
         self.polling = None

@@ -195,9 +195,25 @@ class Worker:
         if self.stalled:
             self.stall_ev = ev = rt.env.event()
             yield ev
-        if ns:
+        if ns and not self.ahead(ns):
             yield rt.env.timeout(ns)
         rt.current = self
+
+    def ahead(self, ns) -> bool:
+        """Advance the clock by `ns` in place when no other event falls inside that span.
+
+        Yielding a timeout that is certain to be the next event only costs SimPy an event; when
+        the queue's next event is strictly later, moving the clock here is the same run (events
+        created later keep their relative order), and it is most of the engine's speed when
+        one worker runs alone.
+        """
+        env = self.rt.env
+        t = env._now + ns
+        q = env._queue
+        if q and q[0][0] <= t:
+            return False
+        env._now = t
+        return True
 
     def wait_cpu(self):
         """Wait until this preempted thread has its CPU back (the hot paths check `stalled`
@@ -370,8 +386,9 @@ class Worker:
             if cost:
                 if self.stalled:
                     yield from self.wait_cpu()
-                yield env.timeout(cost)
-                rt.current = self
+                if not self.ahead(cost):
+                    yield env.timeout(cost)
+                    rt.current = self
                 cost = 0
             if k == OP_SPAWN:
                 task.send = rt.spawn(op[1], self)
@@ -419,7 +436,7 @@ class Worker:
         rt.debt = 0
         if self.stalled:
             yield from self.wait_cpu()
-        if cost:
+        if cost and not self.ahead(cost):
             yield env.timeout(cost)
             rt.current = self
         end = env.now

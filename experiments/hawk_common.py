@@ -94,8 +94,7 @@ def plot(name, rows, labels, layouts, path, x_label):
         a.legend(fontsize=8)
     means = [r["p50_ms"].mean for r in rows if r["p50_ms"].mean is not None]
     if means:  # the layouts differ by a few percent at most: do not start the axis at zero
-        span = max(means) - min(means) or max(means) * 0.05
-        a1.set_ylim(min(means) - 1.5 * span, max(means) + 1.5 * span)
+        a1.set_ylim(0.9 * min(means), 1.06 * max(means))
     a1.set_ylabel("job latency p50 (ms), 95% CI over seeds")
     a2.set_ylabel("p50 improvement over today (%), paired 95% CI")
     a2.axhline(0, color="k", lw=0.8)
@@ -105,3 +104,23 @@ def plot(name, rows, labels, layouts, path, x_label):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def replot(name, out_dir, x_label):
+    """Redraw NAME.png from NAME.json (no simulation)."""
+    with open(os.path.join(out_dir, f"{name}.json")) as f:
+        results = json.load(f)
+    rows = []
+    for label, out in results.items():
+        for lay in out["layouts"]:
+            S = out["summary"][lay]
+            vs = S["vs_baseline"].get("job_p50_ms")
+            rows.append({"variant": label, "layout": lay, "p50_ms": Interval(**S["figures"]["job_p50_ms"]),
+                         "impr_pct": Interval(**vs["improvement_pct"]) if vs else None})
+    layouts = next(iter(results.values()))["layouts"]
+    return plot(name, rows, list(results), layouts, os.path.join(out_dir, f"{name}.png"), x_label)
+
+
+if __name__ == "__main__":
+    # python experiments/hawk_common.py NAME "x label": redraw a plot from its JSON
+    replot(sys.argv[1], os.path.join(HERE, "out"), sys.argv[2])

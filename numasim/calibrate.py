@@ -97,7 +97,12 @@ _MARK = re.compile(r"^\?\s*([0-9.eE+-]*)$")
 
 
 def _free_key(key) -> bool:
-    return isinstance(key, str) and (key.endswith("_us") or key == "cv")
+    return isinstance(key, str) and (key.endswith("_us") or key == "cv" or key == "remote_penalty")
+
+
+# start and search range of a free value given only as "?"; a remote penalty below 1 would make
+# remote memory cheaper than local
+_FREE_DEFAULTS = {"cv": (0.5, None, None), "remote_penalty": (1.5, 1.0, 4.0)}
 
 
 def find_free(raw, where: str) -> list:
@@ -120,8 +125,8 @@ def find_free(raw, where: str) -> list:
     def parse(v, path, txt):
         key = path[-1] if path else None
         if not _free_key(key):
-            raise SpecError(f"{where}: {txt}", "only a duration (a key ending in _us) or a cv can be free")
-        default = 0.5 if key == "cv" else 10.0
+            raise SpecError(f"{where}: {txt}", "only a duration (a key ending in _us), a cv or remote_penalty can be free")
+        default, lo_default, hi_default = _FREE_DEFAULTS.get(key, (10.0, None, None))
         if isinstance(v, str):
             m = _MARK.match(v)
             if not m:
@@ -130,7 +135,7 @@ def find_free(raw, where: str) -> list:
                 start = float(m.group(1)) if m.group(1) else default
             except ValueError:
                 raise SpecError(f"{where}: {txt}", f"not a number after '?': {v!r}") from None
-            name, lo, hi = None, None, None
+            name, lo, hi = None, lo_default, hi_default
         else:
             extra = sorted(set(v) - {"free", "min", "max", "name"})
             if extra:
@@ -142,9 +147,13 @@ def find_free(raw, where: str) -> list:
                     raise SpecError(f"{where}: {txt}.{k}", f"expected a positive number, got {json.dumps(x)}")
                 vals[k] = x
             start = vals["free"] if vals["free"] is not None else default
-            lo, hi, name = vals["min"], vals["max"], v.get("name")
+            lo = vals["min"] if vals["min"] is not None else lo_default
+            hi = vals["max"] if vals["max"] is not None else hi_default
+            name = v.get("name")
             if name is not None and (not isinstance(name, str) or not name):
                 raise SpecError(f"{where}: {txt}.name", "expected a non-empty string")
+        if name is None and key == "remote_penalty":
+            name = "remote_penalty"  # one machine, one penalty: shared by every case that frees it
         if not start > 0:
             raise SpecError(f"{where}: {txt}", f"a free value must start above 0, got {start}")
         lo = start / 20 if lo is None else lo

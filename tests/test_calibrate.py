@@ -152,3 +152,28 @@ def test_repetitions_of_one_name_must_share_the_spec(tmp_path):
         C.load_cases([a, b])
     c = C.load_cases([a, a])
     assert len(c) == 1 and len(c[0].paths) == 2
+
+
+def numa_layout_spec(name, cpus, spin, penalty):
+    """Requests reading 8 KiB of a region bound to node 0, served by two workers pinned to `cpus`
+    of a 2-node machine: on CPUs 0 and 1 every read is local, on CPUs 0 and 96 half are remote."""
+    return {"name": name, "duration_s": 0.05, "sample_interval_ms": 5, "seed": 5,
+            "machine": {"preset": "graviton4-2node"}, "remote_penalty": penalty,
+            "runtimes": [{"name": "main", "workers": 2, "placement": {"kind": "pinned", "cpus": cpus}}],
+            "regions": {"data": {"bytes": 1e9, "policy": "bind", "node": 0}},
+            "sources": [{"kind": "external", "interval_us": 40, "arrival": "poisson", "task": {"name": "req", "steps": [
+                {"spin_us": spin}, {"mem": {"region": "data", "bytes": 8192, "pattern": "random"}}]}}]}
+
+
+def test_joint_calibration_recovers_a_planted_remote_penalty(tmp_path):
+    """A single-node binding run beside a whole-machine run separates the remote-memory penalty
+    from the rest: fitted jointly, the planted penalty (2.0) and spin (10 µs) come back within 10%."""
+    cases = []
+    for name, cpus in (("single-node", [0, 1]), ("whole-machine", [0, 96])):
+        trace = write_sim(tmp_path / f"{name}.jsonl", numa_layout_spec(name, cpus, 10, 2.0), Host())
+        spec_path = tmp_path / f"{name}.spec.json"
+        spec_path.write_text(json.dumps(numa_layout_spec(name, cpus, {"free": 15, "name": "spin"}, "?1.4")))
+        cases += C.load_cases([trace], str(spec_path))
+    fit = C.calibrate(cases, free=(), max_evals=120, uncertainty=False)
+    assert fit.values["spec.remote_penalty"] == pytest.approx(2.0, rel=0.10)
+    assert fit.values["spec.spin"] == pytest.approx(10, rel=0.10)

@@ -1,0 +1,63 @@
+"""`numasim report numastat|threads [SPEC.json|SCENARIO.toml]`: NUMA reports of a simulated run.
+
+With no input, the default Hawk scenario under `--layout` (default `today`). A spec must name a
+machine (`"machine": {"preset": ...}`); a scenario TOML is turned into a spec for the layout.
+"""
+import json
+import sys
+
+from ..errors import UserError
+
+
+def register(sub):
+    p = sub.add_parser("report", help="numastat-like and ps-like reports of a simulated run", description=__doc__)
+    p.add_argument("what", choices=("numastat", "threads"))
+    p.add_argument("input", nargs="?", help="a spec (JSON, with a machine) or a scenario (TOML); default: the default scenario")
+    p.add_argument("--layout", default="today", help="scenario layout: today, pinned, dual or single-node (default today)")
+    p.add_argument("--tokio", default="1.49", help="tokio version profile (default 1.49)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def _spec(args):
+    from ..spec import load_spec, parse_spec
+    if args.input and args.input.endswith(".json"):
+        return load_spec(args.input)
+    from ..scenario import default_scenario, load_scenario
+    from ..workload import hawk
+    sc = load_scenario(args.input) if args.input else default_scenario()
+    if args.layout not in ("today", "pinned", "dual", "single-node"):
+        raise UserError("--layout", f"expected today, pinned, dual or single-node, got {args.layout!r}")
+    return parse_spec(hawk.generate(sc, args.layout, args.seed), args.input or "<default scenario>")
+
+
+def run(args):
+    from .. import report
+    from ..simulate import simulate
+    from ..tokio.profile import get_profile
+
+    spec = _spec(args)
+    res = simulate(spec, get_profile(args.tokio), seed=args.seed)
+    if res.numa is None:
+        raise UserError(args.input or "<spec>", "the spec names no machine: add \"machine\": {\"preset\": ...}")
+    if args.what == "numastat":
+        r = report.numastat(res.numa)
+        if args.json:
+            json.dump(r, sys.stdout, indent=1)
+            print()
+        else:
+            print(f"Per-node memory reads of {spec.name} on {res.numa['machine']} (simulated, seed {args.seed})\n")
+            print(report.format_numastat(r))
+        return 0
+    nodes = res.system.cpus.node_of  # CPU index -> node, from the machine's CPU-to-node map
+    rows = report.threads(res.numa, nodes.__getitem__)
+    if args.json:
+        json.dump({"samples": [{"t_ns": t, "thread": n, "psr": c, "node": nd} for t, n, c, nd in rows],
+                   "moves": report.thread_moves(rows)}, sys.stdout)
+        print()
+        return 0
+    print(f"{'TIME_MS':>9s} {'THREAD':14s} {'PSR':>4s} {'NODE':>4s}")
+    for t, name, cpu, node in rows:
+        print(f"{t / 1e6:9.1f} {name:14s} {cpu if cpu is not None else '-':>4} {node if node is not None else '-':>4}")
+    return 0

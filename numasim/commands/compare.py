@@ -34,7 +34,8 @@ def add_common(p):
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def execute(sc, args, out=sys.stdout):
+def execute(sc, args, out=None):
+    out = out or sys.stdout  # looked up at call time (tests and pipes replace sys.stdout)
     from ..scenario import LAYOUTS
     from ..verdict import compare_layouts, format_report
     layouts = args.layouts or list(sc.layouts)

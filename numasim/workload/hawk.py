@@ -330,7 +330,8 @@ def layout_parts(sc: Scenario, layout: str) -> dict:
     if layout == "single-node":
         # With one visible node, iris-mpc gives both eyes' pools the same CPUs (node 0's minus the
         # tokio ones: 2 x 64 threads on 64 CPUs). Modelled as one pool of one thread per CPU
-        # serving both eyes: the same CPU capacity, one FIFO instead of two queues.
+        # serving both eyes: the same CPU capacity, one FIFO instead of two queues (pools sharing
+        # CPUs work in the engine since a24cd46; two pools would model the per-eye queues too).
         pools["iris_node0"] = {"threads": sc.pool.threads_per_eye or (len(m.node_cpus[0]) - n), "node": 0}
     else:
         for e in (0, 1):

@@ -19,6 +19,7 @@ from .machine.placement import initial_cpus
 from .tokio.cpus import Cpus, NumaCpus
 from .tokio.host import Host, default_host
 from .tokio.numa import Numa
+from .workload.program import child_key
 from .tokio.pools import Pool
 from .tokio.profile import Profile
 from .tokio.system import System
@@ -57,8 +58,8 @@ def rng_streams(seed: int, n_runtimes: int = 1) -> dict:
     ss = np.random.SeedSequence(seed)
     arrivals, costs, fr, os_, numa = ss.spawn(5)
     return {
+        "seed": int(seed) & 0xFFFFFFFFFFFFFFFF,
         "arrivals": np.random.default_rng(arrivals),
-        "costs": np.random.default_rng(costs),
         # the two u32 words of tokio's builder seed per runtime (tokio picks them at random; we
         # derive them)
         "fastrand": fr.generate_state(2 * n_runtimes, dtype=np.uint32),
@@ -139,8 +140,9 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
     def target(src):
         return sys.runtimes[src.runtime] if src.runtime is not None else rt
 
-    def external(src: External):
+    def external(src: External, si: int):
         rng = streams["arrivals"]
+        arrival = 0
         srt = target(src)
         yield env.timeout(origin - env.now)
         nxt = env.now
@@ -148,17 +150,18 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
             if nxt > env.now:
                 yield env.timeout(nxt - env.now)
             srt.current = None
-            srt.spawn(src.task, None)
+            arrival += 1
+            srt.spawn(src.task, None, child_key(-1 - si, arrival))
             srt.debt = 0  # the spawner thread pays its own syscalls
             mean = src.interval.sample(rng) if not src.interval.is_fixed else int(src.interval.mean_ns)
             gap = int(round(rng.exponential(mean))) if src.arrival == "poisson" else mean
             nxt += max(gap, 1)
 
-    def root(src: Root):
+    def root(src: Root, si: int):
         srt = target(src)
         yield env.timeout(origin - env.now)
         srt.current = None
-        srt.spawn(src.task, None)
+        srt.spawn(src.task, None, child_key(-1 - si, 0))
         srt.debt = 0
 
     def sampler():
@@ -185,8 +188,8 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
         yield env.timeout(spec.sample_interval_ns)
         state["done"] = True
 
-    for src in spec.sources:
-        env.process(external(src) if isinstance(src, External) else root(src))
+    for si, src in enumerate(spec.sources):
+        env.process(external(src, si) if isinstance(src, External) else root(src, si))
     env.process(sampler())
     env.process(ender())
     env.run(until=stop)

@@ -10,7 +10,7 @@ from collections import deque
 import simpy
 
 from ..spec import RuntimeSpec
-from ..workload.program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
+from ..workload.program import (TaskDraws, child_key, OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
                                 OP_SPAWN_RT, OP_SPIN, OP_YIELD, run_steps)
 from ..metrics.batch import WorkerStats
 from ..metrics.task import TaskMonitor
@@ -31,7 +31,7 @@ IDLE, SCHEDULED, RUNNING, COMPLETE = range(4)
 class Task:
     __slots__ = ("id", "name", "coro", "state", "notified", "op", "send", "yielded", "timer_fired",
                  "timer_set", "waiter", "monitor", "created", "polled_once", "last_poll_end",
-                 "woke_at", "blocking", "where", "rt", "last_cpu", "numa_debt", "ws")
+                 "woke_at", "blocking", "where", "rt", "last_cpu", "numa_debt", "ws", "key", "spawned")
 
     def __init__(self, tid, name, coro, monitor, now):
         self.id = tid
@@ -50,6 +50,8 @@ class Task:
         self.polled_once = False
         self.last_poll_end = 0
         self.woke_at = 0
+        self.key = 0  # its place in the spawn tree: keys its random stream
+        self.spawned = 0
         self.blocking = False
         self.where = None  # for invariant checks: which queue holds it
         self.rt = None  # the runtime it was spawned into
@@ -391,7 +393,8 @@ class Worker:
                     rt.current = self
                 cost = 0
             if k == OP_SPAWN:
-                task.send = rt.spawn(op[1], self)
+                task.spawned += 1
+                task.send = rt.spawn(op[1], self, child_key(task.key, task.spawned))
                 cost = host.spawn_ns
                 task.op = None
             elif k == OP_BLOCKING:
@@ -399,7 +402,8 @@ class Worker:
                 cost = host.spawn_ns
                 task.op = None
             elif k == OP_SPAWN_RT:
-                task.send = rt.spawn_into(op[2], op[1], self)
+                task.spawned += 1
+                task.send = rt.spawn_into(op[2], op[1], self, child_key(task.key, task.spawned))
                 cost = host.spawn_ns
                 task.op = None
             elif k == OP_OFFLOAD:
@@ -695,7 +699,7 @@ class Runtime:
         self.spawned_tasks_count = 0
         self.num_alive_tasks = 0
         self.next_id = 0
-        self.cost_rng = rng_streams["costs"]
+        self.seed = rng_streams["seed"]  # each task's cost stream derives from it and its key
         self.end_ns = spec.duration_ns
         gqi = rs.global_queue_interval
         self.self_tuning = gqi is None and profile.fixed_global_queue_interval is None
@@ -739,21 +743,23 @@ class Runtime:
         ev.callbacks.append(lambda _e: fn(arg))
 
     # ------------------------------------------------------------------ tasks
-    def new_task(self, taskdef):
+    def new_task(self, taskdef, key=0):
         self.next_id += 1
         mon = self.monitor(taskdef.name)
         mon.c[0] += 1  # instrumented_count
-        coro = run_steps(taskdef.steps, self.cost_rng, self.end_ns)
+        coro = run_steps(taskdef.steps, TaskDraws(self.seed, key), self.end_ns)
         t = Task(self.next_id, taskdef.name, coro, mon, self.env.now)
+        t.key = key
         t.rt = self
         t.ws = taskdef.working_set_bytes
         self.spawned_tasks_count += 1
         self.num_alive_tasks += 1
         return t
 
-    def spawn(self, taskdef, worker):
-        """tokio::spawn from `worker` (None: from outside the runtime)."""
-        t = self.new_task(taskdef)
+    def spawn(self, taskdef, worker, key=0):
+        """tokio::spawn from `worker` (None: from outside the runtime); `key` places the task in
+        the spawn tree."""
+        t = self.new_task(taskdef, key)
         t.state = SCHEDULED
         if worker is not None and worker.has_core:
             self.schedule_local(worker, t, False)
@@ -761,14 +767,14 @@ class Runtime:
             self.push_remote_task(t)
         return t
 
-    def spawn_into(self, name, taskdef, worker):
+    def spawn_into(self, name, taskdef, worker, key=0):
         """tokio::spawn on another runtime's Handle: from a thread of this runtime, a remote
         schedule (inject + notify) of that runtime."""
         sys = self.system
         dst = sys.runtimes[name] if sys is not None else self
         if dst is self:
-            return self.spawn(taskdef, worker)
-        return sys.cross(self, dst, dst.spawn, taskdef, None)
+            return self.spawn(taskdef, worker, key)
+        return sys.cross(self, dst, dst.spawn, taskdef, None, key)
 
     def offload(self, pool, dur_ns, mem):
         """Send a job to a pinned pool; the handle completes when the pool thread replies."""

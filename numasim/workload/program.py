@@ -2,8 +2,12 @@
 
 The worker interprets the operations with tokio's semantics (an await point either completes at
 once or returns Pending); the generator only describes what the task does, in spec order.
-Durations are drawn here, from the run's cost stream, so a run is reproducible from its seed.
+Durations are drawn here. Each task draws from its own stream, keyed by the run seed and the
+task's place in the spawn tree (source, arrival, then the index of each spawn down the tree), so
+the same task draws the same costs whatever the schedule: two layouts run with one seed see the
+same work, and comparing them by seed cancels the workload's own noise.
 """
+import numpy as np
 from ..spec import IoWait, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
 OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW, OP_MEM, OP_OFFLOAD, OP_SPAWN_RT = range(11)
@@ -13,8 +17,28 @@ YIELD_OP = (OP_YIELD,)
 NOW_OP = (OP_NOW,)
 
 
+class TaskDraws:
+    """A task's random stream, made on its first draw (most tasks draw nothing random)."""
+    __slots__ = ("seed", "key", "gen")
+
+    def __init__(self, seed: int, key: int):
+        self.seed = seed
+        self.key = key
+        self.gen = None
+
+    def sample(self, dist) -> int:
+        if self.gen is None:
+            self.gen = np.random.default_rng((self.seed, self.key & 0xFFFFFFFFFFFFFFFF))
+        return dist.sample(self.gen)
+
+
+def child_key(parent_key: int, index: int) -> int:
+    """The key of a parent's `index`-th spawn (int tuples hash the same in every process)."""
+    return hash((parent_key, index))
+
+
 def _draw(dist, rng) -> int:
-    return int(dist.mean_ns) if dist.kind == "fixed" else dist.sample(rng)
+    return int(dist.mean_ns) if dist.kind == "fixed" else rng.sample(dist)
 
 
 def _mem(m, rng):

@@ -150,6 +150,25 @@ def test_a_victim_with_one_task_loses_it_but_never_its_lifo():
     assert thief.steal_work() is b
 
 
+def test_the_lifo_slot_is_stealable_only_on_151():
+    for v, stolen in (("1.49", False), ("1.51", True)):
+        rt = bare_runtime(2, v)
+        thief, victim = rt.workers
+        (a,) = mk(rt, 1)
+        victim.lifo = a
+        got = thief.steal_work()
+        assert (got is a) == stolen and (victim.lifo is None) == stolen
+        assert thief.stats.steal_count == int(stolen)
+
+
+def test_a_lone_spawn_notifies_when_the_lifo_is_stealable():
+    for v, notifies in (("1.49", False), ("1.51", True)):
+        rt = bare_runtime(2, v)
+        rt.idle.transition_worker_to_parked(1, False)
+        rt.schedule_local(rt.workers[0], mk(rt, 1)[0], False)
+        assert (rt.idle.num_searching == 1) == notifies
+
+
 def test_searching_limit():
     for n, most in ((1, 1), (2, 1), (4, 2), (8, 4)):
         idle = Idle(n)

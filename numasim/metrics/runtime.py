@@ -66,7 +66,9 @@ class RuntimeMonitor:
             rec["mean_poll_duration_worker_max"] = hi
         else:
             rec["injection_queue_depth"] = len(rt.inject)
-        depths = [len(w.queue) for w in rt.workers]
+        # the depth excludes the LIFO slot, except where the slot lives in the queue (1.51/1.52)
+        extra = rt.profile.lifo_stealable
+        depths = [len(w.queue) + (extra and w.lifo is not None) for w in rt.workers]
         rec["total_local_queue_depth"] = sum(depths)
         rec["max_local_queue_depth"] = max(depths)
         rec["min_local_queue_depth"] = min(depths)

@@ -35,20 +35,14 @@ class Profile:
     submit_before_park: bool
     # budget exhaustion defers the waker (1.44+) or wakes at once → back of the queue (≤1.43)
     budget_exhaustion_defers: bool
-    # the single-task spill while a steal is in progress counts as a remote schedule (1.29+)
-    concurrent_steal_spill_counts_remote: bool
-    # spin a few times before blocking in park (1.24: 3 yields)
-    park_spins: int
     # the LIFO slot is stealable (1.51.0–1.51.1, 1.52.0–1.52.1 only)
     lifo_stealable: bool
     # num_blocking_threads includes the workers (before 1.38)
     blocking_threads_include_workers: bool
-    # metrics the version has
-    has_steal_operations: bool
-    has_budget_forced_yield: bool
-    has_mean_poll_time: bool
+    # park_unpark_count exists (1.39+)
     has_park_unpark_count: bool
-    # tokio-metrics naming for the probe trace: 0.5 names (global_queue_depth) or the 1.24-era set
+    # tokio-metrics naming and field set for the probe trace: 0.5 names with steal operations,
+    # mean poll time and budget_forced_yield_count, or the 1.24-era set without them
     metrics_modern: bool
 
 
@@ -67,13 +61,8 @@ PROFILES = {
         from_parked_checks_queue=False,
         submit_before_park=False,
         budget_exhaustion_defers=False,
-        concurrent_steal_spill_counts_remote=False,
-        park_spins=3,
         lifo_stealable=False,
         blocking_threads_include_workers=True,
-        has_steal_operations=False,
-        has_budget_forced_yield=False,
-        has_mean_poll_time=False,
         has_park_unpark_count=False,
         metrics_modern=False,
     ),
@@ -91,17 +80,14 @@ PROFILES = {
         from_parked_checks_queue=True,
         submit_before_park=True,
         budget_exhaustion_defers=True,
-        concurrent_steal_spill_counts_remote=True,
-        park_spins=0,
         lifo_stealable=False,
         blocking_threads_include_workers=False,
-        has_steal_operations=True,
-        has_budget_forced_yield=True,
-        has_mean_poll_time=True,
         has_park_unpark_count=True,
         metrics_modern=True,
     ),
 }
+# 1.51.0–1.51.1 and 1.52.0–1.52.1 made the LIFO slot stealable (reverted in 1.51.2 / 1.52.2)
+PROFILES["1.51"] = replace(PROFILES["1.49"], version="1.51.0", lifo_stealable=True)
 PROFILES["1.53"] = replace(PROFILES["1.49"], version="1.53.1", overflow_newest_half=True)
 PROFILES["1.24.2"] = PROFILES["1.24"]
 PROFILES["1.49.0"] = PROFILES["1.49"]

@@ -181,6 +181,18 @@ class Worker:
                 if rt.numa is not None:
                     rt.numa.stolen(self, v, t, m)
                 return t
+            if v.lifo is not None and rt.profile.lifo_stealable:
+                # 1.51.0–1.51.1, 1.52.0–1.52.1: the LIFO slot lives in the queue structure, so a
+                # thief that finds the queue empty takes it
+                t = v.lifo
+                v.lifo = None
+                st = self.stats
+                st.steal_count += 1
+                st.steal_operations += 1
+                rt.on_steal(self, v, 1)
+                if rt.numa is not None:
+                    rt.numa.stolen(self, v, t, 1)
+                return t
         if rt.inject:
             return rt.inject.popleft()
         return None
@@ -839,9 +851,10 @@ class Runtime:
         else:
             prev = w.lifo
             w.lifo = task
-            notify = prev is not None
-            if notify:
+            if prev is not None:
                 w.push_back_or_overflow(prev)
+            # a stealable LIFO task is work a sibling can take: every local schedule notifies
+            notify = prev is not None or self.profile.lifo_stealable
         if notify and not w.in_park:
             self.notify_parked()
 

@@ -62,6 +62,16 @@ class Evaluator:
 
 
 EVALUATORS: dict[str, Evaluator] = {}
+# kinds registered by importing a module: a fresh worker process (Dask spawns them) imports it on
+# first use instead of relying on what the parent happened to import
+PLUGINS = {"scenario": "numasim.commands.compare"}
+
+
+def evaluator(kind: str) -> Evaluator:
+    if kind not in EVALUATORS and kind in PLUGINS:
+        import importlib
+        importlib.import_module(PLUGINS[kind])
+    return EVALUATORS[kind]
 
 
 def register_evaluator(kind: str, evaluator: Evaluator) -> None:
@@ -271,7 +281,7 @@ class Sweep:
         return [{p.path: p.at(float(u[i, j])) for j, p in enumerate(self.params)} for i in range(n)]
 
     def jobs(self) -> list:
-        ev = EVALUATORS[self.kind]
+        ev = evaluator(self.kind)
         out = []
         for i, a in enumerate(self.assignments()):
             for s in self.seeds:
@@ -331,8 +341,8 @@ def _param(path, i, t) -> Param:
 def parse_sweep(t: dict, path: str = "<sweep>") -> Sweep:
     folder = os.path.dirname(os.path.abspath(path))
     kind = t.get("kind", "spec")
-    if kind not in EVALUATORS:
-        _fail(path, "kind", f"unknown sweep kind {kind!r} (known: {', '.join(sorted(EVALUATORS))})")
+    if kind not in EVALUATORS and kind not in PLUGINS:
+        _fail(path, "kind", f"unknown sweep kind {kind!r} (known: {', '.join(sorted(set(EVALUATORS) | set(PLUGINS)))})")
     known = {"name", "kind", "spec", "host", "tokio", "set", "seeds", "design", "param", "plot", "scenario"}
     extra = sorted(set(t) - known)
     if extra:
@@ -340,7 +350,7 @@ def parse_sweep(t: dict, path: str = "<sweep>") -> Sweep:
     name = t.get("name", os.path.splitext(os.path.basename(path))[0])
     if not isinstance(name, str):
         _fail(path, "name", "expected a string")
-    base = EVALUATORS[kind].load_base(t, path, folder)
+    base = evaluator(kind).load_base(t, path, folder)
 
     seeds = t.get("seeds", [1])
     if isinstance(seeds, int) and not isinstance(seeds, bool):
@@ -412,7 +422,7 @@ def load_sweep(path: str) -> Sweep:
 
 def run_job(kind: str, payload) -> dict:
     """Worker entry point (module level, so that it pickles by name)."""
-    return EVALUATORS[kind].evaluate(payload)
+    return evaluator(kind).evaluate(payload)
 
 
 def row_of(job: Job, result: dict) -> dict:

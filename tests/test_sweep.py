@@ -196,3 +196,15 @@ def test_an_interrupt_keeps_finished_rows_and_the_table(tmp_path):
     assert len(_rows(tmp_path / S.RESULTS)) == 2 and len(S.read_table(tmp_path / S.TABLE)) == 2
     s = S.run_sweep(sw, tmp_path, quiet=True, plot=False)
     assert (s["ran"], s["reused"]) == (10, 2)
+
+
+def test_a_fresh_worker_process_finds_the_scenario_kind():
+    """Dask workers are fresh interpreters: the `scenario` kind must load itself on first use
+    (it lives in another module) rather than rely on the parent's imports."""
+    import subprocess
+    import sys
+    code = ("import numasim.sweep as s; assert 'scenario' not in s.EVALUATORS; "
+            "ev = s.evaluator('scenario'); print(type(ev).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "Evaluator"

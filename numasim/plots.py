@@ -193,7 +193,7 @@ def _times(intervals):
     return np.array([r["t"] for r in intervals]) / 1e9
 
 
-def worker_utilisation(intervals, path, title=None) -> str:
+def worker_utilisation(intervals, path, title=None, per_worker=None) -> str:
     """Busy share of a worker per interval over time.
 
     Interval records carry totals and per-worker extremes, not each worker's series, so the plot
@@ -213,6 +213,14 @@ def worker_utilisation(intervals, path, title=None) -> str:
     ax.step(t, hi, where="post", color="C3", lw=1, label="busiest worker (max)")
     ax.step(t, mean, where="post", color="C0", lw=1.6, label="mean over workers")
     ax.step(t, lo, where="post", color="C2", lw=1, label="idlest worker (min)")
+    if per_worker:
+        # a simulation knows each worker's series (SimResult.per_worker): draw them faintly
+        pt = np.array([s["t"] for s in per_worker], dtype=float) / 1e9
+        n = len(per_worker[0]["busy_duration"])
+        for i in range(n):
+            u = [s["busy_duration"][i] / max(s["elapsed"], 1) for s in per_worker]
+            ax.step(pt, u, where="post", lw=0.7, alpha=0.6, color="0.4",
+                    label="each worker" if i == 0 else None)
     ax.set_ylim(0, max(1.05, float(np.nanmax(hi)) * 1.05 if np.isfinite(hi).any() else 1.05))
     ax.set_xlabel("time since start (s)")
     ax.set_ylabel("busy share of the interval (fraction)")
@@ -317,3 +325,37 @@ def sweep_plots(sweep, table_path, out) -> list:
                                               os.path.join(out, "steal_latency.png"), ylabel=_label(lat),
                                               title=f"{sweep.name}: steal rate vs {lat}, one point per run"))
     return made
+
+
+def numa_migrations(timeline, node_of, path, title=None) -> str:
+    """Thread placement over time from a simulation's CPU timeline (SimResult.numa["timeline"]):
+    top, the node each thread ran on at each sample; bottom, how many threads changed node since
+    the previous sample (a migration is a change of node, not of CPU)."""
+    names = sorted({n for s in timeline for n in s["cpus"]})
+    t = np.array([s["t"] for s in timeline], dtype=float) / 1e9
+    grid = np.full((len(names), len(timeline)), np.nan)
+    for j, s in enumerate(timeline):
+        for i, n in enumerate(names):
+            c = s["cpus"].get(n)
+            if c is not None:
+                grid[i, j] = node_of(c)
+    both = np.isfinite(grid[:, 1:]) & np.isfinite(grid[:, :-1])
+    moves = [0] + [int(x) for x in ((grid[:, 1:] != grid[:, :-1]) & both).sum(axis=0)]
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7.6, 5.2), sharex=True, gridspec_kw={"height_ratios": [2, 1]},
+                                 constrained_layout=True)
+    nodes = int(np.nanmax(grid)) + 1 if np.isfinite(grid).any() else 1
+    cmap = plt.get_cmap("tab10", max(nodes, 2))
+    extent = (t[0] if len(t) else 0, t[-1] if len(t) else 1, -0.5, len(names) - 0.5)
+    im = a1.imshow(grid, aspect="auto", interpolation="nearest", origin="lower", cmap=cmap,
+                   vmin=-0.5, vmax=max(nodes, 2) - 0.5, extent=extent)
+    step = max(1, len(names) // 16)
+    a1.set_yticks(range(0, len(names), step), [names[i] for i in range(0, len(names), step)], fontsize=7)
+    a1.set_ylabel("thread")
+    cb = fig.colorbar(im, ax=a1, ticks=range(max(nodes, 2)))
+    cb.set_label("NUMA node")
+    a1.set_title(title or "threads' NUMA node over time")
+    a2.step(t, moves, where="post", color="C3")
+    a2.set_ylabel("threads that changed\nnode since last sample")
+    a2.set_xlabel("time since start (s)")
+    a2.grid(alpha=0.3)
+    return _save(fig, path)

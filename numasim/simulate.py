@@ -39,6 +39,7 @@ class SimResult:
     numa: dict = None  # NUMA facts (a spec with a machine), see docs/machine-workload-api.md
     task_latencies: dict = field(default_factory=dict)  # task name -> [ns] of every completed task
     system: System = None  # every runtime, the CPUs and pools, for inspection
+    per_worker: dict = field(default_factory=dict)  # runtime name -> per-sample per-worker deltas
 
     def lines(self):
         yield json.dumps(self.header)
@@ -203,7 +204,8 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
     for mon in monitors:
         for name, xs in mon.all_latencies.items():
             lat.setdefault(name, []).extend(xs)
-    return SimResult(header, records[rt.name], rt, polls, records, _numa_facts(sys), lat, sys)
+    return SimResult(header, records[rt.name], rt, polls, records, _numa_facts(sys), lat, sys,
+                     {mon.rt.name: mon.per_worker for mon in monitors})
 
 
 def _numa_facts(sys):

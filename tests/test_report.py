@@ -62,3 +62,14 @@ def test_cli(tmp_path, capsys):
     q.write_text(json.dumps(plain))
     assert main(["report", "numastat", str(q)]) == 2
     assert "names no machine" in capsys.readouterr().err
+
+
+def test_plots_of_migrations_and_per_worker_utilisation(tmp_path, capsys):
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(spec({"kind": "float", "cpus": [0, 1, 96, 97], "migrate_hz": 2000})))
+    mig, util = tmp_path / "mig.png", tmp_path / "util.png"
+    assert main(["report", "threads", str(p), "--plot", str(mig)]) == 0
+    assert main(["report", "workers", str(p), "--plot", str(util), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out.splitlines()[-1])["main"]
+    assert rows and all(0 <= b <= 1.0001 for r in rows for b in r["busy"])
+    assert mig.stat().st_size > 10_000 and util.stat().st_size > 10_000

@@ -29,6 +29,9 @@ class RuntimeMonitor:
         self.prev_ready = rt.driver.ready_count
         self.prev_t = rt.env.now
         self.prev_tasks = {}
+        # each worker's own deltas per sample (tokio publishes them per worker; RuntimeMetrics
+        # folds them into total/max/min), for per-worker utilisation plots
+        self.per_worker = []
         # every completed task's latency, by task name (the interval records keep only statistics)
         self.all_latencies = {}
 
@@ -45,6 +48,9 @@ class RuntimeMonitor:
             rec[f"total_{name}"] = sum(d)
             rec[f"max_{name}"] = max(d)
             rec[f"min_{name}"] = min(d)
+        self.per_worker.append({"t": now - self.origin, "elapsed": now - self.prev_t,
+                                "busy_duration": deltas["busy_duration"], "polls_count": deltas["polls_count"],
+                                "park_count": deltas["park_count"], "steal_count": deltas["steal_count"]})
         rec["num_remote_schedules"] = rt.remote_schedule_count - self.prev_remote
         if self.modern:
             rec["live_tasks_count"] = rt.num_alive_tasks

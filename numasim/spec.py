@@ -6,6 +6,8 @@ The language is the one of `../shared/fidelity/README.md` (sources `external` an
 * `{"io_us": D}`: wait on an I/O resource that becomes ready after D; the readiness is delivered
   by whichever worker next polls the I/O driver, as in tokio;
 * `{"spawn_blocking_us": D, "join": true}`: `tokio::task::spawn_blocking` of D of blocking work;
+* `{"spawn": T, "count": N, "as": "name"}` keeps the JoinHandles under a name and
+  `{"join_all": "name"}` awaits all of them later (a join over different task definitions);
 * any duration may be a distribution instead of a number:
   `{"dist": "lognormal", "mean_us": 20, "cv": 0.5}`, `{"dist": "exponential", "mean_us": 20}`,
   `{"dist": "uniform", "low_us": 10, "high_us": 30}` or `{"dist": "fixed", "mean_us": 20}`.
@@ -95,6 +97,15 @@ class Spawn:
     count: int = 1
     join: bool = True
     runtime: Optional[str] = None  # None: the spawning task's own runtime
+    name: Optional[str] = None  # "as": keep the JoinHandles under this name for a later join
+
+
+@dataclass(frozen=True)
+class Join:
+    """Await every JoinHandle kept under `name` by earlier spawns of this task, in spawn order
+    (a join_all over task definitions that differ)."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -289,7 +300,7 @@ def _dist(ctx, v, path, *, positive=False, suffix="_us", scale=US) -> Dist:
 
 
 _STEP_KEYS = ("spin_us", "yield", "sleep_us", "io_us", "spawn_blocking_us", "spawn", "repeat", "loop_until_end",
-              "mem", "offload")
+              "mem", "offload", "join_all")
 
 
 def _steps(ctx, v, path) -> tuple:
@@ -334,11 +345,22 @@ def _step(ctx, s, path):
         _only(ctx, s, path, ["spawn_blocking_us", "join"])
         return SpawnBlocking(_dist(ctx, s[k], f"{path}.spawn_blocking_us"), _bool(ctx, s.get("join", True), f"{path}.join"))
     if k == "spawn":
-        _only(ctx, s, path, ["spawn", "count", "join", "runtime"])
+        _only(ctx, s, path, ["spawn", "count", "join", "runtime", "as"])
         count = _num(ctx, s.get("count", 1), f"{path}.count", integer=True, lo=1)
         runtime = _runtime_ref(ctx, s, path)
-        return Spawn(_task(ctx, s[k], f"{path}.spawn"), count, _bool(ctx, s.get("join", True), f"{path}.join"),
-                     runtime)
+        join = _bool(ctx, s.get("join", "as" not in s), f"{path}.join")
+        name = s.get("as")
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                ctx.fail(f"{path}.as", "expected a non-empty name for the kept JoinHandles")
+            if join:
+                ctx.fail(f"{path}.join", "a spawn that keeps its handles (\"as\") is joined later by a join_all step")
+        return Spawn(_task(ctx, s[k], f"{path}.spawn"), count, join, runtime, name)
+    if k == "join_all":
+        _only(ctx, s, path, ["join_all"])
+        if not isinstance(s[k], str) or not s[k]:
+            ctx.fail(f"{path}.join_all", "expected the name given as \"as\" by earlier spawns")
+        return Join(s[k])
     if k == "mem":
         _only(ctx, s, path, ["mem"])
         return _mem(ctx, s[k], f"{path}.mem")
@@ -399,7 +421,7 @@ def _mem(ctx, m, path) -> Mem:
 
 def _takes_time(steps) -> bool:
     for s in steps:
-        if isinstance(s, (Yield, Sleep, IoWait, SpawnBlocking, Spawn, Offload)):
+        if isinstance(s, (Yield, Sleep, IoWait, SpawnBlocking, Spawn, Offload, Join)):
             return True
         if isinstance(s, Spin) and s.dur.mean_ns > 0:
             return True
@@ -422,7 +444,24 @@ def _task(ctx, v, path) -> TaskDef:
     if "steps" not in v:
         ctx.fail(f"{path}.steps", "missing: a task needs steps")
     ws = _num(ctx, v.get("working_set_bytes", DEFAULT_WORKING_SET_BYTES), f"{path}.working_set_bytes", integer=True)
-    return TaskDef(name, _steps(ctx, v["steps"], f"{path}.steps"), ws)
+    steps = _steps(ctx, v["steps"], f"{path}.steps")
+    _check_joins(ctx, steps, f"{path}.steps", set())
+    return TaskDef(name, steps, ws)
+
+
+def _check_joins(ctx, steps, path, kept) -> set:
+    """A join must name handles kept by a spawn earlier in the same task (a nested task keeps
+    its own names)."""
+    for i, s in enumerate(steps):
+        if isinstance(s, Spawn) and s.name is not None:
+            kept.add(s.name)
+        elif isinstance(s, Join) and s.name not in kept:
+            ctx.fail(f"{path}[{i}].join_all", f"no earlier spawn keeps handles as {s.name!r}")
+        elif isinstance(s, Repeat):
+            _check_joins(ctx, s.steps, f"{path}[{i}].steps", kept)
+        elif isinstance(s, LoopUntilEnd):
+            _check_joins(ctx, s.steps, f"{path}[{i}].loop_until_end", kept)
+    return kept
 
 
 def _source(ctx, v, path):

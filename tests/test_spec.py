@@ -90,3 +90,29 @@ def test_unreadable_and_malformed_files(tmp_path):
     p.write_text(json.dumps([1, 2]))
     with pytest.raises(SpecError, match="top level"):
         load_spec(str(p))
+
+
+def test_kept_handles_and_a_later_join():
+    """`as` keeps JoinHandles of different task definitions; one join step awaits them all."""
+    from numasim.simulate import simulate
+    from numasim.tokio.profile import get_profile
+    s = parse_spec(spec_with([
+        {"spawn": {"name": "slow", "steps": [{"sleep_us": 3000}]}, "count": 2, "as": "all"},
+        {"spawn": {"name": "fast", "steps": [{"spin_us": 50}]}, "count": 3, "as": "all"},
+        {"repeat": 2, "steps": [{"spawn": {"name": "inner", "steps": [{"spin_us": 5}]}, "as": "all"}]},
+        {"join_all": "all"}, {"spin_us": 5}]))
+    lat = simulate(s, get_profile("1.49")).task_latencies
+    assert max(lat["slow"]) < lat["r"][0]  # the root ended after every kept task
+    assert len(lat["inner"]) == 2
+
+
+@pytest.mark.parametrize("steps,path,what", [
+    ([{"join_all": "x"}], "sources[0].task.steps[0].join_all", "no earlier spawn"),
+    ([{"spawn": {"steps": []}, "as": "x", "join": True}], "sources[0].task.steps[0].join", "joined later"),
+    ([{"spawn": {"steps": []}, "as": ""}], "sources[0].task.steps[0].as", "non-empty"),
+    ([{"join_all": "x"}, {"spawn": {"steps": []}, "as": "x"}], "sources[0].task.steps[0].join_all", "no earlier spawn"),
+])
+def test_join_errors_name_the_field(steps, path, what):
+    with pytest.raises(SpecError) as e:
+        parse_spec(spec_with(steps), "s.json")
+    assert str(e.value).startswith(f"s.json: {path}:") and what in str(e.value)

@@ -189,8 +189,9 @@ def _runtime_of(layout: str, store: int):
     return f"node{store}" if layout == "dual" else None
 
 
-def _spawn(task, count, join, layout, store):
-    st = {"spawn": task, "count": count, "join": join}
+def _spawn(task, count, join, layout, store, keep=None):
+    """A spawn step; `keep` names the handles for a later join_all instead of joining now."""
+    st = {"spawn": task, "count": count, "join": join} if keep is None else {"spawn": task, "count": count, "as": keep}
     rt = _runtime_of(layout, store)
     if rt is not None:
         st["runtime"] = rt
@@ -238,8 +239,7 @@ def job_steps(sc: Scenario, layout: str) -> list:
         nbytes = j.batch_size * 2 * PREROTATED_QUERY_BYTES
         steps.append({"offload": {"pool": pool_of(layout, e), "us": round(nbytes * REALLOC_NS_PER_BYTE / 1000.0, 3),
                                   "mem": {"region": f"queries_{EYES[e]}", "bytes": nbytes, "pattern": "stream"}}})
-    # 2. intra-batch tasks (spawned first, not awaited: the language has no join-later; they are
-    #    short next to the searches)
+    # 2. intra-batch tasks, spawned first and awaited with the search results (step 3)
     for o in ORIENTS:
         if p["requests"][o] < 2:
             continue
@@ -249,23 +249,27 @@ def job_steps(sc: Scenario, layout: str) -> list:
             t = {"name": f"intra.{o}.{EYES[s]}",
                  "steps": [{"spin_us": 10.0}] + rounds(sc, mpc.rounds_distance + mpc.rounds_threshold, items,
                                                        f"sessions_{EYES[s]}")}
-            steps.append(_spawn(t, p["requests"][o], False, layout, s))
-    # 3. the searches of both orientations, concurrently: every group is spawned before any is
-    #    awaited; the language joins only the last spawn step, so the group expected to take the
-    #    longest goes last (docs/hawk.md, "Joins")
-    groups = sorted(p["groups"], key=lambda g: (_expected_group_us(sc, g), g["tasks"]))
-    for i, g in enumerate(groups):
-        last = i == len(groups) - 1
-        steps.append(_spawn(_search_task(sc, g, layout), g["tasks"], last, layout, g["store"]))
+            steps.append(_spawn(t, p["requests"][o], False, layout, s, keep="intra"))
+    # 3. the searches of both orientations, concurrently: every group is spawned, then all of
+    #    them (and the intra-batch tasks) are awaited together, as try_join! and the awaited
+    #    intra-batch result do (docs/hawk.md, "Joins")
+    for g in p["groups"]:
+        steps.append(_spawn(_search_task(sc, g, layout), g["tasks"], False, layout, g["store"], keep="search"))
+    if p["groups"]:
+        steps.append({"join_all": "search"})
+    if any(st.get("as") == "intra" for st in steps):
+        steps.append({"join_all": "intra"})
     # 4. is_match_batch: candidates matched on one side are checked on the other eye's store;
-    #    both orientations and eyes at once (equal sizes: the last spawn is awaited)
+    #    both orientations and eyes at once
     ism = [(o, s) for o in ORIENTS for s in (0, 1) if p["requests"][o] and j.is_match_candidates]
-    for i, (o, s) in enumerate(ism):
+    for o, s in ism:
         items = p["requests"][o] * j.is_match_candidates
         t = {"name": f"is_match.{o}.{EYES[s]}",
              "steps": distance_batch(sc, s, items, 0, 0.0, pool_of(layout, s)) + rounds(sc, mpc.rounds_threshold, items,
                                                                     f"sessions_{EYES[s]}")}
-        steps.append(_spawn(t, 1, i == len(ism) - 1, layout, s))
+        steps.append(_spawn(t, 1, False, layout, s, keep="is_match"))
+    if ism:
+        steps.append({"join_all": "is_match"})
     # 5. decide, anon stats, identity updates
     if j.job_cpu_us > 0:
         steps.append({"spin_us": j.job_cpu_us})

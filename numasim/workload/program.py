@@ -8,7 +8,7 @@ the same task draws the same costs whatever the schedule: two layouts run with o
 same work, and comparing them by seed cancels the workload's own noise.
 """
 import numpy as np
-from ..spec import IoWait, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
+from ..spec import IoWait, Join, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
 OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW, OP_MEM, OP_OFFLOAD, OP_SPAWN_RT = range(11)
 # memcost.STREAM / RANDOM, as the engine's memory tables index them
@@ -46,9 +46,10 @@ def _mem(m, rng):
     return (m.region, _draw(m.nbytes, rng), _PATTERN[m.pattern])
 
 
-def run_steps(steps, rng, end_ns: int):
+def run_steps(steps, rng, end_ns: int, kept=None):
     """The generator of one task body. `send()` answers OP_SPAWN/OP_SPAWN_RT/OP_BLOCKING/
-    OP_OFFLOAD with a handle and OP_NOW with the current time."""
+    OP_OFFLOAD with a handle and OP_NOW with the current time. `kept` holds the JoinHandles the
+    task keeps by name (`"as"`) until a join step awaits them."""
     for s in steps:
         t = type(s)
         if t is Spin:
@@ -69,13 +70,24 @@ def run_steps(steps, rng, end_ns: int):
             if s.join:
                 for h in handles:
                     yield (OP_JOIN, h)
+            elif s.name is not None:
+                if kept is None:
+                    kept = {}
+                kept.setdefault(s.name, []).extend(handles)
+        elif t is Join:
+            for h in (kept or {}).pop(s.name, ()):
+                yield (OP_JOIN, h)
         elif t is Repeat:
+            if kept is None:
+                kept = {}  # shared with the body, so that handles kept inside outlive an iteration
             for _ in range(s.n):
-                yield from run_steps(s.steps, rng, end_ns)
+                yield from run_steps(s.steps, rng, end_ns, kept)
         elif t is LoopUntilEnd:
             # the probe checks Instant::now() < end at the top of each round
+            if kept is None:
+                kept = {}
             while (yield NOW_OP) < end_ns:
-                yield from run_steps(s.steps, rng, end_ns)
+                yield from run_steps(s.steps, rng, end_ns, kept)
         elif t is IoWait:
             yield (OP_IO, _draw(s.dur, rng))
         elif t is Offload:

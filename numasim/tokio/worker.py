@@ -644,6 +644,11 @@ class Worker:
     def unpark_from_driver(self):
         """The driver's waker: wakes this thread out of epoll without setting NOTIFIED, so the
         worker finds nothing new, goes back to sleep and counts another park."""
+        self._wake_thread()
+
+    def _wake_thread(self):
+        """Make a blocked thread runnable: the caller pays the syscall (and, on a machine, the
+        cross-node lines), the OS picks its CPU, and it runs after that placement's latency."""
         if self.blocked and not self.wake_pending:
             self.wake_pending = True
             rt = self.rt
@@ -665,15 +670,7 @@ class Worker:
         """Set NOTIFIED; a blocked thread runs again after the host's wake-up latency, and the
         caller pays for the syscall that woke it."""
         self.notified = True
-        if self.blocked and not self.wake_pending:
-            self.wake_pending = True
-            rt = self.rt
-            now = rt.env.now
-            rt.debt += rt.host.unpark_ns
-            if rt.numa is not None:
-                rt.debt += rt.numa.wake_ns(rt.current, self)
-            self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
-            rt.call_at(now + lat, self._timeout_wake, self.park_gen)
+        self._wake_thread()
 
 
 def _succeed(ev):

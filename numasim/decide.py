@@ -74,10 +74,10 @@ def _has(intervals, *fields):
 UNSTABLE_WHY = "absent from the trace: it needs --cfg tokio_unstable (and a tokio that counts it)"
 
 
-def steal_rate(intervals) -> Figure:
-    """Stolen tasks per poll over the whole trace (matrix input)."""
-    f = Figure("steal_rate", how="Σ total_steal_count / Σ total_polls_count (stolen tasks per poll)")
-    missing = _has(intervals, "total_steal_count", "total_polls_count")
+def _per_poll(intervals, name, counter, how) -> Figure:
+    """Σ counter / Σ total_polls_count, or why it cannot be judged."""
+    f = Figure(name, how=how)
+    missing = _has(intervals, counter, "total_polls_count")
     if missing:
         f.why_not = f"{', '.join(missing)} {UNSTABLE_WHY}"
         return f
@@ -85,23 +85,25 @@ def steal_rate(intervals) -> Figure:
     if polls == 0:
         f.why_not = "no polls in the trace"
         return f
-    f.value = _sum(intervals, "total_steal_count") / polls
-    f.level, f.band = band(f.value, STEAL_BANDS)
+    f.value = _sum(intervals, counter) / polls
+    return f
+
+
+def steal_rate(intervals) -> Figure:
+    """Stolen tasks per poll over the whole trace (matrix input)."""
+    f = _per_poll(intervals, "steal_rate", "total_steal_count",
+                  "Σ total_steal_count / Σ total_polls_count (stolen tasks per poll)")
+    if f.value is not None:
+        f.level, f.band = band(f.value, STEAL_BANDS)
     return f
 
 
 def steal_operations_per_poll(intervals) -> Figure:
     """Steal operations per poll (supplementary: one operation can move many tasks)."""
-    f = Figure("steal_operations_per_poll", how="Σ total_steal_operations / Σ total_polls_count")
-    missing = _has(intervals, "total_steal_operations", "total_polls_count")
-    if missing:
-        f.why_not = f"{', '.join(missing)} {UNSTABLE_WHY}"
-        return f
-    polls = _sum(intervals, "total_polls_count")
-    if polls == 0:
-        f.why_not = "no polls in the trace"
-        return f
-    f.value, f.band = _sum(intervals, "total_steal_operations") / polls, "reported"
+    f = _per_poll(intervals, "steal_operations_per_poll", "total_steal_operations",
+                  "Σ total_steal_operations / Σ total_polls_count")
+    if f.value is not None:
+        f.band = "reported"
     return f
 
 

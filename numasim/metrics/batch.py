@@ -12,7 +12,7 @@ WORKER_FIELDS = ("park_count", "noop_count", "steal_count", "steal_operations", 
 
 class WorkerStats:
     __slots__ = WORKER_FIELDS + (
-        "published", "mean_poll_time", "published_mean_poll_time",
+        "published", "published_mean_poll_time",
         "poll_count_at_last_park", "processing_start", "batch_start", "tasks_polled_in_batch",
         "ewma_ns", "last_resume", "busy_by_processing",
     )
@@ -25,7 +25,6 @@ class WorkerStats:
             setattr(self, f, 0)
         self.published = (0,) * len(WORKER_FIELDS)
         self.ewma_ns = self.EWMA_INIT
-        self.mean_poll_time = 0
         self.published_mean_poll_time = 0
         self.poll_count_at_last_park = 0
         self.processing_start = 0

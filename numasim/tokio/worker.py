@@ -31,7 +31,7 @@ IDLE, SCHEDULED, RUNNING, COMPLETE = range(4)
 class Task:
     __slots__ = ("id", "name", "coro", "state", "notified", "op", "send", "yielded", "timer_fired",
                  "timer_set", "waiter", "monitor", "created", "polled_once", "last_poll_end",
-                 "woke_at", "blocking", "where", "rt", "last_cpu", "numa_debt", "ws", "key", "spawned")
+                 "woke_at", "blocking", "rt", "last_cpu", "numa_debt", "ws", "key", "spawned")
 
     def __init__(self, tid, name, coro, monitor, now):
         self.id = tid
@@ -53,7 +53,6 @@ class Task:
         self.key = 0  # its place in the spawn tree: keys its random stream
         self.spawned = 0
         self.blocking = False
-        self.where = None  # for invariant checks: which queue holds it
         self.rt = None  # the runtime it was spawned into
         self.last_cpu = -1  # NUMA: the CPU of its previous poll
         self.numa_debt = 0  # NUMA: cost its next poll pays (the steal that moved it)
@@ -176,7 +175,6 @@ class Worker:
                 st.steal_operations += 1
                 for _ in range(m - 1):
                     q.append(vq.popleft())
-                rt.on_steal(self, v, m)
                 t = vq.popleft()
                 if rt.numa is not None:
                     rt.numa.stolen(self, v, t, m)
@@ -189,7 +187,6 @@ class Worker:
                 st = self.stats
                 st.steal_count += 1
                 st.steal_operations += 1
-                rt.on_steal(self, v, 1)
                 if rt.numa is not None:
                     rt.numa.stolen(self, v, t, 1)
                 return t
@@ -728,7 +725,6 @@ class Runtime:
         self.monitors = {}
         for name in spec.task_names():
             self.monitor(name)
-        self.steal_hook = None
         # host cost incurred by whoever runs right now (an unpark syscall), charged to its clock
         self.debt = 0
         # the thread running right now: a worker, or None for threads outside the runtime
@@ -898,10 +894,6 @@ class Runtime:
         h = self.driver.blocked_holder
         if h is not None:
             self.call_at(self.env.now + self.host.io_wake_latency_ns, h._timeout_wake, h.park_gen)
-
-    def on_steal(self, thief, victim, m):
-        if self.steal_hook is not None:
-            self.steal_hook(thief, victim, m)
 
     def close(self):
         """Shutdown: close the inject queue and unpark every worker."""

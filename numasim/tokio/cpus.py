@@ -82,7 +82,7 @@ class Cpus:
             self.stacked_wakes += 1
             c = cpus[waker.cpu]
             if c.owner is waker:
-                waker.stalled = True
+                waker.preempt(now)
                 c.waiting.insert(0, waker)
                 c.owner = wakee
                 self.rt.call_at(now + host.balance_ns, self.balance, None)
@@ -115,7 +115,7 @@ class Cpus:
             c.owner = w
             return False
         # wake-up preemption: the long sleeper runs, the current thread waits on this CPU
-        o.stalled = True
+        o.preempt(self.rt.env.now)
         c.waiting.insert(0, o)
         c.owner = w
         self.rt.call_at(self.rt.env.now + self.rt.host.balance_ns, self.balance, None)
@@ -225,7 +225,7 @@ class NumaCpus(Cpus):
             m.idle[c.node][c.index] = None
 
     def _wait(self, c, w, front=True):
-        w.stalled = True
+        w.preempt(self.rt.env.now)
         if front:
             c.waiting.insert(0, w)
         else:

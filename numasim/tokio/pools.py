@@ -31,6 +31,11 @@ class PoolThread:
         self.rt = pool  # for wake accounting (numa_stats)
         self.last_node = -1
 
+    def preempt(self, now):
+        # a pool thread preempted mid-job finishes the job late by the time without its CPU
+        # only through the gate it passes between jobs (jobs are short next to that)
+        self.stalled = True
+
     def resume(self, latency):
         self.stalled = False
         ev = self.stall_ev

@@ -63,7 +63,7 @@ class Worker:
     __slots__ = ("rt", "index", "tick", "lifo", "lifo_enabled", "queue", "is_searching", "in_park",
                  "rand", "gqi", "stats", "defer", "notified", "blocked", "park_ev", "park_gen",
                  "wake_pending", "polling", "budget", "has_core", "park_start", "cpu", "stalled",
-                 "stall_ev", "wake_cpu", "mask", "last_node")
+                 "stall_ev", "wake_cpu", "mask", "last_node", "cpu_until", "preempted_at", "owed")
 
     def __init__(self, rt, index, rand, gqi):
         self.rt = rt
@@ -91,6 +91,9 @@ class Worker:
         self.stalled = False  # preempted: runnable but another thread holds this CPU
         self.stall_ev = None
         self.wake_cpu = None
+        self.cpu_until = 0  # when the CPU time being spent now ends
+        self.preempted_at = 0
+        self.owed = 0  # CPU time a preemption cut out of a step already under way
         self.mask = None  # NumaCpus: the allowed-CPU mask; None = pinned (or the flat host)
         self.last_node = -1  # NUMA: the node of its previous poll
 
@@ -203,10 +206,10 @@ class Worker:
     def run_for(self, ns):
         """Spend `ns` of CPU time, first waiting for the CPU if another thread preempted us."""
         rt = self.rt
-        if self.stalled:
-            self.stall_ev = ev = rt.env.event()
-            yield ev
+        if self.stalled or self.owed:
+            yield from self.wait_cpu()
         if ns and not self.ahead(ns):
+            self.cpu_until = rt.env._now + ns
             yield rt.env.timeout(ns)
         rt.current = self
 
@@ -226,11 +229,24 @@ class Worker:
         env._now = t
         return True
 
+    def preempt(self, now):
+        """Another thread takes this one's CPU at `now`."""
+        self.stalled = True
+        self.preempted_at = now
+
     def wait_cpu(self):
-        """Wait until this preempted thread has its CPU back (the hot paths check `stalled`
-        themselves and only come here when it is set)."""
-        self.stall_ev = ev = self.rt.env.event()
-        yield ev
+        """Wait until this preempted thread has its CPU back, then spend what the preemption cut
+        out of the CPU-time step it was in (the hot paths check `stalled` and `owed` themselves
+        and only come here when one is set)."""
+        if self.stalled:
+            self.stall_ev = ev = self.rt.env.event()
+            # preempted during a step that has since run out: the rest of it is still to do
+            self.owed += max(0, self.cpu_until - self.preempted_at)
+            yield ev
+        owed, self.owed = self.owed, 0
+        if owed > 0:
+            self.cpu_until = 0
+            yield self.rt.env.timeout(owed)
         self.rt.current = self
 
     def resume(self, latency):
@@ -240,6 +256,12 @@ class Worker:
         if ev is not None and not ev.triggered:
             self.stall_ev = None
             self.rt.call_at(self.rt.env.now + latency, _succeed, ev)
+        else:
+            # given back before it reached a gate: the step under way went without a CPU from
+            # the preemption until now, and finishes that much later
+            lost = min(self.cpu_until, self.rt.env.now + latency) - self.preempted_at
+            if lost > 0:
+                self.owed += lost
 
     # ------------------------------------------------------------------ the worker loop (§2)
     def run(self):
@@ -333,7 +355,7 @@ class Worker:
         rt = self.rt
         env = rt.env
         host = rt.host
-        if self.stalled:
+        if self.stalled or self.owed:
             yield from self.wait_cpu()  # preempted before the poll began: it starts later
         task.state = RUNNING
         self.polling = task
@@ -395,9 +417,10 @@ class Worker:
                     continue
             # everything below interacts with other threads: let the CPU time pass first
             if cost:
-                if self.stalled:
+                if self.stalled or self.owed:
                     yield from self.wait_cpu()
                 if not self.ahead(cost):
+                    self.cpu_until = env._now + cost
                     yield env.timeout(cost)
                     rt.current = self
                 cost = 0
@@ -447,11 +470,15 @@ class Worker:
                 break
         cost += rt.debt
         rt.debt = 0
-        if self.stalled:
+        if self.stalled or self.owed:
             yield from self.wait_cpu()
         if cost and not self.ahead(cost):
+            self.cpu_until = env._now + cost
             yield env.timeout(cost)
             rt.current = self
+            if self.stalled or self.owed:
+                # preempted while the poll ran: it ends once the cut-off part has run
+                yield from self.wait_cpu()
         end = env.now
         mon.poll_end(task, start, end, done)
         self.polling = None
@@ -580,7 +607,7 @@ class Worker:
         rt = self.rt
         env = rt.env
         drv = rt.driver
-        if self.stalled:
+        if self.stalled or self.owed:
             # preempted while getting into park: a thread needs its CPU back to block (else it
             # would block from a run queue and leave a stale owner behind on its CPU)
             yield from self.run_for(0)

@@ -102,6 +102,18 @@ class ReplayCollector:
         return list(fams.values())
 
 
+class StaticCollector:
+    """Families parsed from a finished exposition (the Hawk app metrics of a scenario run), served
+    beside the replay; families the replay already serves are left out so no name repeats."""
+
+    def __init__(self, text: str, skip=()):
+        from prometheus_client.parser import text_string_to_metric_families
+        self.families = [f for f in text_string_to_metric_families(text) if f.name not in set(skip)]
+
+    def collect(self):
+        return list(self.families)
+
+
 def exposition(registry) -> bytes:
     """Prometheus text of a registry, counters named as metrics-rs names them (no `_total`)."""
     from prometheus_client import generate_latest
@@ -114,11 +126,15 @@ def exposition(registry) -> bytes:
 class MetricsServer:
     """An HTTP server for /metrics over a ReplayCollector, in a daemon thread."""
 
-    def __init__(self, intervals, sample_interval_ns, speed=1.0, port=9090, bind="127.0.0.1", clock=time.monotonic):
+    def __init__(self, intervals, sample_interval_ns, speed=1.0, port=9090, bind="127.0.0.1", clock=time.monotonic,
+                 extra_text: str | None = None):
         from prometheus_client import CollectorRegistry
         self.registry = CollectorRegistry(auto_describe=False)
         self.collector = ReplayCollector(intervals, sample_interval_ns, speed, clock)
         self.registry.register(self.collector)
+        if extra_text:
+            replayed = {m.name for m in self.collector.collect()}
+            self.registry.register(StaticCollector(extra_text, skip=replayed))
         registry = self.registry
 
         class Handler(BaseHTTPRequestHandler):

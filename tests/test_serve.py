@@ -130,3 +130,28 @@ def test_a_taken_port_is_a_user_error(run):
             MetricsServer(iv, spec.sample_interval_ns, port=a.port)
     finally:
         a.httpd.server_close()
+
+
+def test_serving_a_scenario_passes_the_plans_validation_command(tmp_path):
+    """`numasim serve SCENARIO.toml`: the plan's `curl .../metrics | grep -E "(tokio_|search_|job_numa)"`
+    finds tokio's runtime metrics and the plan's application metrics, each family once."""
+    scenario = os.path.join(os.path.dirname(__file__), "data", "small-scenario.toml")
+    proc = subprocess.Popen([sys.executable, "-m", "numasim.cli", "serve", scenario, "--port", "0", "--speed", "100"],
+                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        line = proc.stderr.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+/metrics)", line)
+        assert m, line
+        status, _, text = get(m.group(1))
+        assert status == 200
+        lines = [ln for ln in text.splitlines() if re.search(r"(tokio_|search_|job_numa)", ln)]
+        names = {re.split(r"[{ ]", ln)[0] for ln in lines if not ln.startswith("#")}
+        for want in ("tokio_total_polls_count", "tokio_total_steal_count", "search_duration_ms_count",
+                     "search_steals_during_operation_total", "job_numa_migrations_total", "search_query_count",
+                     "tokio_steal_rate"):
+            assert want in names, want
+        types = [ln.split()[2] for ln in text.splitlines() if ln.startswith("# TYPE")]
+        assert len(types) == len(set(types))  # no family is served twice
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,4 +1,8 @@
-"""`numasim serve SPEC.json`: simulate, then replay the run as a Prometheus /metrics endpoint.
+"""`numasim serve SPEC.json|SCENARIO.toml`: simulate, then replay the run as a Prometheus /metrics endpoint.
+
+A scenario (the Hawk job; `--layout`, default today) also serves the plan's application metrics
+(search_*, job_numa_*, current_numa_node, the derived tokio_steal_rate ...) of the whole run, so
+that the plan's check `curl localhost:9090/metrics | grep -E "(tokio_|search_|job_numa)"` works.
 
 Interval k becomes visible k × sample_interval / SPEED seconds after the start; names and kinds
 follow tokio-metrics' metrics-rs integration (`tokio_` prefix, counters summed, durations in µs).
@@ -11,7 +15,8 @@ import time
 def register(sub):
     p = sub.add_parser("serve", help="simulate a spec and serve its metrics over HTTP as Prometheus text",
                        description=__doc__.splitlines()[0])
-    p.add_argument("spec", help="workload spec (JSON)")
+    p.add_argument("spec", help="workload spec (JSON) or Hawk scenario (TOML)")
+    p.add_argument("--layout", default="today", help="scenario layout: today, pinned, dual or single-node")
     p.add_argument("--port", type=int, default=9090, help="TCP port (default 9090; 0 picks a free one)")
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed, times real time (default 1)")
@@ -34,11 +39,15 @@ def run(args):
         raise UserError("--speed", f"must be positive, got {args.speed}")
     if not 0 <= args.port <= 65535:
         raise UserError("--port", f"must be 0-65535, got {args.port}")
-    spec = load_spec(args.spec)
-    res = simulate(spec, get_profile(args.tokio), load_host(args.profile), seed=args.seed)
-    srv = MetricsServer(res.intervals, spec.sample_interval_ns, args.speed, args.port, args.bind).start()
+    if args.spec.endswith(".toml"):
+        intervals, sample_ns, extra = _scenario(args)
+    else:
+        spec = load_spec(args.spec)
+        res = simulate(spec, get_profile(args.tokio), load_host(args.profile), seed=args.seed)
+        intervals, sample_ns, extra = res.intervals, spec.sample_interval_ns, None
+    srv = MetricsServer(intervals, sample_ns, args.speed, args.port, args.bind, extra_text=extra).start()
     replay = srv.collector.replay_s
-    print(f"serving {len(res.intervals)} intervals on {srv.url} (replay takes {replay:.3g} s at speed {args.speed:g})",
+    print(f"serving {len(intervals)} intervals on {srv.url} (replay takes {replay:.3g} s at speed {args.speed:g})",
           file=sys.stderr, flush=True)
     try:
         if args.exit_after_replay:
@@ -49,3 +58,17 @@ def run(args):
     finally:
         srv.stop()
     return 0
+
+
+def _scenario(args):
+    """A Hawk scenario under one layout: its merged runtime intervals, and the app metrics."""
+    from ..appmetrics import prometheus_text
+    from ..errors import UserError
+    from ..scenario import load_scenario
+    from ..workload import hawk
+    if args.layout not in ("today", "pinned", "dual", "single-node"):
+        raise UserError("--layout", f"expected today, pinned, dual or single-node, got {args.layout!r}")
+    sc = load_scenario(args.spec)
+    r = hawk.run_layout(sc, args.layout, args.seed if args.seed is not None else 1)
+    text = prometheus_text({args.layout: {"app": r["app"], "runtimes": r["runtimes"]}})
+    return r["intervals"], int(hawk.sample_interval_ms(sc) * 1e6), text

@@ -124,6 +124,8 @@ class Offload:
     pool: str
     dur: Dist
     mem: Optional[Mem] = None
+    count: int = 1  # jobs sent one after another, each awaited through its own oneshot
+    name: Optional[str] = None  # "as": keep the oneshots for a later join_all instead of awaiting now
 
 
 @dataclass(frozen=True)
@@ -365,7 +367,7 @@ def _step(ctx, s, path):
         _only(ctx, s, path, ["mem"])
         return _mem(ctx, s[k], f"{path}.mem")
     if k == "offload":
-        _only(ctx, s, path, ["offload"])
+        _only(ctx, s, path, ["offload", "count", "as"])
         o = s[k]
         p = f"{path}.offload"
         if not isinstance(o, dict):
@@ -378,7 +380,11 @@ def _step(ctx, s, path):
         if "us" not in o:
             ctx.fail(f"{p}.us", "missing: how long the pool thread works, in µs")
         mem = _mem(ctx, o["mem"], f"{p}.mem") if "mem" in o else None
-        return Offload(pool, _dist(ctx, o["us"], f"{p}.us"), mem)
+        count = _num(ctx, s.get("count", 1), f"{path}.count", integer=True, lo=1)
+        name = s.get("as")
+        if name is not None and (not isinstance(name, str) or not name):
+            ctx.fail(f"{path}.as", "expected a non-empty name for the kept replies")
+        return Offload(pool, _dist(ctx, o["us"], f"{p}.us"), mem, count, name)
     if k == "repeat":
         _only(ctx, s, path, ["repeat", "steps"])
         n = _num(ctx, s[k], f"{path}.repeat", integer=True)
@@ -453,7 +459,7 @@ def _check_joins(ctx, steps, path, kept) -> set:
     """A join must name handles kept by a spawn earlier in the same task (a nested task keeps
     its own names)."""
     for i, s in enumerate(steps):
-        if isinstance(s, Spawn) and s.name is not None:
+        if isinstance(s, (Spawn, Offload)) and s.name is not None:
             kept.add(s.name)
         elif isinstance(s, Join) and s.name not in kept:
             ctx.fail(f"{path}[{i}].join_all", f"no earlier spawn keeps handles as {s.name!r}")

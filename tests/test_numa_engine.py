@@ -188,6 +188,24 @@ def test_an_offload_completes_with_a_remote_wake_and_pool_threads_stay_on_their_
     assert res.numa["mem_bytes"]["local"][1] == n * 8192  # the pool reads its own node's memory
 
 
+def test_an_offload_fan_out_is_awaited_together_and_can_be_kept_for_later():
+    """`count` jobs go down the channel one after another and are awaited as a join_all; with
+    `as` the replies are kept and a later join_all awaits them."""
+    steps = [{"offload": {"pool": "p", "us": 200}, "count": 4},
+             {"offload": {"pool": "p", "us": 300}, "count": 2, "as": "late"},
+             {"spin_us": 5}, {"join_all": "late"}]
+    s = numa_spec([{"name": "main", "workers": 2}], [root(steps)], pools={"p": {"threads": 4, "node": 0}})
+    res = run(s)
+    assert res.numa["pools"]["p"]["jobs"] == 6
+    # four parallel 200 µs jobs, then two 300 µs ones: the root ends after both rounds, not
+    # after six jobs in a row
+    lat = res.task_latencies["root"][0]
+    assert 500_000 <= lat < 6 * 200_000
+    # the root's spawn, then a wake (from the pool thread: remote) only for a reply the root is
+    # waiting on; replies that land before it looks schedule nothing
+    assert 3 <= res.runtime.remote_schedule_count <= 1 + 6
+
+
 def test_a_plain_spec_has_one_runtime_and_no_numa_facts():
     s = parse_spec({"name": "p", "runtime": {"workers": 2}, "duration_s": 0.01, "sample_interval_ms": 5,
                     "sources": [root([{"spin_us": 10}])]})

@@ -14,8 +14,8 @@ What one job (one batch, iris-mpc-hawk.md B.1) does, as tasks:
         search.{o}.{s}              one per (eye, request, base rotation): an HNSW search of
                                     store s (o = normal | mirror; mirror crosses the eyes), a chain
                                     of distance batches: graph reads, dot products fanned out to
-                                    pool s, then MPC rounds (I/O waits + share arithmetic)
-          dot.{s}                   one offload of a distance batch's dot products (fan-out)
+                                    pool s (offloads awaited together), then MPC rounds (I/O
+                                    waits + share arithmetic)
         intra.{o}.{s}               intra-batch matching (each request against earlier ones)
         is_match.{o}.{s}            one-sided candidates checked on the other eye's store
         insert.{s}                  HNSW insertion into store s (serial, session 0)
@@ -109,18 +109,17 @@ def pool_of(layout: str, eye: int) -> str:
 
 
 def dot_products(sc: Scenario, eye: int, items: float, cv: float, pool: str | None = None) -> list:
-    """The dot products of one distance batch on pool `eye`: `fanout` offloads in parallel
-    (spawned tasks, each awaiting its oneshot), joined."""
+    """The dot products of one distance batch on pool `eye`: `fanout` jobs sent down the pool's
+    channel, their oneshot replies awaited together (join_all), as the search task does."""
     chunks = max(1, math.ceil(items / sc.pool.chunk))
     f = max(1, min(sc.scale.offload_fanout, chunks))
     ids = items / f
     us = ids * sc.pool.dot_ns_per_candidate / 1000.0 + OFFLOAD_OVERHEAD_US
     dur = {"dist": "lognormal", "mean_us": round(us, 3), "cv": round(cv, 4)} if cv > 0 else round(us, 3)
-    job = {"offload": {"pool": pool or f"iris_{EYES[eye]}", "us": dur,
-                       "mem": {"region": f"store_{EYES[eye]}", "bytes": round(ids * sc.pool.bytes_per_candidate),
-                               "pattern": "stream"}}}
-    task = {"name": f"dot.{EYES[eye]}", "steps": [job]}
-    return [{"spawn": task, "count": f, "join": True}]
+    return [{"offload": {"pool": pool or f"iris_{EYES[eye]}", "us": dur,
+                         "mem": {"region": f"store_{EYES[eye]}", "bytes": round(ids * sc.pool.bytes_per_candidate),
+                                 "pattern": "stream"}},
+             "count": f}]
 
 
 def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float, pool: str | None = None) -> list:

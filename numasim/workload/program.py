@@ -91,9 +91,19 @@ def run_steps(steps, rng, end_ns: int, kept=None):
         elif t is IoWait:
             yield (OP_IO, _draw(s.dur, rng))
         elif t is Offload:
-            dur = _draw(s.dur, rng)
-            h = yield (OP_OFFLOAD, s.pool, dur, _mem(s.mem, rng) if s.mem is not None else None)
-            yield (OP_JOIN, h)
+            # `count` jobs down the channel, then their oneshots awaited in order (join_all),
+            # unless kept by name for a later join_all
+            handles = []
+            for _ in range(s.count):
+                dur = _draw(s.dur, rng)
+                handles.append((yield (OP_OFFLOAD, s.pool, dur, _mem(s.mem, rng) if s.mem is not None else None)))
+            if s.name is not None:
+                if kept is None:
+                    kept = {}
+                kept.setdefault(s.name, []).extend(handles)
+            else:
+                for h in handles:
+                    yield (OP_JOIN, h)
         elif t is SpawnBlocking:
             h = yield (OP_BLOCKING, _draw(s.dur, rng))
             if s.join:

@@ -25,7 +25,6 @@ per runtime, plus the TaskMetrics per task name.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 APP_METRICS = (
@@ -297,11 +296,10 @@ def prometheus_text(runs: dict, n_nodes: int = 2) -> str:
     "runtimes": {runtime name: [intervals]}}`. Every series carries `layout`; tokio runtime metrics
     also `runtime`, task metrics `task`. Counters are run totals, gauges the last interval's value,
     durations in µs (metrics-rs naming, no `_total` suffix), app histograms in ms."""
-    from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
     from .traces import fields as F
-    from .traces.prom import COUNTERS, PREFIX
+    from .traces.prom import COUNTERS, PREFIX, render
 
     fams: dict = {}
 
@@ -405,15 +403,7 @@ def prometheus_text(runs: dict, n_nodes: int = 2) -> str:
             v = a.get(k)
             fam(k, h, "gauge").add_sample(k, dict(L), float("nan") if v is None else float(v))
 
-    class _One:
-        def collect(self):
-            return list(fams.values())
-
-    reg = CollectorRegistry(auto_describe=False)
-    reg.register(_One())
-    text = generate_latest(reg).decode("utf-8")
-    # prometheus_client names counter families `x_total`; metrics-rs by default does not
-    return re.sub(r"^(# (?:HELP|TYPE) \S+)_total\b", r"\1", text, flags=re.M)
+    return render(fams.values())
 
 
 def _le(b) -> str:

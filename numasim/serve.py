@@ -16,14 +16,14 @@ Two numasim gauges say how far the replay is: `numasim_replay_intervals` (visibl
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .errors import UserError
 from .traces import fields as F
-from .traces.prom import COUNTERS, PREFIX
+from .traces.prom import COUNTERS, PREFIX, StaticFamilies
+from .traces.prom import exposition as prom_exposition
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -102,25 +102,9 @@ class ReplayCollector:
         return list(fams.values())
 
 
-class StaticCollector:
-    """Families parsed from a finished exposition (the Hawk app metrics of a scenario run), served
-    beside the replay; families the replay already serves are left out so no name repeats."""
-
-    def __init__(self, text: str, skip=()):
-        from prometheus_client.parser import text_string_to_metric_families
-        self.families = [f for f in text_string_to_metric_families(text) if f.name not in set(skip)]
-
-    def collect(self):
-        return list(self.families)
-
-
 def exposition(registry) -> bytes:
     """Prometheus text of a registry, counters named as metrics-rs names them (no `_total`)."""
-    from prometheus_client import generate_latest
-    text = generate_latest(registry).decode("utf-8")
-    # prometheus_client renames counter families `x_total` in HELP/TYPE (OpenMetrics munging);
-    # metrics-exporter-prometheus does not by default, so name them back after their samples
-    return re.sub(r"^(# (?:HELP|TYPE) \S+)_total\b", r"\1", text, flags=re.M).encode("utf-8")
+    return prom_exposition(registry).encode("utf-8")
 
 
 class MetricsServer:
@@ -133,8 +117,12 @@ class MetricsServer:
         self.collector = ReplayCollector(intervals, sample_interval_ns, speed, clock)
         self.registry.register(self.collector)
         if extra_text:
+            # the app metrics of a finished scenario run, served beside the replay; families the
+            # replay already serves are left out so that no name repeats
+            from prometheus_client.parser import text_string_to_metric_families
             replayed = {m.name for m in self.collector.collect()}
-            self.registry.register(StaticCollector(extra_text, skip=replayed))
+            self.registry.register(StaticFamilies(
+                f for f in text_string_to_metric_families(extra_text) if f.name not in replayed))
         registry = self.registry
 
         class Handler(BaseHTTPRequestHandler):

@@ -28,6 +28,35 @@ from . import model
 FORMAT = "prometheus"
 PREFIX = "tokio_"
 
+class StaticFamilies:
+    """A prometheus_client collector that serves fixed metric families."""
+
+    def __init__(self, families):
+        self.families = list(families)
+
+    def collect(self):
+        return list(self.families)
+
+
+def exposition(registry, total: bool = False) -> str:
+    """Prometheus text of a registry. prometheus_client names counter families `x_total` in
+    HELP/TYPE (OpenMetrics munging); metrics-exporter-prometheus does not by default, so unless
+    `total` the families are named back after their samples."""
+    from prometheus_client import generate_latest
+    text = generate_latest(registry).decode("utf-8")
+    if not total:
+        text = re.sub(r"^(# (?:HELP|TYPE) \S+)_total\b", r"\1", text, flags=re.M)
+    return text
+
+
+def render(families, total: bool = False) -> str:
+    """Prometheus text of fixed metric families, through a registry of their own."""
+    from prometheus_client import CollectorRegistry
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(StaticFamilies(families))
+    return exposition(reg, total)
+
+
 # metrics-rs kinds when a scrape has no # TYPE line (tokio-metrics' metrics_rs_integration.rs).
 COUNTERS = frozenset({
     "total_busy_duration", "max_busy_duration", "min_busy_duration",
@@ -315,7 +344,6 @@ def write_folder(trace, path, **options):
 
 
 def scrapes(trace, total=False, exact=True, label="task"):
-    from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import Metric
 
     sums = {}
@@ -344,16 +372,6 @@ def scrapes(trace, total=False, exact=True, label="task"):
                 if field in tm:
                     add(field, ((label, tname),), tm[field])
 
-        class _One:
-            def collect(self):
-                return list(fams.values())
-
-        reg = CollectorRegistry(auto_describe=False)
-        reg.register(_One())
-        text = generate_latest(reg).decode("utf-8")
-        if not total:
-            # prometheus_client names counter families `x_total` (OpenMetrics munging); metrics-rs
-            # by default does not, so the HELP/TYPE lines are named back after the samples.
-            text = re.sub(r"^(# (?:HELP|TYPE) \S+)_total\b", r"\1", text, flags=re.M)
+        text = render(fams.values(), total)
         s, ns = divmod(r["t"], 10**9)
         yield f"# scrape t={s}.{ns:09d}s\n" + text

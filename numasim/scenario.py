@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -262,13 +261,8 @@ def default_path() -> str:
 
 
 def load_scenario(path: str) -> Scenario:
-    try:
-        with open(path, "rb") as f:
-            obj = tomllib.load(f)
-    except OSError as e:
-        raise SpecError(path, f"cannot read: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(path, f"not valid TOML: {e}") from None
+    from .spec import read_toml
+    obj = read_toml(path)
     if "name" not in obj:
         obj = dict(obj, name=os.path.splitext(os.path.basename(path))[0])
     return parse_scenario(obj, path)

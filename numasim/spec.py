@@ -741,3 +741,15 @@ def load_spec(path: str) -> Spec:
     except json.JSONDecodeError as e:
         raise SpecError(f"{path}:{e.lineno}", f"not valid JSON: {e.msg}") from None
     return parse_spec(obj, path)
+
+
+def read_toml(path: str) -> dict:
+    """A TOML file (scenarios, sweeps) as a dict; unreadable or malformed: a SpecError."""
+    import tomllib
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise SpecError(path, f"cannot read: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(path, f"not valid TOML: {e}") from None

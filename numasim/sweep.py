@@ -402,18 +402,8 @@ def parse_sweep(t: dict, path: str = "<sweep>") -> Sweep:
 
 
 def load_sweep(path: str) -> Sweep:
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        raise UserError(path, "reading sweep files needs Python 3.11 (tomllib)") from None
-    try:
-        with open(path, "rb") as f:
-            t = tomllib.load(f)
-    except OSError as e:
-        raise SpecError(path, f"cannot read: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(path, f"not valid TOML: {e}") from None
-    return parse_sweep(t, path)
+    from .spec import read_toml
+    return parse_sweep(read_toml(path), path)
 
 
 # ---------------------------------------------------------------------------------------------

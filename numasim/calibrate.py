@@ -42,7 +42,7 @@ import numpy as np
 from .errors import SpecError, TraceError, UserError
 from .figures import error, figures
 from .spec import parse_spec
-from .tokio.host import DEFAULT_HOST, Host
+from .host.costs import DEFAULT_HOST, Host
 
 ERROR_CAP = 1.0
 

@@ -16,14 +16,14 @@ from .metrics.runtime import RuntimeMonitor
 from .metrics.task import I_DROP, I_INSTR
 from .spec import External, Root, Spec
 from .machine.placement import initial_cpus
-from .tokio.cpus import Cpus, NumaCpus
-from .tokio.host import Host, default_host
-from .tokio.numa import Numa
-from .workload.program import child_key
-from .tokio.pools import Pool
+from .host.costs import Host, default_host
+from .host.cpus import Cpus, NumaCpus
+from .host.numa import Numa
+from .host.pools import Pool
+from .host.system import System
+from .tokio.handle import Runtime
 from .tokio.profile import Profile
-from .tokio.system import System
-from .tokio.worker import Runtime
+from .workload.program import child_key
 
 DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
@@ -75,15 +75,8 @@ def _live(runtimes) -> int:
     return sum(m.c[I_INSTR] - m.c[I_DROP] for rt in runtimes for m in rt.monitors.values())
 
 
-def _build(env, spec, profile, host, streams, observer):
-    """The runtimes, and the system they share when there are several or a machine."""
-    if spec.machine is None and len(spec.runtimes) <= 1:
-        rs = spec.runtimes[0] if spec.runtimes else None
-        rt = Runtime(env, spec, profile, host, streams, observer, rs)
-        sys = System(env, host)
-        sys.runtimes[rt.name] = rt
-        sys.cpus = rt.cpus
-        return sys
+def build_system(env, spec, profile, host, streams, observer):
+    """The runtimes and the system they share (CPUs, NUMA tables, pools), placed and ready to start."""
     sys = System(env, host)
     m = spec.machine
     if m is None:
@@ -120,7 +113,7 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
     seed = spec.seed if seed is None else seed
     streams = rng_streams(seed, max(1, len(spec.runtimes)))
     env = simpy.Environment()
-    sys = _build(env, spec, profile, host, streams, observer)
+    sys = build_system(env, spec, profile, host, streams, observer)
     runtimes = list(sys.runtimes.values())
     rt = runtimes[0]
     origin = host.startup_ns

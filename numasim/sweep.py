@@ -106,7 +106,7 @@ def set_path(obj, path: str, value, where: str):
 
 
 def _spec_load_base(t: dict, where: str, folder: str) -> dict:
-    from .tokio.host import Host
+    from .host.costs import Host
     from .tokio.profile import get_profile
     if "spec" not in t:
         raise SpecError(f"{where}: spec", "missing: a spec file (path relative to the sweep file) or an inline [spec] table")
@@ -154,7 +154,7 @@ def _flatten(t: dict, prefix: str = "") -> dict:
 
 def _spec_prepare(base: dict, assignment: dict, seed: int, where: str) -> dict:
     from .spec import parse_spec
-    from .tokio.host import Host
+    from .host.costs import Host
     from .tokio.profile import get_profile
     spec = copy.deepcopy(base["spec"])
     host = dict(base["host"])
@@ -182,7 +182,7 @@ def _spec_evaluate(payload: dict) -> dict:
     from .decide import decide_intervals
     from .simulate import simulate
     from .spec import parse_spec
-    from .tokio.host import Host
+    from .host.costs import Host
     from .tokio.profile import get_profile
     spec = parse_spec(payload["spec"])
     res = simulate(spec, get_profile(payload["tokio"]), Host.from_dict(payload["host"]), seed=payload["seed"])

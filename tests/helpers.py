@@ -1,11 +1,10 @@
 """Small builders shared by the scheduler tests."""
 import simpy
 
-from numasim.simulate import rng_streams, simulate
+from numasim.simulate import build_system, rng_streams, simulate
 from numasim.spec import parse_spec
-from numasim.tokio.host import Host
+from numasim.host.costs import Host
 from numasim.tokio.profile import get_profile
-from numasim.tokio.worker import Runtime
 
 
 def spec(steps=None, workers=2, duration_s=0.05, sources=None, **kw):
@@ -18,8 +17,8 @@ def spec(steps=None, workers=2, duration_s=0.05, sources=None, **kw):
 def bare_runtime(workers=2, version="1.49"):
     """A runtime whose workers are not started: for driving queue and idle rules by hand."""
     s = spec([{"spin_us": 1}], workers=workers)
-    env = simpy.Environment()
-    return Runtime(env, s, get_profile(version), Host(), rng_streams(1))
+    sys = build_system(simpy.Environment(), s, get_profile(version), Host(), rng_streams(1), None)
+    return sys.runtimes[s.runtimes[0].name]
 
 
 class Recorder:

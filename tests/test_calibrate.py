@@ -13,7 +13,7 @@ from numasim.commands.predict import load_host
 from numasim.errors import SpecError, TraceError
 from numasim.simulate import simulate
 from numasim.spec import parse_spec
-from numasim.tokio.host import Host
+from numasim.host.costs import Host
 from numasim.tokio.profile import get_profile
 
 SHARED = "/work/shared/fidelity"

@@ -6,8 +6,8 @@ from numasim.machine import preset
 from numasim.machine.memory import Pattern, cost_ns, refill_cost_ns, steal_cost_ns, wake_cost_ns
 from numasim.simulate import simulate
 from numasim.spec import parse_spec
-from numasim.tokio.host import Host
-from numasim.tokio.numa import Numa
+from numasim.host.costs import Host
+from numasim.host.numa import Numa
 from numasim.tokio.profile import get_profile
 
 M = "graviton4-2node"  # 2 nodes x 96 CPUs: CPUs 0-95 on node 0, 96-191 on node 1

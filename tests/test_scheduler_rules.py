@@ -4,7 +4,7 @@ import pytest
 from numasim.tokio.driver import Driver
 from numasim.tokio.fastrand import FastRand, core_generators
 from numasim.tokio.idle import Idle
-from numasim.tokio.worker import SCHEDULED, Task
+from numasim.tokio.task import SCHEDULED, Task
 
 from helpers import Recorder, bare_runtime, middle, run, spec
 

@@ -18,7 +18,7 @@ def register(sub):
 def load_host(path, version="1.49"):
     import json
 
-    from ..tokio.host import Host, default_host
+    from ..host.costs import Host, default_host
     if path is None:
         return default_host(version)
     try:

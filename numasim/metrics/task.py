@@ -27,7 +27,7 @@ class TaskMonitor:
         self.max_idle = 0  # the interval-local max_idle_duration (tokio-metrics 0.4.5+)
         self.slow_ns = slow_ns
         self.long_ns = long_ns
-        self.numa = None  # on a NUMA machine: the engine's per-name NUMA counters (tokio/numa.py)
+        self.numa = None  # on a NUMA machine: the engine's per-name NUMA counters (host/numa.py)
 
     def poll_start(self, task, now: int):
         c = self.c

@@ -1,3 +1,6 @@
-"""tokio's multi-thread scheduler, one module per mechanism as in
-`tokio/src/runtime/scheduler/multi_thread/`: queue, idle, driver, blocking, worker; version
-differences live in `profile`, host costs in `host`."""
+"""tokio's multi-thread scheduler alone, one module per mechanism as in
+`tokio/src/runtime/scheduler/multi_thread/`: `worker` (run loop, maintenance, run_task, the poll
+harness), `queue` (local queue, overflow, steal), `park` (park, unpark, driver hand-off,
+transitions), `idle`, `handle` (the runtime: spawn, wake, schedule, inject), `task` (task state,
+coop budget), `driver` (timers, I/O), `blocking`, `fastrand`; version differences are data in
+`profile`. The CPUs and costs it runs on are `numasim.host`'s."""

@@ -40,7 +40,7 @@ class BlockingPool:
                 task, dur = self.queue.popleft()
                 yield env.timeout(dur)
                 self.rt.current = None
-                self.rt.complete_blocking(task)
+                self.rt.complete_outside(task)
                 self.rt.debt = 0  # paid by this blocking thread, not a worker
             ev = env.event()
             self.idle_events.append(ev)

@@ -1,6 +1,6 @@
 """Version profiles: the differences between tokio releases, as data (tokio-scheduler.md §12).
 
-The rules in `worker.py` read these flags; there is no per-version fork of the code.
+The rules in `worker.py`, `queue.py`, `park.py` and `handle.py` read these flags; there is no per-version fork of the code.
 """
 from dataclasses import dataclass, replace
 from typing import Optional

@@ -1,1 +1,2 @@
-"""Workloads: the task-program interpreter for specs (and, later, the iris-mpc Hawk job)."""
+"""Workloads: task programs (`program`), the step interpreter that polls them (`interpret`),
+and the iris-mpc Hawk job (`hawk`)."""

@@ -96,6 +96,14 @@ class Numa:
         self.pool_stats = {}
         self.timeline = []  # (t, {thread: cpu})
 
+    def runtime_stats(self) -> RuntimeNuma:
+        """Fresh NUMA counters for a runtime or a pool."""
+        return RuntimeNuma(self.n)
+
+    def task_stats(self) -> TaskNuma:
+        """Fresh NUMA counters for one task name of one runtime."""
+        return TaskNuma(self.n)
+
     # ------------------------------------------------------------------ memory
     def _build_tables(self, load):
         """Streaming reads: per (region, CPU node) an affine `a + k * bytes` (one lead-off latency

@@ -10,8 +10,7 @@ task's runtime. Its wake and unpark costs are paid on the pool thread's own cloc
 from collections import deque
 
 from .numa import RuntimeNuma
-
-COMPLETE = 3  # worker.COMPLETE (kept literal to avoid an import cycle)
+from .thread import succeed
 
 
 class PoolThread:
@@ -41,12 +40,7 @@ class PoolThread:
         ev = self.stall_ev
         if ev is not None and not ev.triggered:
             self.stall_ev = None
-            self.pool.sys.call_at(self.pool.sys.env.now + latency, _succeed, ev)
-
-
-def _succeed(ev):
-    if not ev.triggered:
-        ev.succeed()
+            self.pool.sys.call_at(self.pool.sys.env.now + latency, succeed, ev)
 
 
 class Pool:
@@ -79,7 +73,7 @@ class Pool:
             if numa is not None:
                 rt.debt += numa.wake_ns(rt.current, th)
             lat = sys.cpus.wake_latency(sys.cpus.cpus[th.cpu], now)
-            sys.call_at(now + lat, _succeed, th.ev)
+            sys.call_at(now + lat, succeed, th.ev)
 
     def _run(self, th):
         sys = self.sys
@@ -113,18 +107,13 @@ class Pool:
                 yield env.timeout(cost)
             self.jobs += 1
             self.busy_ns += cost
-            # the oneshot reply: a wake from outside the runtime
-            handle.state = COMPLETE
-            w = handle.waiter
-            if w is not None:
-                handle.waiter = None
-                rt = w.rt
-                if numa is not None:
-                    numa.outside_node = node
-                rt.current = None
-                rt.wake(w, None)
-                if numa is not None:
-                    numa.outside_node = None
+            # the oneshot reply: a wake from outside the runtime, from this thread's node
+            if numa is not None:
+                numa.outside_node = node
+            rt = handle.rt.complete_outside(handle)
+            if numa is not None:
+                numa.outside_node = None
+            if rt is not None:
                 d = rt.take_debt()
                 if d:
                     self.busy_ns += d

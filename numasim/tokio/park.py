@@ -1,0 +1,205 @@
+"""Parking (`park.rs`, `worker.rs:Context::park/park_yield/park_internal`, §9): the transitions
+to and from parked, blocking on the driver or the condvar, unparking, deferred wakes.
+
+A parking worker first tries the driver's TryLock: the one that gets it blocks in epoll_wait
+(and dispatches timers and I/O when it wakes), the others block on a condvar. Unparking sets the
+parker's NOTIFIED state and makes the blocked thread runnable; the CPU model decides where it
+runs and after what latency. These are the worker's methods (mixed into `worker.Worker`).
+"""
+
+
+class Parker:
+    __slots__ = ()
+
+    # ------------------------------------------------------------------ deferred wakes
+    def defer_wake(self, task):
+        d = self.defer
+        if self.rt.profile.defer_lifo_dedupe and d and d[-1] is task:
+            return
+        d.append(task)
+
+    def drain_defer(self):
+        d = self.defer
+        if not d:
+            return
+        self.defer = []
+        rt = self.rt
+        if rt.profile.defer_lifo_dedupe:
+            d.reverse()  # 1.29+ pops from the end
+        for t in d:
+            rt.wake(t, self)
+
+    def should_notify_others(self) -> bool:
+        if self.is_searching:
+            return False
+        n = (1 if self.lifo is not None else 0) + len(self.queue)
+        if self.rt.profile.notify_others_needs_two:
+            return n > 1
+        return len(self.queue) > 0
+
+    # ------------------------------------------------------------------ the driver
+    def poll_driver(self):
+        """Dispatch expired timers and ready I/O onto this worker (it holds the driver)."""
+        rt = self.rt
+        for t in rt.driver.poll(rt.env.now):
+            t.timer_fired = True
+            rt.wake(t, self)
+
+    def park_internal_nonblocking(self):
+        """park_yield / maintenance: a zero-timeout driver poll if the driver is free, then the
+        deferred wakes, then maybe wake a sibling."""
+        rt = self.rt
+        self.in_park = True
+        drv = rt.driver
+        if drv.holder is None:
+            drv.holder = self
+            drv.wakeup_pending = False  # epoll_wait(0) reads the eventfd too
+            self.poll_driver()
+            drv.holder = None
+        self.drain_defer()
+        self.in_park = False
+        if self.should_notify_others():
+            rt.notify_parked()
+
+    # ------------------------------------------------------------------ transitions
+    def transition_to_parked(self) -> bool:
+        if self.has_tasks():
+            return False
+        rt = self.rt
+        last = rt.idle.transition_worker_to_parked(self.index, self.is_searching)
+        self.is_searching = False
+        if last:
+            rt.notify_if_work_pending()
+        return True
+
+    def transition_from_parked(self) -> bool:
+        rt = self.rt
+        has = self.lifo is not None or (rt.profile.from_parked_checks_queue and bool(self.queue))
+        if has:
+            # woken by the driver with tasks here: not a searcher, unless a notifier chose it
+            self.is_searching = not rt.idle.unpark_worker_by_id(self.index)
+            return True
+        if rt.idle.is_parked(self.index):
+            return False
+        self.is_searching = True
+        return True
+
+    # ------------------------------------------------------------------ park
+    def park(self):
+        rt = self.rt
+        env = rt.env
+        st = self.stats
+        prof = rt.profile
+        if not self.transition_to_parked():
+            return
+        while not rt.shutdown:
+            st.about_to_park(env.now)
+            if prof.submit_before_park:
+                st.submit()
+            if rt.observer is not None:
+                rt.observer.park(self)
+            yield from self.run_for(rt.host.park_ns + rt.take_debt())
+            yield from self.park_blocking()
+            if prof.has_park_unpark_count:
+                st.unparked(env.now)
+            else:
+                st.last_resume = env.now
+            st.submit()  # Core::maintenance
+            if self.transition_from_parked():
+                return
+
+    def park_blocking(self):
+        """park_internal(None): consume a pending notification, or block on the driver (if its
+        TryLock is free) or on the condvar until unparked."""
+        rt = self.rt
+        env = rt.env
+        drv = rt.driver
+        if self.stalled or self.owed:
+            # preempted while getting into park: a thread needs its CPU back to block (else it
+            # would block from a run queue and leave a stale owner behind on its CPU)
+            yield from self.run_for(0)
+        self.in_park = True
+        if self.notified:
+            self.notified = False
+            on_driver = False
+        elif drv.holder is None and drv.wakeup_pending:
+            # the driver's eventfd was written while nobody waited: epoll returns at once
+            drv.wakeup_pending = False
+            on_driver = True
+            drv.holder = self
+            self.poll_driver()
+            drv.holder = None
+            on_driver = False
+        else:
+            self.park_gen += 1
+            gen = self.park_gen
+            self.park_ev = ev = env.event()
+            self.blocked = True
+            self.park_start = env.now
+            self.wake_pending = False
+            on_driver = drv.holder is None
+            if on_driver:
+                drv.holder = self
+                drv.blocked_holder = self
+                timeout = drv.park_timeout_ns(env.now)
+                drv.next_wake = drv.next_expiration()
+                nio = drv.next_io_ns()
+                if timeout is not None:
+                    # the thread's own timer: hrtimer slack, then the vCPU leaves halt
+                    lat = rt.host.timer_slack_ns + self.wake_latency(env.now + timeout)
+                    rt.call_at(env.now + timeout + lat, self._timeout_wake, gen)
+                if nio is not None and nio <= env.now:
+                    # readiness already pending: epoll_wait returns at once (later events are
+                    # delivered by Runtime._io_ready)
+                    rt.call_at(env.now, self._timeout_wake, gen)
+            self.wake_cpu = None
+            rt.cpus.release(self)
+            yield ev
+            self.blocked = False
+            rt.cpus.acquire(self, self.wake_cpu if self.wake_cpu is not None else rt.cpus.own_cpu(self))
+            rt.current = self
+            self.notified = False
+            if on_driver:
+                drv.blocked_holder = None
+                self.poll_driver()
+                drv.holder = None
+        self.drain_defer()
+        self.in_park = False
+        if self.should_notify_others():
+            rt.notify_parked()
+
+    def _timeout_wake(self, gen):
+        if self.blocked and gen == self.park_gen and not self.park_ev.triggered:
+            self.park_ev.succeed()
+
+    # ------------------------------------------------------------------ unpark
+    def unpark(self):
+        """Set NOTIFIED; a blocked thread runs again after the host's wake-up latency, and the
+        caller pays for the syscall that woke it."""
+        self.notified = True
+        self._wake_thread()
+
+    def unpark_from_driver(self):
+        """The driver's waker: wakes this thread out of epoll without setting NOTIFIED, so the
+        worker finds nothing new, goes back to sleep and counts another park."""
+        self._wake_thread()
+
+    def _wake_thread(self):
+        """Make a blocked thread runnable: the caller pays the syscall (and, on a machine, the
+        cross-node lines), the OS picks its CPU, and it runs after that placement's latency."""
+        if self.blocked and not self.wake_pending:
+            self.wake_pending = True
+            rt = self.rt
+            now = rt.env.now
+            rt.debt += rt.host.unpark_ns
+            if rt.numa is not None:
+                rt.debt += rt.numa.wake_ns(rt.current, self)
+            self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
+            rt.call_at(now + lat, self._timeout_wake, self.park_gen)
+
+    def wake_latency(self, at: int) -> int:
+        """How long a thread blocked since park_start takes to run once woken at `at`."""
+        host = self.rt.host
+        if at - self.park_start < host.halt_poll_ns:
+            return host.unpark_latency_ns
+        return host.idle_wake_latency_ns

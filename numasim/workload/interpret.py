@@ -1,0 +1,120 @@
+"""The step interpreter: one poll of a task's program, with tokio's semantics at each await point.
+
+A task's program (`program.run_steps`) yields operations; polling the task runs them until one
+returns Pending (the future's `poll` returning `Poll::Pending`) or the program ends. CPU time
+accumulates and is elapsed just before anything another thread can observe: a spawn, and the
+registration of a waker at a Pending await point, so that a wake racing with the end of the poll
+sees the right instant. The worker's harness around this (`tokio.worker.Worker.poll`) does the
+task state, the TaskMonitor and the time that is left.
+"""
+from ..tokio.task import COMPLETE
+from .program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
+                      OP_SPAWN_RT, OP_SPIN, OP_YIELD, child_key)
+
+
+def poll_future(w, task, cost):
+    """Poll `task`'s program on worker `w`, `cost` ns of CPU time already owed by this poll.
+    Returns (done, the CPU time this poll still has to spend)."""
+    rt = w.rt
+    env = rt.env
+    host = rt.host
+    numa = rt.numa
+    coro = task.coro
+    while True:
+        op = task.op
+        if op is None:
+            try:
+                op = coro.send(task.send)
+            except StopIteration:
+                return True, cost
+            task.send = None
+            task.op = op
+        if rt.debt:
+            cost += rt.debt
+            rt.debt = 0
+        k = op[0]
+        if k == OP_SPIN:
+            cost += op[1]
+            task.op = None
+            continue
+        if k == OP_MEM:
+            # memory work inside the poll, priced from the CPU this thread runs on now
+            cost += numa.mem_ns(w.cpu, op[1], op[2], op[3])
+            task.op = None
+            continue
+        if k == OP_NOW:
+            task.send = env.now + cost
+            task.op = None
+            continue
+        if k == OP_YIELD and task.yielded:
+            # the second poll of yield_now completes; no budget is spent
+            task.yielded = False
+            task.op = None
+            continue
+        if k == OP_JOIN:
+            if op[1].state == COMPLETE and w.budget:
+                w.consume_budget()
+                cost += host.ready_ns
+                task.op = None
+                continue
+        elif k == OP_SLEEP or k == OP_IO:
+            if task.timer_set and task.timer_fired and w.budget:
+                w.consume_budget()
+                cost += host.ready_ns
+                task.timer_set = task.timer_fired = False
+                task.op = None
+                continue
+        # everything below interacts with other threads: let the CPU time pass first (run_for,
+        # inlined: this is the engine's hottest path)
+        if cost:
+            if w.stalled or w.owed:
+                yield from w.wait_cpu()
+            if not w.ahead(cost):
+                w.cpu_until = env._now + cost
+                yield env.timeout(cost)
+                rt.current = w
+            cost = 0
+        if k == OP_SPAWN:
+            task.spawned += 1
+            task.send = rt.spawn(op[1], w, child_key(task.key, task.spawned))
+            cost = host.spawn_ns
+            task.op = None
+        elif k == OP_BLOCKING:
+            task.send = rt.spawn_blocking(task, op[1])
+            cost = host.spawn_ns
+            task.op = None
+        elif k == OP_SPAWN_RT:
+            task.spawned += 1
+            task.send = rt.spawn_into(op[2], op[1], w, child_key(task.key, task.spawned))
+            cost = host.spawn_ns
+            task.op = None
+        elif k == OP_OFFLOAD:
+            # a channel send (push under the channel's lock, maybe unpark a pool thread)
+            task.send = rt.offload(op[1], op[2], op[3])
+            cost = host.remote_schedule_ns
+            task.op = None
+        elif k == OP_YIELD:
+            # yield_now defers its waker to the next park or maintenance (1.23+)
+            task.yielded = True
+            w.defer_wake(task)
+            return False, cost
+        elif w.budget == 0 and (k == OP_JOIN or task.timer_set):
+            # poll_proceed: out of budget, the task must yield even though it could go on
+            w.budget_exhausted(task)
+            return False, cost
+        elif k == OP_JOIN:
+            if op[1].state == COMPLETE:
+                continue  # it finished while this poll's CPU time passed: look again
+            op[1].waiter = task
+            return False, cost
+        elif task.timer_set:
+            return False, cost  # woken but the timer has not fired: still waiting
+        else:
+            task.timer_set = True
+            task.timer_fired = False
+            if k == OP_SLEEP:
+                if rt.driver.add_timer(env.now + op[1], task):
+                    rt.unpark_driver()
+            else:
+                rt.add_io(env.now + op[1], task)
+            return False, cost

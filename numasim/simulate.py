@@ -17,7 +17,7 @@ from .metrics.task import I_DROP, I_INSTR
 from .spec import External, Root, Spec
 from .machine.placement import initial_cpus
 from .host.costs import Host, default_host
-from .host.cpus import Cpus, NumaCpus
+from .host.cpus import Cpus, NodeAware, VcpuStacking, flat_machine
 from .host.numa import Numa
 from .host.pools import Pool
 from .host.system import System
@@ -80,15 +80,19 @@ def build_system(env, spec, profile, host, streams, observer):
     sys = System(env, host)
     m = spec.machine
     if m is None:
-        sys.os_rng = streams["os"]  # the flat Cpus reads its owner's os_rng
-        sys.cpus = Cpus(sys, host.cpus)
+        # the flat host: one node, vCPU stacking, the OS's choices from the "os" stream
+        sys.cpus = Cpus(sys, flat_machine(host.cpus), streams["os"], VcpuStacking)
     else:
-        sys.cpus = NumaCpus(sys, m, host, streams["numa"])
+        sys.cpus = Cpus(sys, m, streams["numa"], NodeAware)
         sys.numa = Numa(m, spec, sys.cpus.node_of)
     for i, rs in enumerate(spec.runtimes):
         sys.runtimes[rs.name] = Runtime(env, spec, profile, host, streams, observer, rs, sys, i)
     threads = [w for rt in sys.runtimes.values() for w in rt.workers]
-    if m is not None:
+    if m is None:
+        n = len(sys.cpus.cpus)
+        for i, w in enumerate(threads):
+            w.cpu = i % n  # round robin by position: several runtimes' workers share the CPUs
+    else:
         cpus = sys.cpus
         for rt in sys.runtimes.values():
             pl = rt.rs.placement

@@ -58,6 +58,13 @@ class Host:
     # Before the sources start, the workers start and park.
     startup_ns: int = 200_000
 
+    def wake_latency_ns(self, idle_ns: int) -> int:
+        """From a wake-up to running, for a CPU (or thread) idle for `idle_ns`: fast while the
+        idle vCPU still polls, slow once it has halted."""
+        if idle_ns < self.halt_poll_ns:
+            return self.unpark_latency_ns
+        return self.idle_wake_latency_ns
+
     def to_dict(self) -> dict:
         return asdict(self)
 

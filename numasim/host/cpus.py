@@ -1,34 +1,37 @@
-"""Worker threads on CPUs: where the OS runs a thread it wakes, and who waits for whom.
+"""Threads on CPUs: where the OS runs a thread it wakes, who waits for whom, balancing, migration.
 
-tokio's rules assume each worker has a CPU. On a small guest (the public traces come from a
-2-vCPU KVM guest) the kernel's wake-up placement decides a lot:
+One model for every host: the CPUs of a machine, each thread on one of them or waiting for one.
+A flat host (a spec without `machine`) is a machine of one node. What is the same everywhere is
+ownership: a woken long sleeper preempts the thread running on the CPU it is placed on, a
+preempted thread waits on that CPU (first preempted, first resumed), a thread that blocks hands
+its CPU to the next waiting one or leaves it idle, and an idle CPU pulls a waiting thread
+(newidle balancing). A stalled thread's wall clock keeps running: its busy time and its task's
+poll time include the stall, which is why stacked workers report about twice their poll time as
+busy.
 
-* a thread woken while its CPU (or another idle one) is still polling in the idle loop
-  (idle for less than `halt_poll_ns`) runs there almost at once;
-* once an idle vCPU has halted, the guest sees it as preempted and does not choose it for a
-  wake-up from a running thread (`available_idle_cpu` checks `vcpu_is_preempted`): the woken
-  thread is placed on the *waker's* CPU, and as a long sleeper it preempts the waker. The waker
-  then stalls until the woken thread blocks again, or until load balancing moves one of them to
-  the idle CPU (`balance_ns` later);
-* a thread woken by its own timer or by a device runs on its previous CPU, paying for that vCPU
-  to leave halt if it had halted.
+Where a woken thread runs, and which waiting thread an idle CPU takes, are the placement
+policy's:
 
-A stalled worker's wall clock keeps running: its busy time and its task's poll time include the
-stall, which is why stacked workers report about twice their poll time as busy.
-
-`NumaCpus` is the same model on a NUMA machine (a spec with `machine`): the machine's CPUs, each
-thread with an allowed-CPU mask (sched_setaffinity), pinned threads that never move, floating
-threads that the OS migrates inside their mask at `migrate_hz`, and pool threads that occupy
-their CPU while they run a job. It models bare metal: an idle CPU is always eligible for a
-wake-up (no vCPU-preemption stacking), and the wake-up prefers the thread's previous CPU, then an
-idle CPU of its mask on the same node (select_idle_sibling looks in the LLC domain first), then
-one on the nearest other node.
+* `VcpuStacking`, the small KVM guest the public traces come from (2 vCPUs). A thread woken
+  while its CPU (or another idle one) is still polling in the idle loop (idle for less than
+  `halt_poll_ns`) runs there almost at once. Once an idle vCPU has halted, the guest sees it as
+  preempted and does not choose it for a wake-up from a running thread (`available_idle_cpu`
+  checks `vcpu_is_preempted`): the woken thread is placed on the *waker's* CPU, and as a long
+  sleeper it preempts the waker, which then stalls until the woken thread blocks again or load
+  balancing moves one of them to the idle CPU (`balance_ns` later). A thread woken by its own
+  timer or by a device runs on its previous CPU, paying for that vCPU to leave halt.
+* `NodeAware`, bare metal (a spec with `machine`): each thread has an allowed-CPU mask
+  (sched_setaffinity); pinned threads never move, floating threads are migrated by the OS inside
+  their mask at `migrate_hz`, and pool threads occupy their CPU while they run a job. An idle CPU
+  is always eligible for a wake-up (no vCPU-preemption stacking), and the wake-up prefers the
+  thread's previous CPU, then an idle CPU of its mask on the same node (select_idle_sibling looks
+  in the LLC domain first), then one on the nearest other node.
 """
 import bisect
-import math
 
 from ..machine.memory import remote_node_order
 from ..machine.placement import ThreadAffinity, next_cpu
+from ..machine.topology import LOCAL_DISTANCE, generic_machine
 
 
 class Cpu:
@@ -36,121 +39,11 @@ class Cpu:
 
     def __init__(self, index, node=0):
         self.index = index
-        self.owner = None  # the worker running here
+        self.owner = None  # the thread running here
         self.idle_since = 0
-        self.waiting = []  # workers runnable here but preempted, first to resume first
+        self.waiting = []  # threads runnable here but preempted, first to resume first
         self.node = node
-        self.masks = ()  # NumaCpus: the affinity masks that include this CPU
-
-
-class Cpus:
-    def __init__(self, rt, n):
-        self.rt = rt
-        self.cpus = [Cpu(i) for i in range(max(1, n))]
-        self.rng = rt.os_rng
-        self.stacked_wakes = 0
-        self.balance_moves = 0
-
-    def start(self, workers):
-        # the position in the list, not w.index: several runtimes' workers share these CPUs
-        for i, w in enumerate(workers):
-            c = self.cpus[i % len(self.cpus)]
-            w.cpu = c.index
-            if c.owner is None:
-                c.owner = w
-            else:
-                w.stalled = True
-                c.waiting.append(w)
-
-    def polling(self, c, now) -> bool:
-        return c.owner is None and now - c.idle_since < self.rt.host.halt_poll_ns
-
-    def place(self, wakee, waker, now):
-        """Choose where a parked worker runs once unparked: (cpu index, latency ns)."""
-        host = self.rt.host
-        cpus = self.cpus
-        prev = cpus[wakee.cpu]
-        if self.polling(prev, now):
-            return prev.index, host.unpark_latency_ns
-        for c in cpus:
-            if self.polling(c, now):
-                return c.index, host.unpark_latency_ns
-        if (waker is not None and waker.cpu is not None and len(cpus) > 1
-                and self.rng.random() < host.stack_wake_prob):
-            # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long
-            # sleeper, preempts the waker on its way out of the wake-up syscall
-            self.stacked_wakes += 1
-            c = cpus[waker.cpu]
-            if c.owner is waker:
-                waker.preempt(now)
-                c.waiting.insert(0, waker)
-                c.owner = wakee
-                self.rt.call_at(now + host.balance_ns, self.balance, None)
-            return waker.cpu, host.ctx_switch_ns
-        return self.own_cpu(wakee), host.idle_wake_latency_ns
-
-    def own_cpu(self, w):
-        """A timer or device wake: the previous CPU if free, else any free one."""
-        cpus = self.cpus
-        if cpus[w.cpu].owner is None:
-            return w.cpu
-        for c in cpus:
-            if c.owner is None:
-                return c.index
-        return w.cpu
-
-    def acquire(self, w, index):
-        """`w` runs on CPU `index` now; a running owner is preempted. True if `w` must wait."""
-        c = self.cpus[index]
-        w.cpu = index
-        o = c.owner
-        if o is None or o is w:
-            c.owner = w
-            return False
-        if o.blocked:
-            # the owner is parked but its CPU was not released (cannot happen); take it
-            c.owner = w
-            return False
-        if o.stalled:
-            c.owner = w
-            return False
-        # wake-up preemption: the long sleeper runs, the current thread waits on this CPU
-        o.preempt(self.rt.env.now)
-        c.waiting.insert(0, o)
-        c.owner = w
-        self.rt.call_at(self.rt.env.now + self.rt.host.balance_ns, self.balance, None)
-        return False
-
-    def release(self, w):
-        """`w` blocks: the next waiting thread on its CPU resumes, or the CPU goes idle."""
-        c = self.cpus[w.cpu]
-        if c.owner is not w:
-            return
-        if c.waiting:
-            nxt = c.waiting.pop(0)
-            c.owner = nxt
-            nxt.resume(self.rt.host.ctx_switch_ns)
-        else:
-            c.owner = None
-            c.idle_since = self.rt.env.now
-            self.pull_to(c)
-
-    def pull_to(self, c):
-        # a CPU going idle pulls a waiting thread from a busy CPU (newidle balancing)
-        for o in self.cpus:
-            if o.waiting:
-                w = o.waiting.pop(0)
-                c.owner = w
-                w.cpu = c.index
-                self.balance_moves += 1
-                w.resume(self.rt.host.ctx_switch_ns)
-                return
-
-    def balance(self, _):
-        """Periodic load balancing: move waiting threads to idle CPUs."""
-        for c in self.cpus:
-            if c.owner is None:
-                self.pull_to(c)
+        self.masks = ()  # the affinity masks that include this CPU
 
 
 class Mask:
@@ -171,11 +64,18 @@ class Mask:
         self.aff = aff  # the placement helper's ThreadAffinity (None: pinned)
 
 
-class NumaCpus(Cpus):
-    """Threads on a NUMA machine's CPUs (see the module docstring)."""
+def flat_machine(n_cpus: int):
+    """The flat host as a machine: one node of `n_cpus` CPUs (its memory figures go unused)."""
+    return generic_machine("flat host", (0,), (tuple(range(max(1, n_cpus))),), ((LOCAL_DISTANCE,),),
+                           description="a flat host: one node, no memory model")
 
-    def __init__(self, sys, machine, host, rng):
-        self.rt = sys  # provides env, host, call_at, like a runtime does for Cpus
+
+class Cpus:
+    """The CPUs of one machine and the threads on them (see the module docstring). `sys`
+    provides env, host and call_at; `policy` is the placement policy's class."""
+
+    def __init__(self, sys, machine, rng, policy):
+        self.sys = sys
         self.machine = machine
         n = max(machine.cpus) + 1
         self.cpus = [None] * n  # indexed by the OS's CPU number (numbers may be sparse)
@@ -184,6 +84,7 @@ class NumaCpus(Cpus):
                 self.cpus[c] = Cpu(c, node)
         self.node_of = [c.node if c is not None else -1 for c in self.cpus]
         self.rng = rng
+        self.policy = policy(self)
         self.stacked_wakes = 0
         self.balance_moves = 0
         self.masks = {}
@@ -193,7 +94,7 @@ class NumaCpus(Cpus):
         self.migrations = 0
         for c in self.cpus:
             if c is not None:
-                c.idle_since = -(1 << 62)  # never ran: halted long ago
+                c.idle_since = self.policy.idle_since
 
     def mask(self, cpus, kind="unpinned", hz=0.0):
         """The shared mask object for a CPU set (one per distinct set and migration rule)."""
@@ -220,12 +121,12 @@ class NumaCpus(Cpus):
 
     def _free(self, c):
         c.owner = None
-        c.idle_since = self.rt.env.now
+        c.idle_since = self.sys.env.now
         for m in c.masks:
             m.idle[c.node][c.index] = None
 
     def _wait(self, c, w, front=True):
-        w.preempt(self.rt.env.now)
+        w.preempt(self.sys.env.now)
         if front:
             c.waiting.insert(0, w)
         else:
@@ -237,9 +138,15 @@ class NumaCpus(Cpus):
         if not c.waiting:
             self.stacked.pop(c, None)
 
+    def _move(self, c, w):
+        """Load balancing moves waiting thread `w` to idle CPU c."""
+        self._take(c, w)
+        self.balance_moves += 1
+        w.resume(self.sys.host.ctx_switch_ns)
+
     def start(self, threads):
-        """Place threads at start-up: pinned ones on their CPU, floating ones spread round robin
-        over their mask's nodes (placement.initial_cpus), on a free CPU when there is one."""
+        """Place threads at start-up on the CPU each was given (`w.cpu`), or on a free CPU of its
+        mask when another thread already runs there; else it waits for that CPU."""
         for w in threads:
             c = self.cpus[w.cpu]
             if c.owner is not None:
@@ -249,21 +156,56 @@ class NumaCpus(Cpus):
             else:
                 w.cpu = c.index
                 self._wait(c, w, front=False)
-        self.call_at(0, self.balance, None)
+        if self.policy.balance_at_start:
+            self.sys.call_at(0, self.balance, None)
 
-    def call_at(self, when, fn, arg):
-        self.rt.call_at(when, fn, arg)
+    def acquire(self, w, index):
+        """`w` runs on CPU `index` now; a running owner is preempted (wake-up preemption: the
+        long sleeper runs, the current thread waits on this CPU)."""
+        c = self.cpus[index]
+        o = c.owner
+        if o is None:
+            self._take(c, w)
+            return
+        w.cpu = index
+        if o is w:
+            return  # the wake-up already made it the owner (a stacked wake)
+        c.owner = w
+        if not (o.blocked or o.stalled):
+            self._wait(c, o)
+            self.sys.call_at(self.sys.env.now + self.sys.host.balance_ns, self.balance, None)
+
+    def release(self, w):
+        """`w` blocks: the next waiting thread on its CPU resumes, or the CPU goes idle."""
+        c = self.cpus[w.cpu]
+        if c.owner is not w:
+            return
+        if c.waiting:
+            nxt = c.waiting.pop(0)
+            if not c.waiting:
+                self.stacked.pop(c, None)
+            c.owner = nxt
+            nxt.resume(self.sys.host.ctx_switch_ns)
+        else:
+            self._free(c)
+            if self.stacked:
+                self.policy.pull_to(c)
 
     # ------------------------------------------------------------------ wake-up placement
+    def polling(self, c, now) -> bool:
+        """Idle and still polling in the idle loop (not yet halted)."""
+        return c.owner is None and now - c.idle_since < self.sys.host.halt_poll_ns
+
     def wake_latency(self, c, now) -> int:
-        host = self.rt.host
-        if c.owner is None and now - c.idle_since < host.halt_poll_ns:
-            return host.unpark_latency_ns
-        return host.idle_wake_latency_ns
+        """From a wake-up to the thread running on CPU c, idle or busy."""
+        if c.owner is not None:
+            return self.sys.host.idle_wake_latency_ns
+        return self.sys.host.wake_latency_ns(now - c.idle_since)
 
     def idle_in_mask(self, w, near):
         """A free CPU of w's mask: on node `near` first, then the nearest nodes; most recently
-        idled first (the likeliest to be still polling). None if every one is busy."""
+        idled first (the likeliest to be still polling). None if every one is busy, or `w` is
+        pinned (no mask)."""
         m = w.mask
         if m is None:
             return None
@@ -275,77 +217,17 @@ class NumaCpus(Cpus):
         return None
 
     def place(self, wakee, waker, now):
-        prev = self.cpus[wakee.cpu]
-        if prev.owner is None:
-            return prev.index, self.wake_latency(prev, now)
-        c = self.idle_in_mask(wakee, prev.node)
-        if c is not None:
-            return c.index, self.wake_latency(c, now)
-        # every allowed CPU is busy: back on the previous one, preempting its thread
-        self.stacked_wakes += 1
-        return prev.index, self.rt.host.ctx_switch_ns
+        """Where a parked thread runs once unparked by `waker` (None: not a thread on these
+        CPUs): (cpu index, latency ns)."""
+        return self.policy.place(wakee, waker, now)
 
     def own_cpu(self, w):
-        prev = self.cpus[w.cpu]
-        if prev.owner is None:
-            return prev.index
-        c = self.idle_in_mask(w, prev.node)
-        return c.index if c is not None else prev.index
-
-    def acquire(self, w, index):
-        c = self.cpus[index]
-        o = c.owner
-        if o is None:
-            self._take(c, w)
-            return False
-        if o is w:
-            return False
-        w.cpu = index
-        c.owner = w
-        if not (o.blocked or o.stalled):
-            # wake-up preemption: the long sleeper runs, the current thread waits on this CPU
-            self._wait(c, o)
-            self.rt.call_at(self.rt.env.now + self.rt.host.balance_ns, self.balance, None)
-        return False
-
-    def release(self, w):
-        c = self.cpus[w.cpu]
-        if c.owner is not w:
-            return
-        if c.waiting:
-            nxt = c.waiting.pop(0)
-            if not c.waiting:
-                self.stacked.pop(c, None)
-            c.owner = nxt
-            nxt.resume(self.rt.host.ctx_switch_ns)
-        else:
-            self._free(c)
-            if self.stacked:
-                self.pull_to(c)
-
-    def pull_to(self, c):
-        # newidle balancing: a CPU going idle pulls a waiting thread allowed to run on it
-        for o in list(self.stacked):
-            for w in o.waiting:
-                m = w.mask
-                if m is not None and c.index in m.cpu_set:
-                    self._unwait(o, w)
-                    self._take(c, w)
-                    self.balance_moves += 1
-                    w.resume(self.rt.host.ctx_switch_ns)
-                    return True
-        return False
+        """A timer or device wake: where `w` runs."""
+        return self.policy.own_cpu(w)
 
     def balance(self, _):
-        """Periodic load balancing: move waiting threads to idle CPUs of their masks."""
-        for o in list(self.stacked):
-            for w in list(o.waiting):
-                c = self.idle_in_mask(w, o.node)
-                if c is not None:
-                    self._unwait(o, w)
-                    self._take(c, w)
-                    self.balance_moves += 1
-                    w.resume(self.rt.host.ctx_switch_ns)
+        """Periodic load balancing: move waiting threads to idle CPUs."""
+        self.policy.balance()
 
     # ------------------------------------------------------------------ OS migration
     def add_floating(self, w, hz):
@@ -390,13 +272,123 @@ class NumaCpus(Cpus):
                 if not old.waiting:
                     self.stacked.pop(old, None)
                 old.owner = nxt
-                nxt.resume(self.rt.host.ctx_switch_ns)
+                nxt.resume(self.sys.host.ctx_switch_ns)
             else:
                 self._free(old)
         elif w in old.waiting:
             self._unwait(old, w)
             self._take(c, w)
-            w.resume(self.rt.host.ctx_switch_ns)
+            w.resume(self.sys.host.ctx_switch_ns)
         else:
             return
         self.migrations += 1
+
+
+class VcpuStacking:
+    """The KVM guest's placement (see the module docstring): halt-polling vCPUs first, then, with
+    every idle vCPU halted, a wake-up from a running thread may stack on the waker's vCPU."""
+
+    idle_since = 0  # the guest's vCPUs were busy booting until the run starts
+    balance_at_start = False  # threads start round robin: none waits while a CPU is idle
+
+    def __init__(self, cpus):
+        self.c = cpus
+
+    def place(self, wakee, waker, now):
+        cp = self.c
+        host = cp.sys.host
+        cpus = cp.cpus
+        prev = cpus[wakee.cpu]
+        if cp.polling(prev, now):
+            return prev.index, host.unpark_latency_ns
+        for c in cpus:
+            if cp.polling(c, now):
+                return c.index, host.unpark_latency_ns
+        if (waker is not None and waker.cpu is not None and len(cpus) > 1
+                and cp.rng.random() < host.stack_wake_prob):
+            # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long
+            # sleeper, preempts the waker on its way out of the wake-up syscall
+            cp.stacked_wakes += 1
+            c = cpus[waker.cpu]
+            if c.owner is waker:
+                cp._wait(c, waker)
+                c.owner = wakee
+                cp.sys.call_at(now + host.balance_ns, cp.balance, None)
+            return waker.cpu, host.ctx_switch_ns
+        return self.own_cpu(wakee), host.idle_wake_latency_ns
+
+    def own_cpu(self, w):
+        """The previous CPU if free, else the first free one."""
+        cpus = self.c.cpus
+        if cpus[w.cpu].owner is None:
+            return w.cpu
+        for c in cpus:
+            if c.owner is None:
+                return c.index
+        return w.cpu
+
+    def pull_to(self, c):
+        # newidle balancing: the first CPU (by number) with a waiting thread gives one up
+        cp = self.c
+        for o in cp.cpus:
+            if o.waiting:
+                w = o.waiting[0]
+                cp._unwait(o, w)
+                cp._move(c, w)
+                return
+
+    def balance(self):
+        for c in self.c.cpus:
+            if c.owner is None:
+                self.pull_to(c)
+
+
+class NodeAware:
+    """Bare metal's placement (see the module docstring): the previous CPU, then an idle CPU of
+    the thread's mask, nearest node first; with all of them busy, back on the previous CPU."""
+
+    idle_since = -(1 << 62)  # never ran: halted long ago
+    balance_at_start = True  # threads crowded onto one CPU at start spread at once
+
+    def __init__(self, cpus):
+        self.c = cpus
+
+    def place(self, wakee, waker, now):
+        cp = self.c
+        prev = cp.cpus[wakee.cpu]
+        if prev.owner is None:
+            return prev.index, cp.wake_latency(prev, now)
+        c = cp.idle_in_mask(wakee, prev.node)
+        if c is not None:
+            return c.index, cp.wake_latency(c, now)
+        # every allowed CPU is busy: back on the previous one, preempting its thread
+        cp.stacked_wakes += 1
+        return prev.index, cp.sys.host.ctx_switch_ns
+
+    def own_cpu(self, w):
+        cp = self.c
+        prev = cp.cpus[w.cpu]
+        if prev.owner is None:
+            return prev.index
+        c = cp.idle_in_mask(w, prev.node)
+        return c.index if c is not None else prev.index
+
+    def pull_to(self, c):
+        # newidle balancing: a CPU going idle pulls a waiting thread allowed to run on it
+        cp = self.c
+        for o in list(cp.stacked):
+            for w in o.waiting:
+                m = w.mask
+                if m is not None and c.index in m.cpu_set:
+                    cp._unwait(o, w)
+                    cp._move(c, w)
+                    return
+
+    def balance(self):
+        cp = self.c
+        for o in list(cp.stacked):
+            for w in list(o.waiting):
+                c = cp.idle_in_mask(w, o.node)
+                if c is not None:
+                    cp._unwait(o, w)
+                    cp._move(c, w)

@@ -31,7 +31,7 @@ class Thread:
         self.cpu_until = 0  # when the CPU time being spent now ends
         self.preempted_at = 0
         self.owed = 0  # CPU time a preemption cut out of a step already under way
-        self.mask = None  # NumaCpus: the allowed-CPU mask; None = pinned (or the flat host)
+        self.mask = None  # the allowed-CPU mask (cpus.Mask); None = pinned, or the flat host
         self.last_node = -1  # NUMA: the node of its previous poll
 
     def run_for(self, ns):

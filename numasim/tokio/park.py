@@ -146,7 +146,7 @@ class Parker:
                 nio = drv.next_io_ns()
                 if timeout is not None:
                     # the thread's own timer: hrtimer slack, then the vCPU leaves halt
-                    lat = rt.host.timer_slack_ns + self.wake_latency(env.now + timeout)
+                    lat = rt.host.timer_slack_ns + rt.host.wake_latency_ns(env.now + timeout - self.park_start)
                     rt.call_at(env.now + timeout + lat, self._timeout_wake, gen)
                 if nio is not None and nio <= env.now:
                     # readiness already pending: epoll_wait returns at once (later events are
@@ -196,10 +196,3 @@ class Parker:
                 rt.debt += rt.numa.wake_ns(rt.current, self)
             self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
             rt.call_at(now + lat, self._timeout_wake, self.park_gen)
-
-    def wake_latency(self, at: int) -> int:
-        """How long a thread blocked since park_start takes to run once woken at `at`."""
-        host = self.rt.host
-        if at - self.park_start < host.halt_poll_ns:
-            return host.unpark_latency_ns
-        return host.idle_wake_latency_ns

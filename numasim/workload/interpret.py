@@ -74,47 +74,58 @@ def poll_future(w, task, cost):
                 yield env.timeout(cost)
                 rt.current = w
             cost = 0
-        if k == OP_SPAWN:
-            task.spawned += 1
-            task.send = rt.spawn(op[1], w, child_key(task.key, task.spawned))
-            cost = host.spawn_ns
-            task.op = None
-        elif k == OP_BLOCKING:
-            task.send = rt.spawn_blocking(task, op[1])
-            cost = host.spawn_ns
-            task.op = None
-        elif k == OP_SPAWN_RT:
-            task.spawned += 1
-            task.send = rt.spawn_into(op[2], op[1], w, child_key(task.key, task.spawned))
-            cost = host.spawn_ns
-            task.op = None
-        elif k == OP_OFFLOAD:
-            # a channel send (push under the channel's lock, maybe unpark a pool thread)
-            task.send = rt.offload(op[1], op[2], op[3])
-            cost = host.remote_schedule_ns
-            task.op = None
-        elif k == OP_YIELD:
-            # yield_now defers its waker to the next park or maintenance (1.23+)
-            task.yielded = True
-            w.defer_wake(task)
+        pending, cost = _await(w, task, op, k)
+        if pending:
             return False, cost
-        elif w.budget == 0 and (k == OP_JOIN or task.timer_set):
-            # poll_proceed: out of budget, the task must yield even though it could go on
-            w.budget_exhausted(task)
-            return False, cost
-        elif k == OP_JOIN:
-            if op[1].state == COMPLETE:
-                continue  # it finished while this poll's CPU time passed: look again
-            op[1].waiter = task
-            return False, cost
-        elif task.timer_set:
-            return False, cost  # woken but the timer has not fired: still waiting
-        else:
-            task.timer_set = True
-            task.timer_fired = False
-            if k == OP_SLEEP:
-                if rt.driver.add_timer(env.now + op[1], task):
-                    rt.unpark_driver()
-            else:
-                rt.add_io(env.now + op[1], task)
-            return False, cost
+
+
+def _await(w, task, op, k):
+    """An await point that other threads can see, once the poll's CPU time has passed: a spawn, a
+    channel send, or a Pending (a yield, an exhausted budget, a waker registered on a JoinHandle,
+    a timer or I/O). Returns (Pending?, the CPU time it costs the poll)."""
+    rt = w.rt
+    host = rt.host
+    if k == OP_SPAWN:
+        task.spawned += 1
+        task.send = rt.spawn(op[1], w, child_key(task.key, task.spawned))
+        task.op = None
+        return False, host.spawn_ns
+    if k == OP_BLOCKING:
+        task.send = rt.spawn_blocking(task, op[1])
+        task.op = None
+        return False, host.spawn_ns
+    if k == OP_SPAWN_RT:
+        task.spawned += 1
+        task.send = rt.spawn_into(op[2], op[1], w, child_key(task.key, task.spawned))
+        task.op = None
+        return False, host.spawn_ns
+    if k == OP_OFFLOAD:
+        # a channel send (push under the channel's lock, maybe unpark a pool thread)
+        task.send = rt.offload(op[1], op[2], op[3])
+        task.op = None
+        return False, host.remote_schedule_ns
+    if k == OP_YIELD:
+        # yield_now defers its waker to the next park or maintenance (1.23+)
+        task.yielded = True
+        w.defer_wake(task)
+        return True, 0
+    if w.budget == 0 and (k == OP_JOIN or task.timer_set):
+        # poll_proceed: out of budget, the task must yield even though it could go on
+        w.budget_exhausted(task)
+        return True, 0
+    if k == OP_JOIN:
+        if op[1].state == COMPLETE:
+            return False, 0  # it finished while this poll's CPU time passed: look again
+        op[1].waiter = task
+        return True, 0
+    if task.timer_set:
+        return True, 0  # woken but the timer has not fired: still waiting
+    task.timer_set = True
+    task.timer_fired = False
+    env = rt.env
+    if k == OP_SLEEP:
+        if rt.driver.add_timer(env.now + op[1], task):
+            rt.unpark_driver()
+    else:
+        rt.add_io(env.now + op[1], task)
+    return True, 0

@@ -200,7 +200,7 @@ def _version_key(v: str) -> str:
 
 def load_cases(paths, spec_path=None, tokio=None) -> list:
     """Read real traces and group them by (spec name, tokio version); repetitions are averaged."""
-    from .traces import read_trace
+    from .traces import Trace, read_trace
     if not paths:
         raise UserError("TRACE", "give at least one trace")
     given = None
@@ -214,7 +214,9 @@ def load_cases(paths, spec_path=None, tokio=None) -> list:
             raise SpecError(f"{spec_path}:{e.lineno}", f"not valid JSON: {e.msg}") from None
     groups: dict = {}
     for p in paths:
-        tr = read_trace(p)
+        # a Trace already read (a Prometheus server's runtime), or a file to read
+        tr = p if isinstance(p, Trace) else read_trace(p)
+        p = tr.path if isinstance(p, Trace) else p
         head = tr.header or {}
         if given is not None:
             raw, where = given, spec_path

@@ -1,6 +1,8 @@
 """`numasim calibrate TRACE... -o PROFILE.json`: fit the host model (and a spec's open values) to real traces.
 
-Each trace's header gives its spec and tokio version unless --spec/--tokio say otherwise;
+Traces are files, or a Prometheus server's tokio_* series (`--prometheus URL`; each runtime label
+set is one trace, and --spec and --tokio are then needed). Each trace's header gives its spec and
+tokio version unless --spec/--tokio say otherwise;
 repetitions of one spec are averaged, and different specs (or versions) are fitted jointly. The
 profile feeds `numasim predict --profile PROFILE.json`. See docs/calibration.md.
 """
@@ -9,12 +11,13 @@ import os
 import sys
 
 from ..errors import UserError
+from ..traces import promclient, read_traces
 
 
 def register(sub):
     p = sub.add_parser("calibrate", help="fit host costs to real traces and write a profile",
                        description=__doc__)
-    p.add_argument("traces", nargs="+", metavar="TRACE", help="real traces (any format numasim reads)")
+    p.add_argument("traces", nargs="*", metavar="TRACE", help="real traces (any format numasim reads)")
     p.add_argument("--spec", default=None, help="workload spec for every trace (default: each trace header's spec)")
     p.add_argument("--tokio", default=None, help="tokio version profile (default: each trace header's tokio_version)")
     p.add_argument("-o", "--output", required=True, help="profile JSON to write")
@@ -22,13 +25,17 @@ def register(sub):
                    help="comma-separated host costs to fit (default: poll_ns, spawn_ns, run_task_ns, "
                         "unpark_latency_ns, idle_wake_latency_ns, unpark_ns, park_ns, timer_slack_ns); "
                         "'' fits only the spec's open values")
-    p.add_argument("--start", default=None, help="start from this profile's host (default: the built-in host)")
+    p.add_argument("--start-profile", default=None, metavar="PROFILE",
+                   help="start from this profile's host (default: the built-in host); without --prometheus, "
+                        "--start PROFILE says the same")
     p.add_argument("--max-evals", type=int, default=80, help="simulation rounds the optimizer may spend (default 80)")
     p.add_argument("--seeds", default=None,
                    help="comma-separated seeds shared by every candidate (default: each spec's own seed)")
     p.add_argument("--fit-duration", type=float, default=None, metavar="S",
                    help="simulate at most S seconds of submission per candidate (default: the spec's duration)")
     p.add_argument("--no-uncertainty", action="store_true", help="skip the curvature estimate (2 runs per parameter)")
+    promclient.add_arguments(p, start_help="with --prometheus: range start (RFC 3339, Unix seconds or now); "
+                                           "otherwise a profile to start from, as --start-profile")
     p.set_defaults(func=run)
 
 
@@ -72,8 +79,17 @@ def run(args):
             seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
         except ValueError:
             raise UserError("--seeds", f"expected comma-separated integers, got {args.seeds!r}") from None
-    host0 = load_host(args.start)
-    cases = load_cases(args.traces, args.spec, args.tokio)
+    # --start was the profile to start from before calibrate read Prometheus servers; it still is
+    # without --prometheus, where no range is asked for
+    profile = args.start_profile if args.prometheus or args.start_profile else args.start
+    if args.prometheus and args.start is not None and args.start.endswith(".json"):
+        raise UserError("--start", "with --prometheus it is the range start; a profile to start from is --start-profile")
+    host0 = load_host(profile)
+
+    def read(path, match, exporter_s):
+        return read_traces(path, match=match, exporter_interval_s=exporter_s)
+    sources = promclient.traces_from_args(args, args.traces, args.start if args.prometheus else None, read)
+    cases = load_cases(sources, args.spec, args.tokio)
     bar, cb = _progress_bar(args.max_evals)
     try:
         fit = calibrate(cases, free=free, host0=host0, max_evals=args.max_evals, seeds=seeds,

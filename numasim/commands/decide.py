@@ -1,24 +1,28 @@
-"""`numasim decide TRACE...`: the seed plan's decision matrix applied to real traces.
+"""`numasim decide TRACE... | --prometheus URL`: the seed plan's decision matrix applied to real traces.
 
-Each trace is judged on its own (repetitions are not pooled: their agreement is itself evidence).
-The report says what could not be judged and why; `--json` prints the same as one JSON document.
+Each trace is judged on its own (repetitions are not pooled: their agreement is itself evidence),
+and so is each runtime (label set) of a Prometheus server or of a saved API result. The report
+says what could not be judged and why; `--json` prints the same as one JSON document.
 """
 import json
 
 from .. import decide as D
-from ..traces import FORMATS, read_trace
+from ..traces import FORMATS, promclient, read_traces
 
 
 def register(subparsers):
     p = subparsers.add_parser("decide", help="apply the NUMA decision matrix to tokio-metrics traces",
                               description=__doc__.splitlines()[0])
-    p.add_argument("traces", nargs="+", metavar="TRACE", help="a trace file, or a folder of Prometheus scrapes")
+    p.add_argument("traces", nargs="*", metavar="TRACE",
+                   help="a trace file (any format numasim reads, a saved Prometheus API result included), "
+                        "or a folder of Prometheus scrapes")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--migration-rate", type=float, metavar="R",
                    help="migrated operations per operation, measured outside tokio-metrics (0-1)")
     p.add_argument("--format", choices=FORMATS, help="skip format detection")
     p.add_argument("--duration-unit", choices=("ns", "us", "ms", "s"),
                    help="unit of plain-number durations in mirror JSON and CSV")
+    promclient.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -27,8 +31,11 @@ def run(args) -> int:
     if args.migration_rate is not None and not 0 <= args.migration_rate <= 1:
         raise UserError("--migration-rate", "must be a fraction between 0 and 1")
     reports = []
-    for path in args.traces:
-        trace = read_trace(path, format=args.format, duration_unit=args.duration_unit)
+    def read(path, match, exporter_s):
+        return read_traces(path, format=args.format, match=match, exporter_interval_s=exporter_s,
+                           duration_unit=args.duration_unit)
+
+    for trace in promclient.traces_from_args(args, args.traces, args.start, read):
         rep = D.decide_intervals(trace.intervals, args.migration_rate, trace.header)
         rep.update(trace=trace.path, format=trace.format, notes=trace.notes,
                    missing_unstable=sorted(trace.missing_unstable))

@@ -3,21 +3,33 @@
     read_trace(path) -> Trace          format detected from the content (or a folder of scrapes)
     write_trace(trace_or_intervals, path, format, **options)
 
+    read_traces(path, match=None) -> [Trace]   the same, one Trace per runtime of a Prometheus API result
+
 Formats: `probe` (tokio-probe/1 JSON Lines), `debug` (RuntimeMetrics { .. } text, in log lines or
 not), `prometheus` (metrics-rs text exposition; one file of concatenated scrapes or a folder of
-scrape files), `mirror` (JSON Lines of user mirror structs), `csv` (a header of field names).
-See docs/traces.md for the field mapping and what each format can and cannot carry.
+scrape files), `mirror` (JSON Lines of user mirror structs), `csv` (a header of field names),
+`prometheus-api` (a saved /api/v1/query_range or /api/v1/query answer, or Grafana's data frames
+of one). Each is recognised by the fields it must have; content that fits none is refused with one
+line naming the file and what was expected, and so is a trace in which no tokio-metrics field is
+found. See docs/traces.md for the field mapping and what each format can and cannot carry.
 """
 import io
 import os
 
 from ..errors import TraceError
-from . import csvtext, debug, mirror, probe, prom
+import json
+
+from . import csvtext, debug, mirror, probe, prom, promapi
+from . import fields as F
 from .model import Trace
 
-__all__ = ["Trace", "read_trace", "write_trace", "FORMATS"]
+__all__ = ["Trace", "read_trace", "read_traces", "write_trace", "FORMATS"]
 
-FORMATS = ("probe", "debug", "prometheus", "mirror", "csv")
+FORMATS = ("probe", "debug", "prometheus", "mirror", "csv", "prometheus-api")
+EXPECTED = ("expected a tokio-probe/1 trace (JSON Lines, first line a header with \"format\": \"tokio-probe/1\"), "
+            "mirror JSON Lines of RuntimeMetrics/TaskMetrics fields, a Prometheus HTTP API result or Grafana "
+            "data frames (JSON), tokio-metrics Debug text, Prometheus text with tokio_* samples, or CSV with "
+            "a header of field names")
 MAX_BYTES = 1 << 30  # a trace larger than this is not a metrics capture
 
 
@@ -28,24 +40,48 @@ def read_trace(path, format: str | None = None, **options) -> Trace:
     JSON and CSV numbers whose field name carries no unit.
     Raises `TraceError` (one line: file, line, problem) for anything malformed.
     """
+    traces = read_traces(path, format, **options)
+    if len(traces) > 1:
+        raise TraceError(os.fspath(path), f"holds {len(traces)} runtimes ("
+                         + "; ".join(promapi._fmt_labels(t.header.get("labels", {})) for t in traces[:4])
+                         + (" ..." if len(traces) > 4 else "") + "): pick one with a label selector (--match)")
+    return traces[0]
+
+
+def read_traces(path, format: str | None = None, match=None, exporter_interval_s=None, **options) -> list:
+    """Every trace in one file: one, except for a Prometheus API result or Grafana export that
+    holds several runtimes (label sets). `match` (a label selector, text or parsed) keeps the
+    matching series of such a result; other formats carry no labels to select by."""
     path = os.fspath(path)
+    if isinstance(match, str):
+        match = promapi.parse_selector(match)
     if os.path.isdir(path):
         if format not in (None, "prometheus"):
             raise TraceError(path, f"a folder is read as Prometheus scrapes, not {format}")
-        return prom.read_folder(path)
+        return [_checked(prom.read_folder(path), match)]
     lines = _lines(path)
     fmt = format or detect(path, lines)
+    if fmt == "prometheus-api":
+        return [_checked(t) for t in promapi.read(path, "\n".join(lines), match, exporter_interval_s)]
     if fmt == "probe":
-        return probe.read(path, lines)
+        return [_checked(probe.read(path, lines), match)]
     if fmt == "debug":
-        return debug.read(path, lines)
+        return [_checked(debug.read(path, lines), match)]
     if fmt == "prometheus":
-        return prom.read(path, lines)
+        return [_checked(prom.read(path, lines), match)]
     if fmt == "mirror":
-        return mirror.read(path, lines, options.get("duration_unit"))
+        return [_checked(mirror.read(path, lines, options.get("duration_unit")), match)]
     if fmt == "csv":
-        return csvtext.read(path, lines, options.get("duration_unit"))
+        return [_checked(csvtext.read(path, lines, options.get("duration_unit")), match)]
     raise TraceError(path, f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def _checked(trace: Trace, match=None) -> Trace:
+    if match:
+        raise TraceError(trace.path, f"a label selector applies to Prometheus API results, not to {trace.format}")
+    if not trace.fields:
+        raise TraceError(trace.path, f"no tokio-metrics field in any record ({trace.format}): {EXPECTED}")
+    return trace
 
 
 def _lines(path) -> list:
@@ -67,21 +103,76 @@ def _lines(path) -> list:
 
 
 def detect(path, lines) -> str:
+    """The format whose required fields the content has; TraceError (file, what was expected)
+    when it has none's."""
     first = next((l for l in lines if l.strip()), None)
     if first is None:
         raise TraceError(f"{path}:1", "empty file")
-    if probe.looks_like(first):
-        return "probe"
-    if first.lstrip().startswith("{"):
-        return "mirror"
+    if first.lstrip().startswith(("{", "[")):
+        fmt = _detect_json(path, lines, first)
+        if fmt is not None:
+            return fmt
     if any(debug.looks_like(l) for l in lines):
         return "debug"
     if prom.looks_like(lines):
         return "prometheus"
     if csvtext.looks_like(first):
         return "csv"
+    if first.lstrip().startswith("{"):
+        return "mirror"
     raise TraceError(f"{path}:1", "not a trace format numasim knows (probe JSONL, Debug text, "
                      "Prometheus text, mirror JSONL or CSV)")
+
+
+# Keys a mirror line may spell a field with: 0.3 and 0.5 names, with unit suffixes, derived values.
+_FIELD_KEYS = F.RUNTIME_SET | F.TASK_SET | frozenset(F.RENAMES) | F.DERIVED
+
+
+def _has_fields(obj) -> bool:
+    keys = set(obj)
+    for k in ("runtime", "tasks"):
+        v = obj.get(k)
+        if isinstance(v, dict):
+            keys |= set(v) if k == "runtime" else {f for t in v.values() if isinstance(t, dict) for f in t}
+    return any(mirror.split_unit(k, None)[0] in _FIELD_KEYS for k in keys if isinstance(k, str))
+
+
+def _detect_json(path, lines, first) -> str:
+    # One JSON document (pretty-printed or not) is an API result or Grafana frames; else JSON
+    # Lines, told apart by the first line: a probe header, or a mirror with tokio-metrics fields.
+    try:
+        doc = json.loads("\n".join(lines))
+    except (ValueError, RecursionError):
+        doc = None
+    if doc is not None and promapi.looks_like(doc):
+        return "prometheus-api"
+    try:
+        head = json.loads(first)
+    except (ValueError, RecursionError):
+        head = None
+    if isinstance(head, dict):
+        fmt = head.get("format")
+        if head.get("kind") == "header" or (isinstance(fmt, str) and fmt.startswith("tokio-probe")):
+            if probe.looks_like(first):
+                return "probe"
+            raise TraceError(f"{path}:1", f"header of format {str(fmt)[:40]!r}: numasim reads \"format\": "
+                             f"\"{probe.FORMAT}\" (JSON Lines: a header, then interval records)")
+        objs = []
+        for line in lines[:200]:
+            try:
+                o = json.loads(line) if line.strip() else None
+            except (ValueError, RecursionError):
+                break
+            if isinstance(o, dict):
+                objs.append(o)
+        if any(_has_fields(o) for o in objs):
+            return "mirror"
+        what = "a JSON object" if len(objs) <= 1 else f"JSON Lines ({len(objs)} objects)"
+        raise TraceError(f"{path}:1", f"{what} with no tokio-metrics field (keys {', '.join(sorted(head)[:4]) or 'none'}"
+                         f"{' ...' if len(head) > 4 else ''}): {EXPECTED}")
+    if doc is not None:
+        raise TraceError(f"{path}:1", f"JSON {type(doc).__name__} that is no known result: {EXPECTED}")
+    return None  # not JSON: a log line in brackets, or a broken mirror line (the mirror reader says where)
 
 
 def write_trace(trace_or_intervals, path, format: str, **options) -> None:

@@ -26,6 +26,7 @@ records:
 """
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import re
@@ -112,6 +113,8 @@ def looks_like(doc) -> bool:
             return True
         if "resultType" in doc and "result" in doc:
             return True
+        if doc.get("status") == "error" and "errorType" in doc:
+            return True  # a failed query, saved: refused with Prometheus' own message
         if isinstance(doc.get("results"), dict) or isinstance(doc.get("response"), dict) and \
                 isinstance(doc["response"].get("results"), dict):
             return True
@@ -267,8 +270,9 @@ def _fmt_labels(labels) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(dict(labels).items())) + "}"
 
 
-def _secs(ms) -> str:
-    return f"{ms / 1000:g} s"
+def _when(ms) -> str:
+    d = _dt.datetime.fromtimestamp(ms / 1000, _dt.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def to_traces(series, where: str, kind: str, types: dict | None = None, match=None,
@@ -396,7 +400,7 @@ def _records(group, where, kind, notes, step_s, exporter_s, scrape_s):
         records.append(rec)
     if resets:
         notes.append(f"{len(resets)} counter drops (restarts), e.g. {resets[0]}: the value after a drop counts from zero")
-    notes.append(f"the first point ({_secs(times[0])} epoch) is the baseline: counts before it are not in the trace")
+    notes.append(f"the first point ({_when(times[0])}) is the baseline: counts before it are not in the trace")
     if late:
         notes.append(f"{late} counter series appear after the first point: created within the range, counted from zero")
     notes.append("elapsed is the time between the points that close two records (metrics-rs exports no elapsed)")
@@ -420,7 +424,7 @@ def _record(t_ms, cols, at, t, prev, where, notes, from_zero=False, moved=None, 
         if t not in at[i]:
             continue
         w = f"{where}: {s.labels.get('__name__')}{_fmt_labels({k: v for k, v in s.labels.items() if k != '__name__'})} " \
-            f"at {_secs(t)}"
+            f"at {_when(t)}"
         value = _value(at[i][t], w)
         if counter and not from_zero:
             p = prev.get(i)

@@ -418,3 +418,13 @@ def test_calibrate_reads_the_live_server(live, capsys, tmp_path):
                      "-o", str(out)]) == 0
     prof = json.loads(out.read_text())
     assert prof["traces"] and live["url"] in json.dumps(prof["traces"])
+
+
+def test_calibrate_start_is_a_profile_without_a_server_and_a_time_with_one(tmp_path, own, capsys):
+    p = write(tmp_path, exported(own))
+    missing = tmp_path / "nope.json"
+    assert cli.main(["calibrate", str(p), "--start", str(missing), "-o", str(tmp_path / "o.json")]) == 2
+    assert str(missing) in capsys.readouterr().err  # read as the profile to start from, as before
+    assert cli.main(["calibrate", "--prometheus", "http://127.0.0.1:1", "--start", str(missing),
+                     "-o", str(tmp_path / "o.json")]) == 2
+    assert "--start-profile" in capsys.readouterr().err

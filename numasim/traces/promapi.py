@@ -229,9 +229,11 @@ def _frames(doc, where) -> list:
             labels = {str(k): str(v) for k, v in (f.get("labels") or {}).items()}
             if "__name__" not in labels:
                 cfg = f.get("config") or {}
+                # a legend such as `tokio_total_polls_count{instance="a:9000"}` names the metric too
                 for cand in (f.get("name"), cfg.get("displayNameFromDS"), name):
-                    if isinstance(cand, str) and re.fullmatch(r"[A-Za-z_:][A-Za-z0-9_:]*", cand) and cand != "Value":
-                        labels["__name__"] = cand
+                    m = re.fullmatch(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*(\{.*\})?", cand) if isinstance(cand, str) else None
+                    if m and m[1] != "Value":
+                        labels["__name__"] = m[1]
                         break
             # JSON has no NaN or Inf: Grafana writes null and lists the index under entities
             # (NaN, Inf, NegInf, Undef); a plain null (or Undef) is a time without a sample

@@ -249,14 +249,20 @@ def test_bad_label_selectors_are_one_line_errors(text):
         parse_selector(text)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n=1):
+    """n distinct loopback ports nothing listens on (all bound at once, so they differ)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def test_an_unreachable_server_is_one_line_and_exit_2(capsys):
-    port = free_port()  # closed again: nothing listens there
+    [port] = free_ports()  # closed again: nothing listens there
     assert cli.main(["decide", "--prometheus", f"http://127.0.0.1:{port}", "--range", "5m"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reach the server" in err and str(port) in err
@@ -302,7 +308,7 @@ def live(tmp_path_factory):
     # loopback only: never through a proxy from the environment
     mp.setenv("NO_PROXY", ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"])))
     d = tmp_path_factory.mktemp("prometheus")
-    prom_port, serve_port = free_port(), free_port()
+    prom_port, serve_port = free_ports(2)
     (d / "prometheus.yml").write_text(
         f"global:\n  scrape_interval: {SCRAPE}\n  scrape_timeout: {SCRAPE}\n"
         f"scrape_configs:\n  - job_name: numasim\n    static_configs:\n"

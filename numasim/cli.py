@@ -7,10 +7,18 @@ the pieces grow independently. A `UserError` becomes one line on stderr and exit
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
 
 from . import __version__, commands
 from .errors import UserError
+from .procs import Terminated, raise_on_sigterm
+
+
+def one_line(text: str) -> str:
+    """A message as one printable line: control characters (a newline inside a quoted bad
+    value, say) are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,16 +36,24 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    # SIGTERM stops a command the way Ctrl-C does: workers stopped, finished rows kept
+    previous = raise_on_sigterm()
     try:
         return args.func(args) or 0
     except UserError as e:
-        print(f"numasim {args.command}: {e}", file=sys.stderr)
+        print(one_line(f"numasim {args.command}: {e}"), file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"numasim {args.command}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"numasim {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Parameter sweeps: a design over spec parameters, run point by point, resumable.
 
     sweep = load_sweep("study.toml")          # parse + validate (SpecError names file and field)
-    jobs = sweep.jobs()                        # one Job per (design point, seed), each fully resolved
+    jobs = sweep.iter_jobs()                   # one Job per (design point, seed), generated lazily
     run_sweep(sweep, "out/", workers=2)        # or dask="local" / dask="tcp://host:8786"
 
 The TOML format is documented in docs/sweep.md. A design (grid, random or Latin hypercube) picks
@@ -28,7 +28,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -264,31 +263,78 @@ class Sweep:
     design_seed: int = 0
     plot: dict = field(default_factory=dict)
 
+    @property
+    def n_points(self) -> int:
+        """Design points, counted without generating them."""
+        if self.design == "grid":
+            return math.prod(len(p.values) if p.values is not None else p.steps for p in self.params)
+        return self.points
+
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * len(self.seeds)
+
     def assignments(self) -> list:
         """The design points, in order: a list of {path: value}. Deterministic in design_seed."""
+        return list(self.iter_assignments())
+
+    def iter_assignments(self, chunk: int = 4096):
+        """The design points one by one, generated as they are consumed: memory is the design's
+        O(points x params) small integers (the Latin hypercube's strata), never its payloads."""
         if self.design == "grid":
             import itertools
             grids = [p.grid() for p in self.params]
-            return [dict(zip((p.path for p in self.params), combo)) for combo in itertools.product(*grids)]
+            for combo in itertools.product(*grids):
+                yield dict(zip((p.path for p in self.params), combo))
+            return
         rng = np.random.default_rng(self.design_seed)
         n, d = self.points, len(self.params)
-        if self.design == "random":
-            u = rng.random((n, d))
-        else:
-            # Latin hypercube: each parameter's range cut into n strata, one point per stratum,
-            # strata paired at random across parameters.
-            u = (np.stack([rng.permutation(n) for _ in range(d)], axis=1) + rng.random((n, d))) / n
-        return [{p.path: p.at(float(u[i, j])) for j, p in enumerate(self.params)} for i in range(n)]
+        # Latin hypercube: each parameter's range cut into n strata, one point per stratum,
+        # strata paired at random across parameters. The permutations come first in the stream,
+        # then the uniforms, drawn in chunks (the same numbers as one (n, d) draw).
+        perms = np.stack([rng.permutation(n) for _ in range(d)], axis=1) if self.design == "lhs" else None
+        for start in range(0, n, chunk):
+            k = min(chunk, n - start)
+            u = rng.random((k, d))
+            if perms is not None:
+                u = (perms[start:start + k] + u) / n
+            for i in range(k):
+                yield {p.path: p.at(float(u[i, j])) for j, p in enumerate(self.params)}
 
-    def jobs(self) -> list:
+    def iter_jobs(self):
+        """One Job per (design point, seed), prepared as consumed."""
         ev = evaluator(self.kind)
-        out = []
-        for i, a in enumerate(self.assignments()):
+        for i, a in enumerate(self.iter_assignments()):
             for s in self.seeds:
                 payload = ev.prepare(self.base, a, s, self.path)
                 key = hashlib.sha256(json.dumps([self.kind, payload], sort_keys=True).encode()).hexdigest()[:20]
-                out.append(Job(key, i, s, a, self.kind, payload))
+                yield Job(key, i, s, a, self.kind, payload)
+
+    def jobs(self) -> list:
+        return list(self.iter_jobs())
+
+    def corners(self) -> list:
+        """Assignments that try every value each parameter can take at its extremes (every grid
+        value or category, low and high of a range), the others at their first value: prepared
+        before a folder is made, so that a bad value fails before any work without generating
+        the whole design."""
+        first = {}
+        trials = []
+        for p in self.params:
+            vals = p.grid() if self.design == "grid" else (
+                list(p.values) if p.values is not None else [p.at(0.0), p.at(1.0 - 1e-12)])
+            first[p.path] = vals[0]
+            trials.append((p.path, vals))
+        out = [dict(first)]
+        for path, vals in trials:
+            for v in vals[1:]:
+                out.append(dict(first, **{path: v}))
         return out
+
+    def validate(self) -> None:
+        ev = evaluator(self.kind)
+        for a in self.corners():
+            ev.prepare(self.base, a, self.seeds[0], self.path)
 
 
 def _fail(path, field_, what):
@@ -472,39 +518,15 @@ def _lock(out: str):
     return fh
 
 
-def _progress(total, initial, quiet):
-    on_tty = sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
-    from tqdm import tqdm
-    return tqdm(total=total, initial=initial, unit="run", disable=quiet or not on_tty, dynamic_ncols=True)
+def _run_job_of(job: Job) -> dict:
+    return run_job(job.kind, job.payload)
 
 
 def _iter_local(todo, workers):
-    """Yield (job, result) as they finish, on `workers` local processes (in-process for 1)."""
-    if workers <= 1:
-        for j in todo:
-            yield j, run_job(j.kind, j.payload)
-        return
-    import concurrent.futures as cf
-    ex = cf.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
-    try:
-        futs = {ex.submit(run_job, j.kind, j.payload): j for j in todo}
-        for fu in cf.as_completed(futs):
-            yield futs[fu], fu.result()
-    except BaseException:
-        # interrupted (or the consumer stopped): a run in flight is not on disk and will be redone,
-        # so stop the workers now instead of waiting for them to finish work that is thrown away
-        for proc in list(getattr(ex, "_processes", {}).values()):
-            proc.terminate()
-        ex.shutdown(wait=False, cancel_futures=True)
-        raise
-    ex.shutdown(wait=True)
-
-
-def _ignore_sigint():
-    # Ctrl-C reaches the whole process group; the parent handles it and stops the workers, so a
-    # worker must not die mid-run with its own KeyboardInterrupt traceback
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Yield (job, result) as they finish, on `workers` local processes (in-process for 1); the
+    processes die with this one, and an interrupt stops them at once (numasim.procs)."""
+    from .procs import imap_unordered
+    yield from imap_unordered(_run_job_of, todo, workers)
 
 
 def _iter_dask(todo, address, workers):
@@ -523,11 +545,25 @@ def _iter_dask(todo, address, workers):
         except (OSError, TimeoutError, ValueError) as e:
             raise UserError("--dask", f"cannot reach the Dask scheduler at {address}: {e}") from None
     futs = {}
-    try:
+    todo = iter(todo)
+    # a bounded number of tasks on the scheduler at a time: the design is pulled as they finish
+    window = max(4 * max(workers, 1), 16)
+
+    def submit(j):
         # the task key is the row key: the same computation is the same task to the scheduler
-        futs = {client.submit(run_job, j.kind, j.payload, key=f"numasim-{j.key}"): j for j in todo}
-        for fu in as_completed(futs):
-            yield futs[fu], fu.result()
+        fu = client.submit(run_job, j.kind, j.payload, key=f"numasim-{j.key}")
+        futs[fu] = j
+        return fu
+
+    try:
+        import itertools
+        ac = as_completed([submit(j) for j in itertools.islice(todo, window)])
+        for fu in ac:
+            j = futs.pop(fu)
+            res = fu.result()
+            for nxt in itertools.islice(todo, 1):
+                ac.add(submit(nxt))
+            yield j, res
     finally:
         if not own:
             for fu in futs:
@@ -544,36 +580,50 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
 
     `dask` is None (local processes), "local" (a LocalCluster of `workers` processes), a scheduler
     address, or a `distributed.Client`. `executor(todo)` may replace the back-end altogether (it
-    must yield (job, result) pairs as they finish)."""
-    jobs = sweep.jobs()  # validates every value before a folder is made or anything runs
+    takes an iterator of jobs and must yield (job, result) pairs as they finish).
+
+    Jobs are generated as the back-end pulls them, so memory does not grow with the design; the
+    design's extreme values are validated first (`Sweep.validate`), before a folder is made."""
+    from .progress import Progress
+    sweep.validate()
     os.makedirs(out, exist_ok=True)
     lock = _lock(out)
     try:
         results = os.path.join(out, RESULTS)
         done = read_rows(results)
-        # two design points can resolve to the same computation (e.g. rounded integers in a
-        # random design): it runs once and both rows share it
-        todo, seen = [], set(done)
-        for j in jobs:
-            if j.key not in seen:
-                seen.add(j.key)
-                todo.append(j)
         with open(os.path.join(out, "sweep.json.part"), "w", encoding="utf-8") as f:
             json.dump({"name": sweep.name, "file": os.path.abspath(sweep.path), "kind": sweep.kind,
                        "design": sweep.design, "params": [p.path for p in sweep.params],
-                       "seeds": list(sweep.seeds), "runs": len(jobs)}, f, indent=1)
+                       "seeds": list(sweep.seeds), "runs": sweep.n_runs}, f, indent=1)
         os.replace(os.path.join(out, "sweep.json.part"), os.path.join(out, "sweep.json"))
         app = _Appender(results)
-        total = len({j.key for j in jobs})
-        bar = _progress(total, total - len(todo), quiet)
+        bar = Progress(sweep.n_runs, f"numasim sweep {sweep.name}", "run", quiet=quiet)
+        count = {"keys": 0, "reused": 0}
+
+        def todo():
+            # two design points can resolve to the same computation (e.g. rounded integers in a
+            # random design): it runs once and both rows share it
+            seen = set()
+            for j in sweep.iter_jobs():
+                if j.key in seen:
+                    bar.update(1)
+                    continue
+                seen.add(j.key)
+                count["keys"] += 1
+                if j.key in done:
+                    count["reused"] += 1
+                    bar.update(1)
+                    continue
+                yield j
+
         ran = 0
         try:
             if executor is not None:
-                it = executor(todo)
+                it = executor(todo())
             elif dask:
-                it = _iter_dask(todo, dask, workers)
+                it = _iter_dask(todo(), dask, workers)
             else:
-                it = _iter_local(todo, workers)
+                it = _iter_local(todo(), workers)
             try:
                 for job, res in it:
                     row = row_of(job, res)
@@ -587,40 +637,42 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
         finally:
             bar.close()
             app.close()
-            write_table(sweep, jobs, done, os.path.join(out, TABLE))
+            write_table(sweep, None, done, os.path.join(out, TABLE))
         made = []
         if plot and len(sweep.params) == 2:
             from . import plots
             made = plots.sweep_plots(sweep, os.path.join(out, TABLE), out)
-        return {"runs": total, "ran": ran, "reused": total - len(todo), "table": os.path.join(out, TABLE),
+        return {"runs": count["keys"], "ran": ran, "reused": count["reused"], "table": os.path.join(out, TABLE),
                 "plots": made}
     finally:
         lock.close()
 
 
-def table_rows(sweep: Sweep, jobs: list, done: dict) -> tuple[list, list]:
-    """(columns, rows) of the current design, in design order; rows of other designs are left out."""
+VERDICT_COLUMNS = ("verdict_level", "verdict_basis")
+
+
+def table_rows(sweep: Sweep, jobs, done: dict) -> tuple[list, list]:
+    """(columns, rows) of the current design, in design order; rows of other designs are left out.
+
+    Figure columns are sorted by name (verdict last), so a table rebuilt from resumed rows (read
+    back from JSON written with sorted keys) has the same columns in the same order as a fresh
+    one. `jobs` None: the sweep's jobs, generated again."""
     pcols = [p.path for p in sweep.params]
-    fcols = []
-    seen = set()
+    fset = set()
     rows = []
-    for j in jobs:
+    for j in (sweep.iter_jobs() if jobs is None else jobs):
         r = done.get(j.key)
         if r is None:
             continue
-        for k in r["figures"]:
-            if k not in seen:
-                seen.add(k)
-                fcols.append(k)
-        rows.append((j, r))
-    # verdict last, figures as they first appear
-    fcols.sort(key=lambda k: k in ("verdict_level", "verdict_basis"))
+        fset.update(r["figures"])
+        rows.append((j.point, j.seed, j.assignment, r["figures"]))
+    fcols = sorted(fset, key=lambda k: (k in VERDICT_COLUMNS, k))
     cols = ["point", "seed"] + pcols + fcols
     out = []
-    for j, r in rows:
-        d = {"point": j.point, "seed": j.seed}
-        d.update(j.assignment)
-        d.update({k: ("" if v is None else v) for k, v in r["figures"].items()})
+    for point, seed, assignment, figs in rows:
+        d = {"point": point, "seed": seed}
+        d.update(assignment)
+        d.update({k: ("" if v is None else v) for k, v in figs.items()})
         out.append(d)
     return cols, out
 

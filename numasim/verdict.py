@@ -187,25 +187,11 @@ def compare_layouts(sc, layouts=None, seeds=None, workers: int = 1, progress: bo
     layouts = list(layouts or sc.layouts)
     seeds = list(seeds) if seeds is not None else list(range(1, sc.seeds + 1))
     tasks = [(sc.to_dict(), lay, s) for s in seeds for lay in layouts]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(tasks), desc="numasim", unit="run", leave=False)
-    results = []
-    if workers > 1 and len(tasks) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            for r in ex.map(_run, tasks):
-                results.append(r)
-                if bar:
-                    bar.update(1)
-    else:
-        for t in tasks:
-            results.append(_run(t))
-            if bar:
-                bar.update(1)
-    if bar:
-        bar.close()
+    from .procs import map_ordered
+    from .progress import Progress
+    # processes that die with this one; an interrupt stops them at once (numasim.procs)
+    with Progress(len(tasks), "numasim", "run", quiet=not progress) as bar:
+        results = map_ordered(_run, tasks, workers if len(tasks) > 1 else 1, on_result=bar.update)
     per_seed = {lay: {} for lay in layouts}
     by_layout = {lay: [] for lay in layouts}
     for r in results:

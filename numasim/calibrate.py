@@ -205,13 +205,8 @@ def load_cases(paths, spec_path=None, tokio=None) -> list:
         raise UserError("TRACE", "give at least one trace")
     given = None
     if spec_path is not None:
-        try:
-            with open(spec_path, encoding="utf-8") as f:
-                given = json.load(f)
-        except OSError as e:
-            raise SpecError(spec_path, f"cannot read: {e.strerror}") from None
-        except json.JSONDecodeError as e:
-            raise SpecError(f"{spec_path}:{e.lineno}", f"not valid JSON: {e.msg}") from None
+        from .inputs import read_json
+        given = read_json(spec_path, SpecError, "a workload spec (JSON)")
     groups: dict = {}
     for p in paths:
         # a Trace already read (a Prometheus server's runtime), or a file to read

@@ -263,6 +263,10 @@ def default_path() -> str:
 def load_scenario(path: str) -> Scenario:
     from .spec import read_toml
     obj = read_toml(path)
+    if not obj:
+        # an empty file would silently run the whole prod default: say so instead
+        raise SpecError(path, "empty scenario; give the keys to change (numasim/data/hawk-default.toml lists "
+                              "them all), or use `numasim run` for the default")
     if "name" not in obj:
         obj = dict(obj, name=os.path.splitext(os.path.basename(path))[0])
     return parse_scenario(obj, path)

@@ -730,26 +730,12 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
 
 
 def load_spec(path: str) -> Spec:
-    """Read and validate a JSON spec file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise SpecError(path, f"cannot read: {e.strerror}") from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SpecError(f"{path}:{e.lineno}", f"not valid JSON: {e.msg}") from None
-    return parse_spec(obj, path)
+    """Read and validate a JSON spec file (bytes first: see numasim.inputs)."""
+    from .inputs import read_json
+    return parse_spec(read_json(path, SpecError, "a workload spec (JSON)"), path)
 
 
 def read_toml(path: str) -> dict:
-    """A TOML file (scenarios, sweeps) as a dict; unreadable or malformed: a SpecError."""
-    import tomllib
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except OSError as e:
-        raise SpecError(path, f"cannot read: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(path, f"not valid TOML: {e}") from None
+    """A TOML file (scenarios, sweeps) as a dict; unreadable, undecodable or malformed: a SpecError."""
+    from .inputs import read_toml as _read
+    return _read(path, SpecError, "a TOML file")

@@ -111,14 +111,12 @@ def _spec_load_base(t: dict, where: str, folder: str) -> dict:
         raise SpecError(f"{where}: spec", "missing: a spec file (path relative to the sweep file) or an inline [spec] table")
     s = t["spec"]
     if isinstance(s, str):
+        from .inputs import read_json
         path = os.path.join(folder, s)
         try:
-            with open(path, encoding="utf-8") as f:
-                s = json.load(f)
-        except OSError as e:
-            raise SpecError(f"{where}: spec", f"cannot read {path}: {e.strerror}") from None
-        except ValueError as e:
-            raise SpecError(f"{where}: spec", f"{path} is not valid JSON: {e}") from None
+            s = read_json(path, SpecError, "a workload spec (JSON)")
+        except SpecError as e:
+            raise SpecError(f"{where}: spec", f"{e.where}: {e.what}") from None
     if not isinstance(s, dict):
         raise SpecError(f"{where}: spec", "expected a file name or a table")
     host = t.get("host", {})
@@ -484,8 +482,10 @@ def read_rows(path: str, repair: bool = True) -> dict:
             continue
         try:
             r = json.loads(line)
-        except ValueError:
-            raise UserError(f"{path}:{n}", "not a results row; the file was edited by hand? move it away to start over") from None
+        except (ValueError, RecursionError):
+            r = None
+        if not isinstance(r, dict) or not isinstance(r.get("key"), str) or not isinstance(r.get("figures"), dict):
+            raise UserError(f"{path}:{n}", "not a results row; the file was edited by hand? move it away to start over")
         rows.setdefault(r["key"], r)
     return rows
 

@@ -16,18 +16,11 @@ def register(sub):
 
 
 def load_host(path, version="1.49"):
-    import json
-
     from ..host.costs import Host, default_host
     if path is None:
         return default_host(version)
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except OSError as e:
-        raise UserError(path, f"cannot read: {e.strerror}") from None
-    except ValueError as e:
-        raise UserError(path, f"not valid JSON: {e}") from None
+    from ..inputs import read_json
+    d = read_json(path, UserError, "a host profile (JSON) from `numasim calibrate`")
     if not isinstance(d, dict):
         raise UserError(path, "expected a JSON object")
     return Host.from_dict(d.get("host", d), f"{path}: host")

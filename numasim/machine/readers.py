@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ..errors import TopologyError
+from ..inputs import read_text
 from .topology import Machine, generic_machine, parse_cpulist, validate_distance
 
 _AVAILABLE = re.compile(r"^available:\s+(\d+)\s+nodes?\b")
@@ -93,11 +94,7 @@ def read_numactl_text(text: str, path: str = "<numactl>") -> Machine:
 
 
 def read_numactl(path) -> Machine:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise TopologyError(str(path), f"cannot read: {e.strerror}") from None
+    text = read_text(path, TopologyError, "the output of `numactl --hardware`")
     return read_numactl_text(text, str(path))
 
 
@@ -125,9 +122,9 @@ def read_sysfs(root) -> Machine:
         for f in (cl, dist):
             if not f.is_file():
                 raise TopologyError(str(f), "missing; each node<N> needs cpulist and distance")
-        text = cl.read_text()
+        text = read_text(cl, TopologyError, "a CPU list like 0-3,8")
         cpus[nid] = parse_cpulist(text.strip(), f"{cl}:1")
-        dtext = dist.read_text().strip()
+        dtext = read_text(dist, TopologyError, "distances separated by spaces").strip()
         try:
             row = [int(x) for x in dtext.split()]
         except ValueError:
@@ -135,6 +132,8 @@ def read_sysfs(root) -> Machine:
         if len(row) != len(ids):
             raise TopologyError(f"{dist}:1", f"{len(row)} distances for {len(ids)} nodes")
         distance.append(row)
+    if not any(cpus.values()):
+        raise TopologyError(str(base), "no node lists a CPU; expected CPU lists like 0-3,8 in node<N>/cpulist")
     validate_distance(distance, str(base / f"node{ids[0]}" / "distance"))
     _check_disjoint(cpus, str(base))
     return generic_machine(f"sysfs:{base}", ids, [cpus[i] for i in ids], distance, sources=(f"sysfs tree {base}",))

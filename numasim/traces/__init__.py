@@ -53,6 +53,14 @@ def read_traces(path, format: str | None = None, match=None, exporter_interval_s
     holds several runtimes (label sets). `match` (a label selector, text or parsed) keeps the
     matching series of such a result; other formats carry no labels to select by."""
     path = os.fspath(path)
+    try:
+        return _read_traces(path, format, match, exporter_interval_s, **options)
+    except RecursionError:
+        # `[[[[...` deep enough to exhaust the JSON parser, wherever a reader meets it
+        raise TraceError(path, "JSON nested too deeply; not a trace") from None
+
+
+def _read_traces(path, format, match, exporter_interval_s, **options) -> list:
     if isinstance(match, str):
         match = promapi.parse_selector(match)
     if os.path.isdir(path):

@@ -54,10 +54,13 @@ class Evaluator:
     `evaluate(payload) -> dict`: runs in a worker; returns a flat {name: number or str} dict and
     must be deterministic in its payload.
     `load_base(table, where, folder) -> base`: reads the kind's own TOML keys (spec, host, tokio, set).
+    `estimate(payload) -> (events, events per CPU-second)`: optional, the cost of one run before
+    it runs (numasim.budget), so that a sweep too large is refused up front.
     """
     load_base: Callable
     prepare: Callable
     evaluate: Callable
+    estimate: Callable | None = None
 
 
 EVALUATORS: dict[str, Evaluator] = {}
@@ -194,7 +197,14 @@ def _spec_evaluate(payload: dict) -> dict:
     return out
 
 
-register_evaluator("spec", Evaluator(_spec_load_base, _spec_prepare, _spec_evaluate))
+def _spec_estimate(payload: dict) -> tuple[float, float]:
+    from .budget import pace, spec_events
+    from .spec import parse_spec
+    spec = parse_spec(payload["spec"])
+    return spec_events(spec), pace(spec)
+
+
+register_evaluator("spec", Evaluator(_spec_load_base, _spec_prepare, _spec_evaluate, _spec_estimate))
 
 
 def _fmt_assignment(a: dict) -> str:
@@ -329,10 +339,21 @@ class Sweep:
                 out.append(dict(first, **{path: v}))
         return out
 
-    def validate(self) -> None:
+    def validate(self) -> list:
+        """The payloads of `corners()` (raises SpecError for a bad value)."""
         ev = evaluator(self.kind)
-        for a in self.corners():
-            ev.prepare(self.base, a, self.seeds[0], self.path)
+        return [ev.prepare(self.base, a, self.seeds[0], self.path) for a in self.corners()]
+
+    def estimate(self) -> tuple[float | None, float]:
+        """(simulated events of the whole design, events per CPU-second): the costliest corner
+        times the number of runs, so a range swept over `duration_s` is not underestimated.
+        None when the kind cannot say."""
+        from .budget import PACE_PLAIN
+        ev = evaluator(self.kind)
+        if ev.estimate is None:
+            return None, PACE_PLAIN
+        per = [ev.estimate(p) for p in self.validate()]
+        return max(e for e, _ in per) * self.n_runs, min(r for _, r in per)
 
 
 def _fail(path, field_, what):
@@ -598,7 +619,8 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
         os.replace(os.path.join(out, "sweep.json.part"), os.path.join(out, "sweep.json"))
         app = _Appender(results)
         bar = Progress(sweep.n_runs, f"numasim sweep {sweep.name}", "run", quiet=quiet)
-        count = {"keys": 0, "reused": 0}
+        count = {"keys": 0, "reused": 0, "complete": False}
+        order = []  # (key, point, seed, assignment of a duplicate) of every job generated so far
 
         def todo():
             # two design points can resolve to the same computation (e.g. rounded integers in a
@@ -606,8 +628,10 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
             seen = set()
             for j in sweep.iter_jobs():
                 if j.key in seen:
+                    order.append((j.key, j.point, j.seed, j.assignment))
                     bar.update(1)
                     continue
+                order.append((j.key, j.point, j.seed, None))
                 seen.add(j.key)
                 count["keys"] += 1
                 if j.key in done:
@@ -615,6 +639,7 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
                     bar.update(1)
                     continue
                 yield j
+            count["complete"] = True
 
         ran = 0
         try:
@@ -637,7 +662,10 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
         finally:
             bar.close()
             app.close()
-            write_table(sweep, None, done, os.path.join(out, TABLE))
+            # from the disk, the truth: an interrupt between a row's write and the line that
+            # records it in memory must not leave it out of the table
+            done = read_rows(results)
+            write_table(sweep, order, done, os.path.join(out, TABLE), count["complete"])
         made = []
         if plot and len(sweep.params) == 2:
             from . import plots
@@ -651,21 +679,43 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
 VERDICT_COLUMNS = ("verdict_level", "verdict_basis")
 
 
-def table_rows(sweep: Sweep, jobs, done: dict) -> tuple[list, list]:
+def table_rows(sweep: Sweep, order: list, done: dict, complete: bool = True) -> tuple[list, list]:
     """(columns, rows) of the current design, in design order; rows of other designs are left out.
+
+    `order` is what the run generated: (key, point, seed, assignment or None) per job. When the
+    run stopped before generating the whole design, finished rows it did not reach yet are kept
+    if their point's assignment is the design's (checked on the assignments alone: generating
+    the payloads again would cost as much as the design's validation, per point).
 
     Figure columns are sorted by name (verdict last), so a table rebuilt from resumed rows (read
     back from JSON written with sorted keys) has the same columns in the same order as a fresh
-    one. `jobs` None: the sweep's jobs, generated again."""
+    one."""
     pcols = [p.path for p in sweep.params]
-    fset = set()
+    seed_rank = {s: i for i, s in enumerate(sweep.seeds)}
     rows = []
-    for j in (sweep.iter_jobs() if jobs is None else jobs):
-        r = done.get(j.key)
-        if r is None:
-            continue
-        fset.update(r["figures"])
-        rows.append((j.point, j.seed, j.assignment, r["figures"]))
+    for key, point, seed, assignment in order:
+        r = done.get(key)
+        if r is not None:
+            rows.append((point, seed, assignment if assignment is not None else r["params"], r["figures"]))
+    if not complete:
+        reached = {k for k, *_ in order}
+        rest = [r for k, r in done.items() if k not in reached and r.get("seed") in seed_rank
+                and isinstance(r.get("point"), int) and 0 <= r["point"] < sweep.n_points]
+        if rest:
+            want = {r["point"] for r in rest}
+            last = max(want)
+            design = {}
+            for i, a in enumerate(sweep.iter_assignments()):
+                if i > last:
+                    break
+                if i in want:
+                    design[i] = a
+            rows += [(r["point"], r["seed"], r["params"], r["figures"]) for r in rest
+                     if design.get(r["point"]) == r["params"]]
+            rows.sort(key=lambda x: (x[0], seed_rank[x[1]]))
+    fset = set()
+    for *_, figs in rows:
+        fset.update(figs)
     fcols = sorted(fset, key=lambda k: (k in VERDICT_COLUMNS, k))
     cols = ["point", "seed"] + pcols + fcols
     out = []
@@ -677,8 +727,8 @@ def table_rows(sweep: Sweep, jobs, done: dict) -> tuple[list, list]:
     return cols, out
 
 
-def write_table(sweep, jobs, done, path):
-    cols, rows = table_rows(sweep, jobs, done)
+def write_table(sweep, order, done, path, complete: bool = True):
+    cols, rows = table_rows(sweep, order, done, complete)
     tmp = path + ".part"
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, cols, restval="")

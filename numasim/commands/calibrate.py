@@ -36,21 +36,30 @@ def register(sub):
     p.add_argument("--no-uncertainty", action="store_true", help="skip the curvature estimate (2 runs per parameter)")
     promclient.add_arguments(p, start_help="with --prometheus: range start (RFC 3339, Unix seconds or now); "
                                            "otherwise a profile to start from, as --start-profile")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or estimate on stderr")
+    from ..budget import add_arguments
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
-def _progress_bar(max_evals):
-    """A tqdm bar on a terminal; nothing under CI or when stderr is not a terminal."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes") or not sys.stderr.isatty():
-        return None, None
-    from tqdm import tqdm
-    bar = tqdm(total=max_evals, desc="calibrate", unit="sim", file=sys.stderr)
-
-    def cb(evals, j, best):
-        bar.n = evals
-        bar.set_postfix(err=f"{j:.4f}", best=f"{best:.4f}", refresh=False)
-        bar.refresh()
-    return bar, cb
+def _estimate(args, cases, free, host0, seeds):
+    """Simulations the fit may run: every case and seed per round, rounds = --max-evals, the
+    start, the final errors and the curvature's two per free parameter."""
+    from ..budget import PACE_PLAIN, check, pace, spec_events
+    from ..calibrate import _parse, host_params, spec_params
+    per_round, slowest = 0.0, PACE_PLAIN
+    for c in cases:
+        raw = c.raw
+        if args.fit_duration is not None and raw.get("duration_s", 0) > args.fit_duration:
+            raw = dict(raw, duration_s=args.fit_duration)
+        spec = _parse(raw, c.where, {})
+        per_round += spec_events(spec) * len(seeds)
+        slowest = min(slowest, pace(spec))
+    n = len(host_params(free, host0)) + len(spec_params(cases))
+    rounds = args.max_evals + 2 + (2 * n if not args.no_uncertainty else 0)
+    paths = [p for c in cases for p in c.paths]
+    where = str(paths[0]) if len(paths) == 1 else f"{len(paths)} traces"
+    check(where, rounds * len(cases) * len(seeds), rounds * per_round, args, 1, slowest, args.quiet)
 
 
 def write_profile(path, prof):
@@ -90,13 +99,18 @@ def run(args):
         return read_traces(path, match=match, exporter_interval_s=exporter_s)
     sources = promclient.traces_from_args(args, args.traces, args.start if args.prometheus else None, read)
     cases = load_cases(sources, args.spec, args.tokio)
-    bar, cb = _progress_bar(args.max_evals)
+    _estimate(args, cases, free, host0, seeds)
+    from ..progress import Progress
+    # a bar on a terminal, a line every few seconds elsewhere (a log, CI), nothing with -q
+    bar = Progress(args.max_evals, "numasim calibrate", "round", quiet=args.quiet)
+
+    def cb(evals, j, best):
+        bar.set(evals, f"error {j:.4f}, best {best:.4f}")
     try:
         fit = calibrate(cases, free=free, host0=host0, max_evals=args.max_evals, seeds=seeds,
                         fit_duration_s=args.fit_duration, uncertainty=not args.no_uncertainty, progress=cb)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     write_profile(args.output, fit.profile())
     if fit.interrupted:
         print(f"numasim calibrate: interrupted after {fit.evals} simulation rounds; "

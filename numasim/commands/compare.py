@@ -31,7 +31,9 @@ def add_common(p):
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--prometheus", metavar="FILE", default=None,
                    help="write Prometheus text (prometheus_client) with every metric name")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or estimate on stderr")
+    from ..budget import add_arguments
+    add_arguments(p)
 
 
 def execute(sc, args, out=None):
@@ -45,7 +47,13 @@ def execute(sc, args, out=None):
     seeds = args.seeds if args.seeds is not None else sc.seeds
     if seeds < 1:
         raise UserError("--seeds", "expected at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers", f"expected a positive integer, got {args.workers}")
     workers = args.workers or max(1, min(len(os.sched_getaffinity(0)), len(layouts) * seeds))
+    from ..budget import PACE_MACHINE, check, scenario_events
+    events = seeds * sum(scenario_events(sc, lay) for lay in layouts)
+    check(getattr(args, "scenario", None) or sc.name, len(layouts) * seeds, events, args, workers, PACE_MACHINE,
+          args.quiet)
     # progress on stderr: a bar on a terminal, a line every few seconds elsewhere, none with -q
     res = compare_layouts(sc, layouts, range(1, seeds + 1), workers=workers, progress=not args.quiet)
     if args.prometheus:
@@ -147,9 +155,16 @@ def _evaluate(payload: dict) -> dict:
     return out
 
 
+def _estimate(payload: dict) -> tuple[float, float]:
+    from ..budget import PACE_MACHINE, scenario_events
+    from ..scenario import from_dict
+    sc = from_dict(payload["scenario"])
+    return sum(scenario_events(sc, lay) for lay in sc.layouts), PACE_MACHINE
+
+
 def _register():
     from ..sweep import Evaluator, register_evaluator
-    register_evaluator("scenario", Evaluator(_load_base, _prepare, _evaluate))
+    register_evaluator("scenario", Evaluator(_load_base, _prepare, _evaluate, _estimate))
 
 
 _register()

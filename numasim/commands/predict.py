@@ -8,10 +8,13 @@ def register(sub):
     p = sub.add_parser("predict", help="simulate a workload spec and write a tokio-probe/1 trace",
                        description=__doc__)
     p.add_argument("spec", help="workload spec (JSON, the language of shared/fidelity/README.md)")
-    p.add_argument("--tokio", default="1.49", help="tokio version profile: 1.24 or 1.49 (default 1.49)")
+    p.add_argument("--tokio", default="1.49", help="tokio version profile: 1.24, 1.49, 1.51 or 1.53 (default 1.49)")
     p.add_argument("--seed", type=int, default=None, help="run seed (default: the spec's seed)")
     p.add_argument("--profile", default=None, help="a calibrated host profile (JSON) from `numasim calibrate`")
     p.add_argument("-o", "--output", default="-", help="output trace (default: standard output)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no estimate on stderr")
+    from ..budget import add_arguments
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -31,7 +34,9 @@ def run(args):
     from ..spec import load_spec
     from ..tokio.profile import get_profile
 
+    from ..budget import check, pace, spec_events
     spec = load_spec(args.spec)
+    check(args.spec, 1, spec_events(spec), args, 1, pace(spec), args.quiet)
     profile = get_profile(args.tokio)
     host = load_host(args.profile, profile.version)
     res = simulate(spec, profile, host, seed=args.seed)

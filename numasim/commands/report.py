@@ -16,10 +16,13 @@ def register(sub):
                         "workers: each worker's busy share per interval")
     p.add_argument("input", nargs="?", help="a spec (JSON, with a machine) or a scenario (TOML); default: the default scenario")
     p.add_argument("--layout", default="today", help="scenario layout: today, pinned, dual or single-node (default today)")
-    p.add_argument("--tokio", default="1.49", help="tokio version profile (default 1.49)")
+    p.add_argument("--tokio", default="1.49", help="tokio version profile: 1.24, 1.49, 1.51 or 1.53 (default 1.49)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="PNG", help="threads: NUMA migrations over time; workers: utilisation per worker")
+    p.add_argument("-q", "--quiet", action="store_true", help="no estimate on stderr")
+    from ..budget import add_arguments
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -38,9 +41,10 @@ def _spec(args):
 def run(args):
     from .. import report
     from ..simulate import simulate
+    from ..budget import check, pace, spec_events
     from ..tokio.profile import get_profile
-
     spec = _spec(args)
+    check(args.input or "<default scenario>", 1, spec_events(spec), args, 1, pace(spec), args.quiet)
     res = simulate(spec, get_profile(args.tokio), seed=args.seed)
     if args.what == "workers":
         return _workers(args, spec, res)

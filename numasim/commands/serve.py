@@ -20,10 +20,13 @@ def register(sub):
     p.add_argument("--port", type=int, default=9090, help="TCP port (default 9090; 0 picks a free one)")
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed, times real time (default 1)")
-    p.add_argument("--tokio", default="1.49", help="tokio version profile (default 1.49)")
+    p.add_argument("--tokio", default="1.49", help="tokio version profile: 1.24, 1.49, 1.51 or 1.53 (default 1.49)")
     p.add_argument("--seed", type=int, default=None, help="run seed (default: the spec's seed)")
     p.add_argument("--profile", default=None, help="a calibrated host profile (JSON)")
     p.add_argument("--exit-after-replay", action="store_true", help="stop once every interval is visible")
+    p.add_argument("-q", "--quiet", action="store_true", help="no estimate on stderr")
+    from ..budget import add_arguments
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -42,7 +45,9 @@ def run(args):
     if args.spec.endswith(".toml"):
         intervals, sample_ns, extra = _scenario(args)
     else:
+        from ..budget import check, pace, spec_events
         spec = load_spec(args.spec)
+        check(args.spec, 1, spec_events(spec), args, 1, pace(spec), args.quiet)
         res = simulate(spec, get_profile(args.tokio), load_host(args.profile), seed=args.seed)
         intervals, sample_ns, extra = res.intervals, spec.sample_interval_ns, None
     srv = MetricsServer(intervals, sample_ns, args.speed, args.port, args.bind, extra_text=extra).start()
@@ -69,6 +74,8 @@ def _scenario(args):
     if args.layout not in ("today", "pinned", "dual", "single-node"):
         raise UserError("--layout", f"expected today, pinned, dual or single-node, got {args.layout!r}")
     sc = load_scenario(args.spec)
+    from ..budget import PACE_MACHINE, check, scenario_events
+    check(args.spec, 1, scenario_events(sc, args.layout), args, 1, PACE_MACHINE, args.quiet)
     r = hawk.run_layout(sc, args.layout, args.seed if args.seed is not None else 1)
     text = prometheus_text({args.layout: {"app": r["app"], "runtimes": r["runtimes"]}})
     return r["intervals"], int(hawk.sample_interval_ms(sc) * 1e6), text

@@ -266,7 +266,13 @@ def _num(ctx, v, path, *, lo=0.0, integer=False, positive=False):
     if integer and (not float(v).is_integer()):
         ctx.fail(path, f"expected an integer, got {v}")
     if v < lo or (positive and v <= 0):
-        ctx.fail(path, f"expected a {'positive' if positive else 'non-negative'} number, got {v}")
+        if integer and (positive or lo == 1):
+            what = "a positive integer"
+        elif lo == 0:
+            what = f"a {'positive' if positive else 'non-negative'} {'integer' if integer else 'number'}"
+        else:
+            what = f"{'an integer' if integer else 'a number'} >= {lo:g}"
+        ctx.fail(path, f"expected {what}, got {v}")
     return int(v) if integer else float(v)
 
 

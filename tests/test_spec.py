@@ -47,7 +47,7 @@ def test_lognormal_has_the_requested_mean_and_cv():
     ([{"spin_us": "x"}], "sources[0].task.steps[0].spin_us", "number"),
     ([{"spin_us": 1, "yield": 1}], "sources[0].task.steps[0]", "exactly one"),
     ([{"bogus": 1}], "sources[0].task.steps[0]", "exactly one"),
-    ([{"spawn": {"steps": []}, "count": 0}], "sources[0].task.steps[0].count", "non-negative"),
+    ([{"spawn": {"steps": []}, "count": 0}], "sources[0].task.steps[0].count", "expected a positive integer, got 0"),
     ([{"repeat": 2.5, "steps": []}], "sources[0].task.steps[0].repeat", "integer"),
     ([{"sleep_us": {"dist": "weibull", "mean_us": 3}}], "sources[0].task.steps[0].sleep_us.dist", "lognormal"),
     ([{"sleep_us": {"dist": "lognormal", "mean_us": 3}}], "sources[0].task.steps[0].sleep_us.cv", "cv"),

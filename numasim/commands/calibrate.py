@@ -78,7 +78,7 @@ def run(args):
     from .predict import load_host
 
     if args.max_evals < 1:
-        raise UserError("--max-evals", f"expected at least 1, got {args.max_evals}")
+        raise UserError("--max-evals", f"expected a positive integer, got {args.max_evals}")
     if args.fit_duration is not None and not args.fit_duration > 0:
         raise UserError("--fit-duration", f"expected a positive number of seconds, got {args.fit_duration}")
     free = DEFAULT_FREE if args.free is None else tuple(s.strip() for s in args.free.split(",") if s.strip())

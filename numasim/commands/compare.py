@@ -4,9 +4,10 @@ Prints the layouts' job latency (p50, p99) and throughput with 95% t-intervals o
 paired improvement over today, the plan's decision-matrix row and the verdict on the dual runtime
 (docs/hawk.md). `--json` prints everything as JSON instead; `--prometheus FILE` writes the plan's
 app metrics and every tokio-metrics runtime metric (first seed of each layout, label `layout`).
-
-Importing this module registers the `scenario` sweep kind (numasim.sweep.register_evaluator).
+A run larger than the limit is refused before it starts unless --yes (an estimate is shown).
 """
+# (not in the docstring, which is the command's --help) importing this module registers the
+# `scenario` sweep kind with numasim.sweep.register_evaluator
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ def add_common(p):
                    help="layouts to run: today pinned dual single-node (default: the scenario's)")
     p.add_argument("--seeds", type=int, default=None, help="seeds 1..N (default: the scenario's)")
     p.add_argument("--workers", type=int, default=None,
-                   help="processes to run in (default: the CPUs available, at most 2 per core)")
+                   help="processes to run in (default: one per available CPU, at most one per run)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--prometheus", metavar="FILE", default=None,
                    help="write Prometheus text (prometheus_client) with every metric name")
@@ -46,7 +47,7 @@ def execute(sc, args, out=None):
             raise UserError("--layouts", f"unknown layout {lay!r} (known: {', '.join(LAYOUTS)})")
     seeds = args.seeds if args.seeds is not None else sc.seeds
     if seeds < 1:
-        raise UserError("--seeds", "expected at least 1")
+        raise UserError("--seeds", f"expected a positive integer, got {seeds}")
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers", f"expected a positive integer, got {args.workers}")
     workers = args.workers or max(1, min(len(os.sched_getaffinity(0)), len(layouts) * seeds))

@@ -23,10 +23,10 @@ def register(subparsers) -> None:
 def run_hnsw(args) -> int:
     from ..kernels import hnsw
 
-    checks = [("--n", args.n >= 11, "at least 11"), ("--dim", args.dim >= 1, "at least 1"),
-              ("--m", args.m >= 2, "at least 2"), ("--ef", args.ef >= 1, "at least 1"),
-              ("--ef-construction", args.ef_construction >= 1, "at least 1"),
-              ("--queries", args.queries >= 1, "at least 1")]
+    checks = [("--n", args.n >= 11, "at least 11"), ("--dim", args.dim >= 1, "a positive integer"),
+              ("--m", args.m >= 2, "at least 2"), ("--ef", args.ef >= 1, "a positive integer"),
+              ("--ef-construction", args.ef_construction >= 1, "a positive integer"),
+              ("--queries", args.queries >= 1, "a positive integer")]
     for flag, ok, what in checks:
         if not ok:
             raise UserError(flag, f"must be {what}, got {getattr(args, flag[2:].replace('-', '_'))}")

@@ -1,4 +1,4 @@
-"""Machine presets, with every memory figure traced to /work/shared/docs/numa-hardware.md.
+"""Machine presets, with every memory figure traced to ../shared/docs/numa-hardware.md (beside the checkout).
 
 Tags follow the notes: [H] primary source read, [M] secondary, [L] weak, and [D] derived here by
 arithmetic from tagged figures (the derivation is written next to it). `Machine.reference` keeps

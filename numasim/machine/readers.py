@@ -12,12 +12,13 @@ from pathlib import Path
 
 from ..errors import TopologyError
 from ..inputs import read_text
-from .topology import Machine, generic_machine, parse_cpulist, validate_distance
+from .topology import MAX_CPU, Machine, generic_machine, parse_cpulist, validate_distance
 
 _AVAILABLE = re.compile(r"^available:\s+(\d+)\s+nodes?\b")
 _NODE_LINE = re.compile(r"^node\s+(\d+)\s+(cpus|size|free):\s*(.*)$")
 _DIST_HEAD = re.compile(r"^node\s+distances:\s*$")
 _DIST_ROW = re.compile(r"^\s*(\d+):\s*(.*)$")
+_SIZE = re.compile(r"^\d+ ?(B|kB|KB|MB|GB|TB)$")
 
 
 def read_numactl_text(text: str, path: str = "<numactl>") -> Machine:
@@ -63,9 +64,16 @@ def read_numactl_text(text: str, path: str = "<numactl>") -> Machine:
             node, kind, rest = int(m.group(1)), m.group(2), m.group(3)
             if kind == "cpus":
                 try:
-                    cpus[node] = tuple(sorted(int(c) for c in rest.split()))
+                    ids = tuple(sorted(int(c) for c in rest.split()))
                 except ValueError:
-                    raise TopologyError(where, f"node {node} cpus must be integers separated by spaces, got {rest!r}") from None
+                    raise TopologyError(where, f"node {node} cpus must be integers separated by spaces, got {rest!r:.60}") from None
+                if ids and ids[-1] > MAX_CPU:
+                    raise TopologyError(where, f"node {node} lists CPU {ids[-1]}: expected ids up to {MAX_CPU}")
+                if len(set(ids)) != len(ids):
+                    raise TopologyError(where, f"node {node} lists a CPU twice")
+                cpus[node] = ids
+            elif not _SIZE.match(rest.strip()):
+                raise TopologyError(where, f"node {node} {kind} must be a number of bytes like '64326 MB', got {rest.strip()!r:.60}")
             continue
         if _DIST_HEAD.match(line):
             in_table = True

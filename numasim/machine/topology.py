@@ -219,6 +219,11 @@ class Machine:
 
 
 # --- cpulists --------------------------------------------------------------------------------
+# Linux's NR_CPUS tops out at 8192 on today's architectures; ids far beyond are a typo, and a
+# range up to one would otherwise be expanded into memory
+MAX_CPU = 65535
+
+
 def parse_cpulist(text: str, where: str = "") -> tuple[int, ...]:
     """Parse a Linux cpulist ("0-31,64-95", "0,2,4", "0-63:2", or empty) into sorted CPU ids."""
     text = text.strip()
@@ -240,6 +245,8 @@ def parse_cpulist(text: str, where: str = "") -> tuple[int, ...]:
             raise TopologyError(where, f"bad cpulist {text!r}: expected ranges like 0-31,64-95") from None
         if lo < 0 or hi < lo or stride < 1:
             raise TopologyError(where, f"bad cpulist range {part!r} in {text!r}")
+        if hi > MAX_CPU:
+            raise TopologyError(where, f"CPU id {hi} in {text!r:.60}: expected ids up to {MAX_CPU}")
         cpus.update(range(lo, hi + 1, stride))
     return tuple(sorted(cpus))
 

@@ -7,6 +7,10 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# progress lines off a terminal come every few seconds of wall time; tests that count stderr lines
+# must not depend on how fast this machine is (tests/test_budget.py sets its own period)
+os.environ.setdefault("NUMASIM_PROGRESS_EVERY", "3600")
+
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -5,6 +5,7 @@ engine's own poll counts (tokio 1.24 counts every poll) and used to refuse a bil
 a billion-batch scenario, 100000 seeds or a million-point sweep before any of them runs.
 """
 import json
+import re
 import pathlib
 import tracemalloc
 
@@ -138,3 +139,19 @@ def test_progress_off_a_terminal_is_a_line_every_few_seconds_and_none_when_quiet
     time.sleep(0.1)
     bar.close()
     assert quiet.getvalue() == ""
+
+
+def test_calibrate_reports_progress_off_a_terminal_and_not_with_q(tmp_path, capsys, monkeypatch):
+    from numasim import progress
+    monkeypatch.setattr(progress, "EVERY_S", 0.01)
+    spec = dict(TINY, duration_s=0.02)
+    trace = tmp_path / "t.jsonl"
+    simulate(parse_spec(spec), get_profile("1.49"), seed=1).write(trace.open("w"))
+    out = tmp_path / "p.json"
+    assert main(["calibrate", str(trace), "--free", "poll_ns", "--max-evals", "6", "--no-uncertainty",
+                 "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"numasim calibrate: \d+/6 rounds, \dm\d\ds elapsed", err), err
+    assert main(["calibrate", str(trace), "--free", "poll_ns", "--max-evals", "6", "--no-uncertainty",
+                 "-o", str(out), "-q"]) == 0
+    assert not re.search(r"\d+/6 rounds", capsys.readouterr().err)

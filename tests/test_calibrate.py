@@ -121,7 +121,7 @@ def test_interrupt_writes_best_so_far(tmp_path, monkeypatch, capsys):
         return real(self, vals, seeds)
     monkeypatch.setattr(C.Objective, "score", score)
     out = tmp_path / "p.json"
-    assert main(["calibrate", trace, "--free", "poll_ns,unpark_latency_ns", "-o", str(out)]) == 130
+    assert main(["calibrate", trace, "--free", "poll_ns,unpark_latency_ns", "-o", str(out), "-q"]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "interrupted" in err[0] and str(out) in err[0]
     prof = json.loads(out.read_text())

@@ -59,7 +59,7 @@ def wait_until(cond, limit_s=20.0):
 
 
 def slow_sweep(tmp_path) -> pathlib.Path:
-    spec = dict(TINY, duration_s=2.0)
+    spec = dict(TINY, duration_s=1.0)
     (tmp_path / "slow.json").write_text(json.dumps(spec))
     f = tmp_path / "slow.toml"
     f.write_text('spec = "slow.json"\nseeds = 6\n[[param]]\npath = "sources.0.interval_us"\n'
@@ -73,10 +73,23 @@ def start(args, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
+def cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode(errors="replace")
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
 def started_workers(proc, n=2) -> list:
+    """The pool's workers, once they are busy simulating (not merely forked)."""
     assert wait_until(lambda: len(children(proc.pid)) >= n or proc.poll() is not None, 60), "no workers started"
     kids = children(proc.pid)
     assert len(kids) >= n, f"expected {n} workers, the command exited with {proc.poll()}"
+    assert wait_until(lambda: all(cpu_ticks(k) >= 20 for k in kids) or proc.poll() is not None, 60)
+    assert proc.poll() is None, "the command ended before the test could stop it"
     return kids
 
 

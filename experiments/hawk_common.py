@@ -8,8 +8,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from numasim.scenario import default_scenario  # noqa: E402
-from numasim.verdict import Interval, compare_layouts  # noqa: E402
+from numasim.hawk.layouts import compare_layouts  # noqa: E402
+from numasim.hawk.scenario import default_scenario  # noqa: E402
+from numasim.stats import Interval  # noqa: E402
 
 
 def run_variants(name, variants, layouts, seeds, out_dir, x_label, workers=2):

@@ -99,7 +99,7 @@ def pace(spec) -> float:
 def scenario_events(sc, layout: str) -> float:
     """Estimated events of one run of a Hawk scenario under a layout (its generated spec)."""
     from .spec import parse_spec
-    from .workload import hawk
+    from .hawk import jobs as hawk
     return spec_events(parse_spec(hawk.generate(sc, layout, 1), f"<{sc.name}: {layout}>"))
 
 

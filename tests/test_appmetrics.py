@@ -4,7 +4,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from numasim.appmetrics import APP_METRICS, HawkObserver, app_metrics, derived, merge_intervals, prometheus_text
+from numasim.hawk.appmetrics import APP_METRICS, HawkObserver, app_metrics, derived, merge_intervals, prometheus_text
 from numasim.machine.presets import preset
 
 

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from numasim.errors import SpecError
-from numasim.scenario import LAYOUTS, default_scenario, load_scenario, parse_scenario
+from numasim.hawk.scenario import LAYOUTS, default_scenario, load_scenario, parse_scenario
 from numasim.spec import Offload, Spawn, parse_spec
-from numasim.workload import hawk
+from numasim.hawk import jobs as hawk
+from numasim.hawk.layouts import run_layout
 
 
 def small(layouts=("today", "pinned", "dual"), seeds=3, **kw):
@@ -117,16 +118,16 @@ def test_mirror_share_and_eye_work_shape_the_job():
 # the engine runs them: the three behaviours the comparison must show
 
 def _compare(sc):
-    from numasim.verdict import compare_layouts
+    from numasim.hawk.layouts import compare_layouts
     return compare_layouts(sc, workers=1)
 
 
 def test_run_layout_finishes_every_job():
-    r = hawk.run_layout(small(), "today", 1)
+    r = run_layout(small(), "today", 1)
     assert r["figures"]["jobs"] == 2 and r["figures"]["job_p50_ms"] > 0
     assert r["app"]["search_tasks"] == {"normal": 24, "mirror": 24}  # 2 jobs x 2 requests x 3 rotations x 2 eyes
     assert r["app"]["tokio_steal_rate"] is not None
-    r2 = hawk.run_layout(small(), "today", 1)
+    r2 = run_layout(small(), "today", 1)
     assert r2["figures"] == r["figures"]  # same seed, same run
 
 
@@ -167,7 +168,7 @@ def test_compare_cli_json_and_prometheus(tmp_path, capsys):
     app metric name and the tokio runtime metrics of each runtime."""
     import re
 
-    from numasim.appmetrics import APP_METRICS
+    from numasim.hawk.appmetrics import APP_METRICS
     from numasim.cli import main
     sc = small(layouts=("today", "dual"), seeds=2)
     path = tmp_path / "s.toml"

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from numasim.verdict import Interval, bootstrap_interval, judge, percentile, run_figures, summarise, t_interval
+from numasim.stats import Interval, bootstrap_interval, judge, percentile, run_figures, summarise, t_interval
 
 
 def test_t_interval_matches_scipy():

@@ -39,8 +39,8 @@ def add_common(p):
 
 def execute(sc, args, out=None):
     out = out or sys.stdout  # looked up at call time (tests and pipes replace sys.stdout)
-    from ..scenario import LAYOUTS
-    from ..verdict import compare_layouts, format_report
+    from ..hawk.scenario import LAYOUTS
+    from ..hawk.layouts import compare_layouts, format_report
     layouts = args.layouts or list(sc.layouts)
     for lay in layouts:
         if lay not in LAYOUTS:
@@ -69,7 +69,7 @@ def execute(sc, args, out=None):
 
 
 def write_prometheus(res, path, sc):
-    from ..appmetrics import prometheus_text
+    from ..hawk.appmetrics import prometheus_text
     from ..machine.presets import preset
     runs = {lay: {"app": res["app"][lay], "runtimes": res["runtimes"][lay]} for lay in res["layouts"]}
     text = prometheus_text(runs, preset(sc.machine).n_nodes)
@@ -83,7 +83,7 @@ def write_prometheus(res, path, sc):
 
 
 def run(args):
-    from ..scenario import load_scenario
+    from ..hawk.scenario import load_scenario
     execute(load_scenario(args.scenario), args)
     return 0
 
@@ -93,7 +93,7 @@ def run(args):
 
 def _load_base(t: dict, where: str, folder: str) -> dict:
     from ..errors import SpecError
-    from ..scenario import load_scenario, parse_scenario
+    from ..hawk.scenario import load_scenario, parse_scenario
     s = t.get("scenario")
     if s is None:
         raise SpecError(f"{where}: scenario", "missing: a scenario TOML (relative to the sweep file) or an inline [scenario] table")
@@ -114,7 +114,7 @@ def _prepare(base: dict, assignment: dict, seed: int, where: str) -> dict:
     import copy
 
     from ..errors import SpecError, UserError
-    from ..scenario import parse_scenario
+    from ..hawk.scenario import parse_scenario
     from ..sweep import set_path
     d = copy.deepcopy(base["scenario"])
     for path, v in list(base.get("set", {}).items()) + list(assignment.items()):
@@ -131,8 +131,8 @@ def _evaluate(payload: dict) -> dict:
     dual's and pinned's improvement over today at this seed (the sweep pairs seeds across
     points), and the decision matrix of today (verdict_level, verdict_basis)."""
     from ..decide import decide_intervals
-    from ..scenario import from_dict
-    from ..workload.hawk import run_layout
+    from ..hawk.scenario import from_dict
+    from ..hawk.layouts import run_layout
     sc = from_dict(payload["scenario"])
     out = {}
     runs = {}
@@ -158,7 +158,7 @@ def _evaluate(payload: dict) -> dict:
 
 def _estimate(payload: dict) -> tuple[float, float]:
     from ..budget import PACE_MACHINE, scenario_events
-    from ..scenario import from_dict
+    from ..hawk.scenario import from_dict
     sc = from_dict(payload["scenario"])
     return sum(scenario_events(sc, lay) for lay in sc.layouts), PACE_MACHINE
 

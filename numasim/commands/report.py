@@ -30,8 +30,8 @@ def _spec(args):
     from ..spec import load_spec, parse_spec
     if args.input and args.input.endswith(".json"):
         return load_spec(args.input)
-    from ..scenario import default_scenario, load_scenario
-    from ..workload import hawk
+    from ..hawk import jobs as hawk
+    from ..hawk.scenario import default_scenario, load_scenario
     sc = load_scenario(args.input) if args.input else default_scenario()
     if args.layout not in ("today", "pinned", "dual", "single-node"):
         raise UserError("--layout", f"expected today, pinned, dual or single-node, got {args.layout!r}")

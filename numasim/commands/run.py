@@ -17,7 +17,7 @@ def register(sub):
 
 
 def run(args):
-    from ..scenario import default_scenario, load_scenario
+    from ..hawk.scenario import default_scenario, load_scenario
     from .compare import execute
     sc = load_scenario(args.scenario) if args.scenario else default_scenario()
     execute(sc, args, sys.stdout)

@@ -67,15 +67,16 @@ def run(args):
 
 def _scenario(args):
     """A Hawk scenario under one layout: its merged runtime intervals, and the app metrics."""
-    from ..appmetrics import prometheus_text
     from ..errors import UserError
-    from ..scenario import load_scenario
-    from ..workload import hawk
+    from ..hawk.appmetrics import prometheus_text
+    from ..hawk.jobs import sample_interval_ms
+    from ..hawk.layouts import run_layout
+    from ..hawk.scenario import load_scenario
     if args.layout not in ("today", "pinned", "dual", "single-node"):
         raise UserError("--layout", f"expected today, pinned, dual or single-node, got {args.layout!r}")
     sc = load_scenario(args.spec)
     from ..budget import PACE_MACHINE, check, scenario_events
     check(args.spec, 1, scenario_events(sc, args.layout), args, 1, PACE_MACHINE, args.quiet)
-    r = hawk.run_layout(sc, args.layout, args.seed if args.seed is not None else 1)
+    r = run_layout(sc, args.layout, args.seed if args.seed is not None else 1)
     text = prometheus_text({args.layout: {"app": r["app"], "runtimes": r["runtimes"]}})
-    return r["intervals"], int(hawk.sample_interval_ms(sc) * 1e6), text
+    return r["intervals"], int(sample_interval_ms(sc) * 1e6), text

@@ -298,8 +298,8 @@ def prometheus_text(runs: dict, n_nodes: int = 2) -> str:
     durations in µs (metrics-rs naming, no `_total` suffix), app histograms in ms."""
     from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
-    from .traces import fields as F
-    from .traces.prom import COUNTERS, PREFIX, render
+    from ..traces import fields as F
+    from ..traces.prom import COUNTERS, PREFIX, render
 
     fams: dict = {}
 

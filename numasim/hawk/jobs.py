@@ -40,7 +40,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import SpecError
-from ..scenario import LAYOUTS, Scenario
+from .scenario import LAYOUTS, Scenario
 
 EYES = ("left", "right")
 ORIENTS = ("normal", "mirror")
@@ -388,7 +388,7 @@ def generate(sc: Scenario, layout: str, seed: int = 1) -> dict:
     total_s = sc.job.batches * expected_job_us(sc) / 1e6
     spec = {
         "name": f"{sc.name}/{layout}",
-        "description": f"iris-mpc Hawk job, layout {layout} (numasim.workload.hawk)",
+        "description": f"iris-mpc Hawk job, layout {layout} (numasim.hawk.jobs)",
         "machine": {"preset": sc.machine},
         **parts,
         # the source submits once at t=0 and the engine drains for at most 5 s after duration_s,
@@ -408,45 +408,3 @@ def validate(spec: dict):
     """Parse the spec with the engine's parser (raises SpecError naming the field)."""
     from ..spec import parse_spec
     return parse_spec(spec, spec.get("name", "<hawk>"))
-
-
-# --------------------------------------------------------------------------------------------
-# one simulated run of a layout
-
-def run_layout(sc: Scenario, layout: str, seed: int, keep_intervals: bool = True) -> dict:
-    """Simulate `layout` with `seed`: per-run figures, the plan's app metrics, and the interval
-    records per runtime (trimmed to the jobs: the idle tail after the last job is dropped).
-    Plain data only, so it can come back from a worker process."""
-    from ..appmetrics import HawkObserver, app_metrics, merge_intervals
-    from ..simulate import simulate
-    from ..spec import parse_spec
-    from ..tokio.profile import get_profile
-    from ..verdict import run_figures
-
-    spec_d = generate(sc, layout, seed)
-    spec = parse_spec(spec_d, spec_d["name"])
-    obs = HawkObserver()
-    res = simulate(spec, get_profile(sc.runtime.tokio), seed=seed, observer=obs)
-    by_rt = getattr(res, "runtimes", None) or {"main": res.intervals}
-    recs = obs.records()
-    handler = next((r for r in recs if r.name == "request_handler"), None)
-    jobs = [r for r in recs if r.name == "hawk_job" and r.done >= 0]
-    origin = handler.created if handler else 0
-    end = max((r.done for r in jobs), default=0)
-    # keep the intervals up to the first one that covers the last job's end
-    cut = {}
-    for name, ivs in by_rt.items():
-        k = next((i for i, r in enumerate(ivs) if r["t"] >= end - origin), len(ivs) - 1)
-        cut[name] = ivs[:k + 1]
-    merged = merge_intervals(cut)
-    p = plan(sc)
-    app = app_metrics(obs, merged, p["requests"])
-    makespan = end - min((r.created for r in jobs), default=end)
-    figs = run_figures([r.done - r.created for r in jobs], sc.job.batch_size * len(jobs), makespan)
-    figs["jobs_expected"] = sc.job.batches
-    out = {"layout": layout, "seed": seed, "figures": figs, "app": app,
-           "numa": getattr(res, "numa", None)}
-    if keep_intervals:
-        out["runtimes"] = cut
-        out["intervals"] = merged
-    return out

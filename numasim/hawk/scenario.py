@@ -19,7 +19,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .errors import SpecError
+from ..errors import SpecError
 
 LAYOUTS = ("today", "pinned", "dual", "single-node")
 STORE_POLICIES = ("first_touch", "interleave", "node0")
@@ -241,7 +241,7 @@ def _validate(sc: Scenario, where: str) -> None:
     if sc.scale.round_groups < 1 or sc.scale.offload_fanout < 1:
         _fail(where, "scale", "round_groups and offload_fanout must be at least 1")
     try:
-        from .machine.presets import preset
+        from ..machine.presets import preset
         m = preset(sc.machine)
     except (KeyError, ValueError) as e:
         _fail(where, "machine", f"unknown machine preset {sc.machine!r} ({e})")
@@ -257,11 +257,11 @@ def default_scenario() -> Scenario:
 
 
 def default_path() -> str:
-    return os.path.join(os.path.dirname(__file__), "data", "hawk-default.toml")
+    return os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "hawk-default.toml")
 
 
 def load_scenario(path: str) -> Scenario:
-    from .spec import read_toml
+    from ..spec import read_toml
     obj = read_toml(path)
     if not obj:
         # an empty file would silently run the whole prod default: say so instead

@@ -1,7 +1,10 @@
-"""The counterfactual and the verdict: layouts compared over seeds, with 95% confidence intervals.
+"""The statistics of the verdict: intervals, paired differences over seeds, and the rule.
 
     s = summarise(per_seed)        # {layout: {seed: {"job_p50_ms", "job_p99_ms", "throughput_qps"}}}
     v = judge(s, baseline="today", candidate="dual")
+
+Plain numbers in, plain records out: this module knows the figure names it compares but nothing of
+the Hawk job that produces them (`numasim.hawk.layouts` runs the layouts and calls these).
 
 Every layout runs with the same seeds (common random numbers: the same seed draws the same RTTs
 and costs in every layout, so differences are paired by seed). For each layout and figure the
@@ -164,132 +167,3 @@ def judge(summary: dict, baseline: str = "today", candidate: str = "dual") -> Cl
             f"[{L.low:.1f}, {L.high:.1f}] ms over {L.n} paired seeds)"
             + (f", throughput {T.mean:+.2f} q/s [{T.low:.2f}, {T.high:.2f}]" if T and T.low is not None else ""))
     return Claim(candidate, baseline, outcome, text, lat, pct, thr)
-
-
-# ---------------------------------------------------------------------------------------------
-# the whole comparison: every layout x every seed, the matrix, the counterfactual, the verdict
-
-def _run(args):
-    from .scenario import from_dict
-    from .workload.hawk import run_layout
-    d, layout, seed = args
-    return run_layout(from_dict(d), layout, seed)
-
-
-def compare_layouts(sc, layouts=None, seeds=None, workers: int = 1, progress: bool = False) -> dict:
-    """Run each layout with the same seeds (common random numbers) and judge.
-
-    Returns plain data: per layout the per-seed figures, their intervals and paired improvement
-    over today, the app metrics of the first seed, the decision matrix over all its seeds'
-    intervals (migration rate = search tasks polled on more than one node / search tasks), and
-    the claims for dual (the verdict) and pinned."""
-    from .decide import decide_intervals
-    layouts = list(layouts or sc.layouts)
-    seeds = list(seeds) if seeds is not None else list(range(1, sc.seeds + 1))
-    tasks = [(sc.to_dict(), lay, s) for s in seeds for lay in layouts]
-    from .procs import map_ordered
-    from .progress import Progress
-    # processes that die with this one; an interrupt stops them at once (numasim.procs)
-    with Progress(len(tasks), "numasim", "run", quiet=not progress) as bar:
-        results = map_ordered(_run, tasks, workers if len(tasks) > 1 else 1, on_result=bar.update)
-    per_seed = {lay: {} for lay in layouts}
-    by_layout = {lay: [] for lay in layouts}
-    for r in results:
-        per_seed[r["layout"]][r["seed"]] = r["figures"]
-        by_layout[r["layout"]].append(r)
-    baseline = "today" if "today" in layouts else layouts[0]
-    summary = summarise(per_seed, baseline)
-    out = {"scenario": sc.to_dict(), "layouts": layouts, "seeds": seeds, "baseline": baseline,
-           "per_seed": {lay: {str(s): f for s, f in per_seed[lay].items()} for lay in layouts},
-           "summary": summary, "matrix": {}, "app": {}, "app_means": {}, "runtimes": {}}
-    for lay in layouts:
-        runs = sorted(by_layout[lay], key=lambda r: r["seed"])
-        ivs = [iv for r in runs for iv in r["intervals"]]
-        n_tasks = sum(sum(r["app"]["search_tasks"].values()) for r in runs)
-        n_mig = sum(sum(r["app"]["search_task_numa_migrations"].values()) for r in runs)
-        mig = n_mig / n_tasks if n_tasks else None
-        out["matrix"][lay] = decide_intervals(ivs, migration=mig)
-        out["app"][lay] = runs[0]["app"]
-        out["runtimes"][lay] = runs[0]["runtimes"]
-        out["app_means"][lay] = _app_means(runs)
-    out["verdict"] = asdict(judge(summary, baseline, "dual")) if "dual" in layouts else None
-    out["pinned"] = asdict(judge(summary, baseline, "pinned")) if "pinned" in layouts else None
-    out["claims"] = {lay: asdict(judge(summary, baseline, lay)) for lay in layouts if lay != baseline}
-    return out
-
-
-def _app_means(runs) -> dict:
-    def mean(xs):
-        xs = [x for x in xs if x is not None]
-        return sum(xs) / len(xs) if xs else None
-    a = [r["app"] for r in runs]
-    return {
-        "search_duration_ms": mean([mean(x["search_duration_ms"]) for x in a]),
-        "search_steals_per_job": mean([mean(x["search_steals_per_job"]) for x in a]),
-        "job_migration_rate": mean([x["job_migration_rate"] for x in a]),
-        "search_task_migration_rate": mean([x["search_task_migration_rate"] for x in a]),
-        "tokio_steal_rate": mean([x["tokio_steal_rate"] for x in a]),
-        "tokio_slow_poll_ratio": mean([x["tokio_slow_poll_ratio"] for x in a]),
-        "tokio_steal_vs_slow_poll_correlation": mean([x["tokio_steal_vs_slow_poll_correlation"] for x in a]),
-    }
-
-
-def format_report(out: dict) -> str:
-    """The layouts side by side, the decision-matrix row (today) and the verdict, as text."""
-    lays = out["layouts"]
-    base = out["baseline"]
-    w = max(12, max(len(x) for x in lays) + 2)
-    lines = [f"scenario {out['scenario']['name']} on {out['scenario']['machine']}: "
-             f"{len(out['seeds'])} seeds x {len(lays)} layouts (same seeds in every layout; 95% t-intervals over seeds)"]
-    head = f"{'':34s}" + "".join(f"{x:>{w + 14}s}" for x in lays)
-    lines.append(head)
-
-    def row(label, cells):
-        lines.append(f"{label:34s}" + "".join(f"{c:>{w + 14}s}" for c in cells))
-
-    S = out["summary"]
-    for f, label in (("job_p50_ms", "job latency p50 (ms)"), ("job_p99_ms", "job latency p99 (ms)"),
-                     ("throughput_qps", "throughput (queries/s)")):
-        row(label, [Interval(**S[x]["figures"][f]).fmt(1 if f != "throughput_qps" else 2) for x in lays])
-    for f, label in (("job_p50_ms", f"p50 improvement vs {base} (%)"),
-                     ("throughput_qps", f"throughput change vs {base} (%)")):
-        cells = []
-        for x in lays:
-            v = S[x]["vs_baseline"].get(f)
-            cells.append("-" if v is None else Interval(**v["improvement_pct"]).fmt(1, pct=True))
-        row(label, cells)
-    A = out["app_means"]
-    for f, label, fmt in (("search_duration_ms", "search_duration_ms (mean)", "{:.1f}"),
-                          ("search_steals_per_job", "search steals per job", "{:.0f}"),
-                          ("tokio_steal_rate", "tokio_steal_rate", "{:.3f}"),
-                          ("search_task_migration_rate", "search-task NUMA migration rate", "{:.3f}"),
-                          ("job_migration_rate", "job NUMA migration rate", "{:.2f}"),
-                          ("tokio_slow_poll_ratio", "tokio_slow_poll_ratio", "{:.3f}")):
-        row(label, ["n/a" if A[x][f] is None else fmt.format(A[x][f]) for x in lays])
-    M = out["matrix"]
-    row("matrix decision", [("-" if M[x]["verdict"]["level"] is None else
-                             ("skip", "pin", "dual")[M[x]["verdict"]["level"]]) for x in lays])
-    lines.append("")
-    if base in M:
-        m = M[base]
-        inp = m["inputs"]
-
-        def fig(k, pct=True):
-            f = inp[k]
-            if f["value"] is None:
-                return f"not judged ({f['why_not']})"
-            v = f"{f['value']:.1%}" if pct else f"rho={f['value']:.2f}"
-            return f"{v} ({f['band']})"
-        lines.append(f"decision matrix ({base}, the plan's table): steal rate {fig('steal_rate')} | "
-                     f"migration rate {fig('migration_rate')} | latency~steals "
-                     f"{fig('latency_steal_correlation', False)} -> {m['verdict']['decision']}"
-                     + (" (mixed)" if m["verdict"]["mixed"] else "") + (" (provisional)" if m["verdict"]["provisional"] else ""))
-        lines.append(f"  rule: {m['verdict']['rule']}")
-    if out.get("verdict"):
-        lines.append(f"verdict: {out['verdict']['text']}")
-    if out.get("pinned"):
-        lines.append(f"  beside it: {out['pinned']['text']}")
-    for lay, c in out.get("claims", {}).items():
-        if lay not in ("dual", "pinned"):
-            lines.append(f"  beside it: {c['text']}")
-    return "\n".join(lines)

@@ -298,12 +298,11 @@ def default_figure(columns) -> str | None:
     return lat[0] if lat else ("busy_ratio" if "busy_ratio" in columns else None)
 
 
-def sweep_plots(sweep, table_path, out) -> list:
-    """The plots `numasim sweep` writes for a two-parameter design: the heatmap of the chosen
-    figure, the decision regions, and steal rate vs latency across all runs."""
+def sweep_plots(sweep, rows, out) -> list:
+    """The plots `numasim sweep` writes for a two-parameter design (`rows`: its results table):
+    the heatmap of the chosen figure, the decision regions, and steal rate vs latency across all
+    runs."""
     from .errors import SpecError
-    from .sweep import read_table
-    rows = read_table(table_path)
     if not rows:
         return []
     x, y = (p.path for p in sweep.params)

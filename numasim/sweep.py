@@ -669,7 +669,7 @@ def run_sweep(sweep: Sweep, out: str, workers: int = 1, dask: str | None = None,
         made = []
         if plot and len(sweep.params) == 2:
             from . import plots
-            made = plots.sweep_plots(sweep, os.path.join(out, TABLE), out)
+            made = plots.sweep_plots(sweep, read_table(os.path.join(out, TABLE)), out)
         return {"runs": count["keys"], "ran": ran, "reused": count["reused"], "table": os.path.join(out, TABLE),
                 "plots": made}
     finally:

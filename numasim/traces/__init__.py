@@ -22,6 +22,7 @@ import json
 from . import csvtext, debug, mirror, probe, prom, promapi
 from . import fields as F
 from .model import Trace
+from .text import read_lines
 
 __all__ = ["Trace", "read_trace", "read_traces", "write_trace", "FORMATS"]
 
@@ -30,7 +31,6 @@ EXPECTED = ("expected a tokio-probe/1 trace (JSON Lines, first line a header wit
             "mirror JSON Lines of RuntimeMetrics/TaskMetrics fields, a Prometheus HTTP API result or Grafana "
             "data frames (JSON), tokio-metrics Debug text, Prometheus text with tokio_* samples, or CSV with "
             "a header of field names")
-MAX_BYTES = 1 << 30  # a trace larger than this is not a metrics capture
 
 
 def read_trace(path, format: str | None = None, **options) -> Trace:
@@ -67,7 +67,7 @@ def _read_traces(path, format, match, exporter_interval_s, **options) -> list:
         if format not in (None, "prometheus"):
             raise TraceError(path, f"a folder is read as Prometheus scrapes, not {format}")
         return [_checked(prom.read_folder(path), match)]
-    lines = _lines(path)
+    lines = read_lines(path)
     fmt = format or detect(path, lines)
     if fmt == "prometheus-api":
         return [_checked(t) for t in promapi.read(path, "\n".join(lines), match, exporter_interval_s)]
@@ -90,24 +90,6 @@ def _checked(trace: Trace, match=None) -> Trace:
     if not trace.fields:
         raise TraceError(trace.path, f"no tokio-metrics field in any record ({trace.format}): {EXPECTED}")
     return trace
-
-
-def _lines(path) -> list:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as e:
-        raise TraceError(path, f"cannot read: {e.strerror or e}") from None
-    if len(data) > MAX_BYTES:
-        raise TraceError(path, "larger than 1 GiB; not a metrics capture")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise TraceError(f"{path}:{line}", "not UTF-8 text") from None
-    if "\x00" in text:
-        raise TraceError(f"{path}:{text[:text.index(chr(0))].count(chr(10)) + 1}", "binary data (NUL byte)")
-    return text.splitlines()
 
 
 def detect(path, lines) -> str:

@@ -24,6 +24,7 @@ from fractions import Fraction
 from ..errors import TraceError
 from . import fields as F
 from . import model
+from .text import read_lines
 
 FORMAT = "prometheus"
 PREFIX = "tokio_"
@@ -301,11 +302,10 @@ def read_folder(path) -> model.Trace:
     names = [n for n in names if os.path.isfile(os.path.join(path, n))]
     if not names:
         raise TraceError(path, "empty folder")
-    from . import _lines  # the package's checked text reader
     types, scrapes = {}, []
     for n in names:
         p = os.path.join(path, n)
-        got = parse(p, _lines(p), types)
+        got = parse(p, read_lines(p), types)
         if len(got) == 1 and got[0].time is None and got[0].max_ts is None:
             m = _FILE_STAMP.search(n)
             if m:

@@ -13,7 +13,7 @@ import simpy
 
 from . import __version__
 from .metrics.runtime import RuntimeMonitor
-from .metrics.task import I_DROP, I_INSTR
+from .metrics.task import I_DROP, I_INSTR, TaskMonitor
 from .spec import External, Root, Spec
 from .machine.placement import initial_cpus
 from .host.costs import Host, default_host
@@ -75,10 +75,48 @@ def _live(runtimes) -> int:
     return sum(m.c[I_INSTR] - m.c[I_DROP] for rt in runtimes for m in rt.monitors.values())
 
 
-def build_system(env, spec, profile, host, streams, observer):
-    """The runtimes and the system they share (CPUs, NUMA tables, pools), placed and ready to start."""
+class Observers:
+    """Several observers in the engine's one observer slot: each gets every event, in order."""
+
+    def __init__(self, observers):
+        self.observers = tuple(observers)
+
+    def poll_start(self, worker, task):
+        for o in self.observers:
+            o.poll_start(worker, task)
+
+    def poll_end(self, worker, task):
+        for o in self.observers:
+            o.poll_end(worker, task)
+
+    def park(self, worker):
+        for o in self.observers:
+            o.park(worker)
+
+    def complete(self, worker, task):
+        for o in self.observers:
+            o.complete(worker, task)
+
+
+def _observer(observers):
+    """What the runtimes call: None (no observer costs nothing on the hot path), the one
+    observer, or a fan-out."""
+    observers = tuple(observers)
+    if not observers:
+        return None
+    return observers[0] if len(observers) == 1 else Observers(observers)
+
+
+def build_system(env, spec, profile, host, streams, observers=()):
+    """The runtimes and the system they share (CPUs, NUMA tables, pools), placed and ready to
+    start. `observers` subscribe to the engine's events (`Observers`)."""
     sys = System(env, host)
     m = spec.machine
+    observer = _observer(observers)
+
+    def instrument(name):
+        return TaskMonitor(name, spec.slow_poll_threshold_ns, spec.long_delay_threshold_ns)
+
     if m is None:
         # the flat host: one node, vCPU stacking, the OS's choices from the "os" stream
         sys.cpus = Cpus(sys, flat_machine(host.cpus), streams["os"], VcpuStacking)
@@ -86,7 +124,7 @@ def build_system(env, spec, profile, host, streams, observer):
         sys.cpus = Cpus(sys, m, streams["numa"], NodeAware)
         sys.numa = Numa(m, spec, sys.cpus.node_of)
     for i, rs in enumerate(spec.runtimes):
-        sys.runtimes[rs.name] = Runtime(env, spec, profile, host, streams, observer, rs, sys, i)
+        sys.runtimes[rs.name] = Runtime(env, spec, profile, host, streams, rs, sys, i, instrument, observer)
     threads = [w for rt in sys.runtimes.values() for w in rt.workers]
     if m is None:
         n = len(sys.cpus.cpus)
@@ -112,12 +150,12 @@ def build_system(env, spec, profile, host, streams, observer):
     return sys
 
 
-def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observer=None) -> SimResult:
+def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observers=()) -> SimResult:
     host = host or default_host(profile.version)
     seed = spec.seed if seed is None else seed
     streams = rng_streams(seed, max(1, len(spec.runtimes)))
     env = simpy.Environment()
-    sys = build_system(env, spec, profile, host, streams, observer)
+    sys = build_system(env, spec, profile, host, streams, observers)
     runtimes = list(sys.runtimes.values())
     rt = runtimes[0]
     origin = host.startup_ns

@@ -17,7 +17,7 @@ def spec(steps=None, workers=2, duration_s=0.05, sources=None, **kw):
 def bare_runtime(workers=2, version="1.49"):
     """A runtime whose workers are not started: for driving queue and idle rules by hand."""
     s = spec([{"spin_us": 1}], workers=workers)
-    sys = build_system(simpy.Environment(), s, get_profile(version), Host(), rng_streams(1), None)
+    sys = build_system(simpy.Environment(), s, get_profile(version), Host(), rng_streams(1))
     return sys.runtimes[s.runtimes[0].name]
 
 
@@ -61,7 +61,7 @@ class Recorder:
 
 def run(s, version="1.49", host=None, seed=None):
     rec = Recorder()
-    res = simulate(s, get_profile(version), host or Host(), seed=seed, observer=rec)
+    res = simulate(s, get_profile(version), host or Host(), seed=seed, observers=[rec])
     return res, rec
 
 

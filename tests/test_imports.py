@@ -107,3 +107,12 @@ def test_tokio_imports_nothing_of_the_host_but_a_thread():
     for name, deps in g.items():
         if name.startswith("numasim.tokio"):
             assert {d for d in deps if d.startswith("numasim.host")} <= {"numasim.host.thread"}, name
+
+
+def test_tokio_imports_no_metrics_class():
+    """The scheduler emits events and reports polls to whatever monitor it was handed; the
+    monitors (tokio-metrics) are the observers', never imported by tokio/."""
+    g = import_graph()
+    for name, deps in g.items():
+        if name.startswith("numasim.tokio"):
+            assert not {d for d in deps if d.startswith("numasim.metrics")}, name

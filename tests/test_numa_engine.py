@@ -49,7 +49,7 @@ class PollLog:
 
 
 def run(s, observer=None, version="1.49"):
-    return simulate(s, get_profile(version), Host(), observer=observer)
+    return simulate(s, get_profile(version), Host(), observers=[observer] if observer is not None else ())
 
 
 def remote_schedules(records):

@@ -245,7 +245,7 @@ def test_counters_are_published_only_at_submit_points():
 
     from numasim.simulate import simulate
     from numasim.tokio.profile import get_profile
-    simulate(s, get_profile("1.49"), observer=Lag())
+    simulate(s, get_profile("1.49"), observers=[Lag()])
     assert max(lag) <= 61  # never more than one event_interval behind
     assert max(lag) > 30  # and really behind between submits
 

@@ -30,7 +30,7 @@ def run_layout(sc: Scenario, layout: str, seed: int, keep_intervals: bool = True
     spec_d = generate(sc, layout, seed)
     spec = parse_spec(spec_d, spec_d["name"])
     obs = HawkObserver()
-    res = simulate(spec, get_profile(sc.runtime.tokio), seed=seed, observer=obs)
+    res = simulate(spec, get_profile(sc.runtime.tokio), seed=seed, observers=[obs])
     by_rt = getattr(res, "runtimes", None) or {"main": res.intervals}
     recs = obs.records()
     handler = next((r for r in recs if r.name == "request_handler"), None)

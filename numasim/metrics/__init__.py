@@ -1,2 +1,3 @@
-"""Metrics with tokio's semantics: the per-worker batch and its publish rule, TaskMonitor,
-RuntimeMonitor sampling, and the tokio-probe/1 writer."""
+"""tokio-metrics, observing the engine: `RuntimeMonitor` samples what each runtime publishes
+(`tokio.stats` keeps the per-worker batch and its publish rule, as tokio does) and `TaskMonitor`
+instruments tasks by name. Neither changes what the model does."""

@@ -29,6 +29,10 @@ class TaskMonitor:
         self.long_ns = long_ns
         self.numa = None  # on a NUMA machine: the engine's per-name NUMA counters (host/numa.py)
 
+    def instrumented(self):
+        """`TaskMonitor::instrument`: one more task of this name."""
+        self.c[I_INSTR] += 1
+
     def poll_start(self, task, now: int):
         c = self.c
         if not task.polled_once:

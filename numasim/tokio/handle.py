@@ -7,7 +7,6 @@ of another runtime acting here goes through `System.cross`.
 """
 from collections import deque
 
-from ..metrics.task import TaskMonitor
 from ..workload.program import TaskDraws, run_steps
 from .blocking import BlockingPool
 from .driver import Driver
@@ -20,19 +19,21 @@ from .worker import Worker
 class Runtime:
     """One multi-thread runtime: its workers, inject queue, idle state, driver and blocking pool."""
 
-    def __init__(self, env, spec, profile, host, rng_streams, observer, rs, system=None, index=0):
+    def __init__(self, env, spec, profile, host, rng_streams, rs, system, index, instrument, observer=None):
         """`rs` is this runtime's RuntimeSpec; `system` the CPUs, NUMA tables, pools and sibling
-        runtimes it shares (None only for a runtime whose workers never run: rule tests drive
-        its queues by hand); `index` its position among the system's runtimes."""
+        runtimes it shares; `index` its position among the system's runtimes. `instrument(name)`
+        makes the TaskMonitor every task of that name reports its polls to (tokio-metrics'
+        `instrument`); `observer` gets the engine's events (poll start and end, park, complete)."""
         self.env = env
         self.spec = spec
         self.rs = rs
         self.name = rs.name
         self.system = system
-        self.numa = system.numa if system is not None else None
+        self.numa = system.numa
         self.profile = profile
         self.host = host
         self.observer = observer
+        self.instrument = instrument
         self.num_workers = rs.workers
         self.event_interval = rs.event_interval
         self.inject = deque()
@@ -55,7 +56,7 @@ class Runtime:
         seed = rng_streams["fastrand"]
         rands = core_generators(int(seed[2 * index]), int(seed[2 * index + 1]), rs.workers)
         self.workers = [Worker(self, i, rands[i], gqi) for i in range(rs.workers)]
-        self.cpus = system.cpus if system is not None else None  # placed by the system
+        self.cpus = system.cpus  # placed by the system
         self.numa_stats = self.numa.runtime_stats() if self.numa is not None else None
         self.monitors = {}
         for name in spec.task_names():
@@ -68,8 +69,7 @@ class Runtime:
     def monitor(self, name):
         m = self.monitors.get(name)
         if m is None:
-            m = self.monitors[name] = TaskMonitor(name, self.spec.slow_poll_threshold_ns,
-                                                  self.spec.long_delay_threshold_ns)
+            m = self.monitors[name] = self.instrument(name)
             if self.numa is not None:
                 m.numa = self.numa.task_stats()
         return m
@@ -86,7 +86,7 @@ class Runtime:
     def new_task(self, taskdef, key=0):
         self.next_id += 1
         mon = self.monitor(taskdef.name)
-        mon.c[0] += 1  # instrumented_count
+        mon.instrumented()
         coro = run_steps(taskdef.steps, TaskDraws(self.seed, key), self.end_ns)
         t = Task(self.next_id, taskdef.name, coro, mon, self.env.now)
         t.key = key
@@ -110,11 +110,10 @@ class Runtime:
     def spawn_into(self, name, taskdef, worker, key=0):
         """tokio::spawn on another runtime's Handle: from a thread of this runtime, a remote
         schedule (inject + notify) of that runtime."""
-        sys = self.system
-        dst = sys.runtimes[name] if sys is not None else self
+        dst = self.system.runtimes[name]
         if dst is self:
             return self.spawn(taskdef, worker, key)
-        return sys.cross(self, dst, dst.spawn, taskdef, None, key)
+        return self.system.cross(self, dst, dst.spawn, taskdef, None, key)
 
     def offload(self, pool, dur_ns, mem):
         """Send a job to a pinned pool; the handle completes when the pool thread replies."""
@@ -156,7 +155,7 @@ class Runtime:
         w = task.waiter
         if w is not None:
             task.waiter = None
-            if w.rt is self or self.system is None:
+            if w.rt is self:
                 self.wake(w, worker)
             else:
                 # the joiner lives in another runtime: from there, a wake by a foreign thread

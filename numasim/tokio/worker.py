@@ -11,10 +11,10 @@ the OS's (`host/thread.py`), and what a poll runs is the workload's (`workload/i
 from collections import deque
 
 from ..host.thread import Thread
-from ..metrics.batch import WorkerStats
 from ..workload.interpret import poll_future
 from .park import Parker
 from .queue import LOCAL_QUEUE_CAPACITY, LocalQueue
+from .stats import WorkerStats
 from .task import BUDGET, IDLE, RUNNING, SCHEDULED, Coop
 
 

@@ -1,4 +1,9 @@
-"""The per-worker metrics batch and what an outside reader can see of it (`metrics/batch.rs`).
+"""The worker's own counters (`scheduler/multi_thread/stats.rs` with `runtime/metrics/batch.rs`):
+the metrics batch, what an outside reader can see of it, and the poll-time EWMA that tunes the
+global queue interval.
+
+These are tokio's, not an observer's: the scheduler reads the EWMA (1.29+), and tokio itself
+decides what `RuntimeMetrics` publishes and when.
 
 A worker bumps private counters; `submit` copies them to the published values that
 `RuntimeMetrics` reads. Between submits, a reader sees stale values. Busy time is kept per the

@@ -1,0 +1,25 @@
+"""Observers subscribe to the engine's events; any number of them, and they change nothing."""
+from helpers import Recorder, spec
+
+from numasim.host.costs import Host
+from numasim.simulate import simulate
+from numasim.tokio.profile import get_profile
+
+
+def _spec():
+    return spec([{"spin_us": 5}, {"spawn": {"name": "child", "steps": [{"spin_us": 20}, {"sleep_us": 300}]},
+                                  "count": 6, "join": True}, {"yield": 1}], workers=2, duration_s=0.02)
+
+
+def test_every_observer_sees_every_event_in_the_same_order():
+    a, b = Recorder(), Recorder()
+    simulate(_spec(), get_profile("1.49"), Host(), observers=[a, b])
+    assert a.polls and a.parks and a.completed
+    assert (a.polls, a.parks, a.completed) == (b.polls, b.parks, b.completed)
+    assert a.errors == [] and b.errors == []
+
+
+def test_observers_do_not_change_the_run():
+    alone = simulate(_spec(), get_profile("1.49"), Host())
+    watched = simulate(_spec(), get_profile("1.49"), Host(), observers=[Recorder(), Recorder(), Recorder()])
+    assert list(alone.lines()) == list(watched.lines())

@@ -34,7 +34,9 @@ class SimResult:
     header: dict
     intervals: list  # the first runtime's tokio-probe/1 interval records
     runtime: Runtime  # the first runtime, for inspection
-    polls: int  # every poll the engine ran, LIFO polls included
+    # every poll the engine ran, LIFO polls included, where the profile's polls_count counts each
+    # poll (1.24); None where it counts run_task calls (1.29+) and so is not that number
+    polls: int
     runtimes: dict = field(default_factory=dict)  # name -> that runtime's interval records
     numa: dict = None  # NUMA facts (a spec with a machine), see docs/machine-workload-api.md
     task_latencies: dict = field(default_factory=dict)  # task name -> [ns] of every completed task

@@ -180,16 +180,21 @@ class Cpus:
         c = self.cpus[w.cpu]
         if c.owner is not w:
             return
+        if self._vacate(c) and self.stacked:
+            self.policy.pull_to(c)
+
+    def _vacate(self, c):
+        """c's owner leaves it: the first thread waiting there resumes; True if none waits and
+        c goes idle instead."""
         if c.waiting:
             nxt = c.waiting.pop(0)
             if not c.waiting:
                 self.stacked.pop(c, None)
             c.owner = nxt
             nxt.resume(self.sys.host.ctx_switch_ns)
-        else:
-            self._free(c)
-            if self.stacked:
-                self.policy.pull_to(c)
+            return False
+        self._free(c)
+        return True
 
     # ------------------------------------------------------------------ wake-up placement
     def polling(self, c, now) -> bool:
@@ -267,14 +272,7 @@ class Cpus:
         old = self.cpus[w.cpu]
         if old.owner is w:
             self._take(c, w)
-            if old.waiting:
-                nxt = old.waiting.pop(0)
-                if not old.waiting:
-                    self.stacked.pop(old, None)
-                old.owner = nxt
-                nxt.resume(self.sys.host.ctx_switch_ns)
-            else:
-                self._free(old)
+            self._vacate(old)
         elif w in old.waiting:
             self._unwait(old, w)
             self._take(c, w)

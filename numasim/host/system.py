@@ -18,6 +18,7 @@ class System:
         self.numa = None
 
     def call_at(self, when, fn, arg):
+        """Call fn(arg) at simulated time `when` (now, if `when` has passed)."""
         ev = self.env.timeout(max(0, when - self.env.now))
         ev.callbacks.append(lambda _e: fn(arg))
 

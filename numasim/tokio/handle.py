@@ -29,6 +29,7 @@ class Runtime:
         self.rs = rs
         self.name = rs.name
         self.system = system
+        self.call_at = system.call_at  # call_at(when, fn, arg): fn(arg) at simulated time `when`
         self.numa = system.numa
         self.profile = profile
         self.host = host
@@ -77,10 +78,6 @@ class Runtime:
     def start(self):
         for w in self.workers:
             self.env.process(w.run())
-
-    def call_at(self, when, fn, arg):
-        ev = self.env.timeout(max(0, when - self.env.now))
-        ev.callbacks.append(lambda _e: fn(arg))
 
     # ------------------------------------------------------------------ tasks
     def new_task(self, taskdef, key=0):

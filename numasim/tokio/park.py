@@ -48,18 +48,26 @@ class Parker:
     def park_internal_nonblocking(self):
         """park_yield / maintenance: a zero-timeout driver poll if the driver is free, then the
         deferred wakes, then maybe wake a sibling."""
-        rt = self.rt
         self.in_park = True
-        drv = rt.driver
-        if drv.holder is None:
-            drv.holder = self
-            drv.wakeup_pending = False  # epoll_wait(0) reads the eventfd too
-            self.poll_driver()
-            drv.holder = None
+        if self.rt.driver.holder is None:
+            self.poll_driver_now()
+        self.after_park()
+
+    def poll_driver_now(self):
+        """A zero-timeout turn of the driver under its TryLock (free: the caller checked)."""
+        drv = self.rt.driver
+        drv.holder = self
+        drv.wakeup_pending = False  # epoll_wait(0) reads the eventfd too
+        self.poll_driver()
+        drv.holder = None
+
+    def after_park(self):
+        """The tail of park_internal: the deferred wakes, then wake a sibling if this worker
+        has work to spare."""
         self.drain_defer()
         self.in_park = False
         if self.should_notify_others():
-            rt.notify_parked()
+            self.rt.notify_parked()
 
     # ------------------------------------------------------------------ transitions
     def transition_to_parked(self) -> bool:
@@ -121,15 +129,9 @@ class Parker:
         self.in_park = True
         if self.notified:
             self.notified = False
-            on_driver = False
         elif drv.holder is None and drv.wakeup_pending:
             # the driver's eventfd was written while nobody waited: epoll returns at once
-            drv.wakeup_pending = False
-            on_driver = True
-            drv.holder = self
-            self.poll_driver()
-            drv.holder = None
-            on_driver = False
+            self.poll_driver_now()
         else:
             self.park_gen += 1
             gen = self.park_gen
@@ -145,8 +147,9 @@ class Parker:
                 drv.next_wake = drv.next_expiration()
                 nio = drv.next_io_ns()
                 if timeout is not None:
-                    # the thread's own timer: hrtimer slack, then the vCPU leaves halt
-                    lat = rt.host.timer_slack_ns + rt.host.wake_latency_ns(env.now + timeout - self.park_start)
+                    # the thread's own timer: hrtimer slack, then the vCPU leaves halt if it
+                    # has been idle longer than halt-polling
+                    lat = rt.host.timer_slack_ns + rt.host.wake_latency_ns(timeout)
                     rt.call_at(env.now + timeout + lat, self._timeout_wake, gen)
                 if nio is not None and nio <= env.now:
                     # readiness already pending: epoll_wait returns at once (later events are
@@ -163,10 +166,7 @@ class Parker:
                 drv.blocked_holder = None
                 self.poll_driver()
                 drv.holder = None
-        self.drain_defer()
-        self.in_park = False
-        if self.should_notify_others():
-            rt.notify_parked()
+        self.after_park()
 
     def _timeout_wake(self, gen):
         if self.blocked and gen == self.park_gen and not self.park_ev.triggered:

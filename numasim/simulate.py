@@ -23,6 +23,7 @@ from .host.pools import Pool
 from .host.system import System
 from .tokio.handle import Runtime
 from .tokio.profile import Profile
+from .workload import interpret
 from .workload.program import child_key
 
 DRAIN_LIMIT_NS = 5_000_000_000
@@ -126,7 +127,7 @@ def build_system(env, spec, profile, host, streams, observers=()):
         sys.cpus = Cpus(sys, m, streams["numa"], NodeAware)
         sys.numa = Numa(m, spec, sys.cpus.node_of)
     for i, rs in enumerate(spec.runtimes):
-        sys.runtimes[rs.name] = Runtime(env, spec, profile, host, streams, rs, sys, i, instrument, observer)
+        sys.runtimes[rs.name] = Runtime(env, spec, profile, host, streams, rs, sys, i, interpret, instrument, observer)
     threads = [w for rt in sys.runtimes.values() for w in rt.workers]
     if m is None:
         n = len(sys.cpus.cpus)

@@ -7,7 +7,6 @@ of another runtime acting here goes through `System.cross`.
 """
 from collections import deque
 
-from ..workload.program import TaskDraws, run_steps
 from .blocking import BlockingPool
 from .driver import Driver
 from .fastrand import core_generators
@@ -19,11 +18,14 @@ from .worker import Worker
 class Runtime:
     """One multi-thread runtime: its workers, inject queue, idle state, driver and blocking pool."""
 
-    def __init__(self, env, spec, profile, host, rng_streams, rs, system, index, instrument, observer=None):
+    def __init__(self, env, spec, profile, host, rng_streams, rs, system, index, workload, instrument,
+                 observer=None):
         """`rs` is this runtime's RuntimeSpec; `system` the CPUs, NUMA tables, pools and sibling
-        runtimes it shares; `index` its position among the system's runtimes. `instrument(name)`
-        makes the TaskMonitor every task of that name reports its polls to (tokio-metrics'
-        `instrument`); `observer` gets the engine's events (poll start and end, park, complete)."""
+        runtimes it shares; `index` its position among the system's runtimes. `workload` gives
+        the futures: `task_body(rt, taskdef, key)` makes a task's, `poll_future(worker, task,
+        cost)` polls it (tokio does not know what a future does). `instrument(name)` makes the
+        TaskMonitor every task of that name reports its polls to (tokio-metrics' `instrument`);
+        `observer` gets the engine's events (poll start and end, park, complete)."""
         self.env = env
         self.spec = spec
         self.rs = rs
@@ -35,6 +37,8 @@ class Runtime:
         self.host = host
         self.observer = observer
         self.instrument = instrument
+        self.task_body = workload.task_body
+        self.poll_future = workload.poll_future
         self.num_workers = rs.workers
         self.event_interval = rs.event_interval
         self.inject = deque()
@@ -84,7 +88,7 @@ class Runtime:
         self.next_id += 1
         mon = self.monitor(taskdef.name)
         mon.instrumented()
-        coro = run_steps(taskdef.steps, TaskDraws(self.seed, key), self.end_ns)
+        coro = self.task_body(self, taskdef, key)
         t = Task(self.next_id, taskdef.name, coro, mon, self.env.now)
         t.key = key
         t.rt = self

@@ -6,12 +6,12 @@ Each worker is a SimPy process running `Context::run`. Simulated time only advan
 instant, in the order tokio's code does it. Version differences are read from the `Profile`.
 The worker's other mechanisms live in their own files and are mixed in: the local queue
 (`queue.py`), parking (`park.py`), the coop budget (`task.py`); its CPU time and preemption are
-the OS's (`host/thread.py`), and what a poll runs is the workload's (`workload/interpret.py`).
+the OS's (`host/thread.py`), and what a poll runs is the workload's (`rt.poll_future`, from
+`workload/interpret.py`).
 """
 from collections import deque
 
 from ..host.thread import Thread
-from ..workload.interpret import poll_future
 from .park import Parker
 from .queue import LOCAL_QUEUE_CAPACITY, LocalQueue
 from .stats import WorkerStats
@@ -199,7 +199,7 @@ class Worker(LocalQueue, Parker, Coop, Thread):
         numa = rt.numa
         if numa is not None:
             cost += numa.poll_start(self, task)
-        done, cost = yield from poll_future(self, task, cost)
+        done, cost = yield from rt.poll_future(self, task, cost)
         cost += rt.debt
         rt.debt = 0
         if self.stalled or self.owed:

@@ -9,7 +9,13 @@ task state, the TaskMonitor and the time that is left.
 """
 from ..tokio.task import COMPLETE
 from .program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
-                      OP_SPAWN_RT, OP_SPIN, OP_YIELD, child_key)
+                      OP_SPAWN_RT, OP_SPIN, OP_YIELD, TaskDraws, child_key, run_steps)
+
+
+def task_body(rt, taskdef, key):
+    """The future of a spawned task: its program, drawing from the stream its spawn-tree `key`
+    gives it, with `loop_until_end` rounds stopping at the runtime's end."""
+    return run_steps(taskdef.steps, TaskDraws(rt.seed, key), rt.end_ns)
 
 
 def poll_future(w, task, cost):

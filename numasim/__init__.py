@@ -1,6 +1,6 @@
 """numasim: tokio's multi-thread scheduler on NUMA machines, simulated.
 
-The stages (spec, model, engine, observers, exporters, readers, calibration, verdict) are plain
-functions over plain data; see docs in ../shared/docs/design.md for the shape.
+The stages (spec, machine, tokio rules, engine, observers, exporters, readers, calibration,
+verdict) are plain functions over plain data; docs/architecture.md says where each lives.
 """
 __version__ = "0.1.0"

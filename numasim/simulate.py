@@ -154,6 +154,8 @@ def build_system(env, spec, profile, host, streams, observers=()):
 
 
 def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observers=()) -> SimResult:
+    """Run `spec` on `profile`'s rules and `host`'s costs with one seed (the spec's by default);
+    `observers` get the engine's events."""
     host = host or default_host(profile.version)
     seed = spec.seed if seed is None else seed
     streams = rng_streams(seed, max(1, len(spec.runtimes)))
@@ -171,79 +173,103 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
     if sys.numa is not None:
         env.process(sys.cpus.migrator(env))
         env.process(sys.numa.refresher(env))
-    state = {"done": False}
-    stop = env.event()
-    records = {r.name: [] for r in runtimes}
-    monitors = []
-
-    def target(src):
-        return sys.runtimes[src.runtime] if src.runtime is not None else rt
-
-    def external(src: External, si: int):
-        rng = streams["arrivals"]
-        arrival = 0
-        srt = target(src)
-        yield env.timeout(origin - env.now)
-        nxt = env.now
-        while nxt < end_ns:
-            if nxt > env.now:
-                yield env.timeout(nxt - env.now)
-            srt.current = None
-            arrival += 1
-            srt.spawn(src.task, None, child_key(-1 - si, arrival))
-            srt.debt = 0  # the spawner thread pays its own syscalls
-            mean = src.interval.sample(rng) if not src.interval.is_fixed else int(src.interval.mean_ns)
-            gap = int(round(rng.exponential(mean))) if src.arrival == "poisson" else mean
-            nxt += max(gap, 1)
-
-    def root(src: Root, si: int):
-        srt = target(src)
-        yield env.timeout(origin - env.now)
-        srt.current = None
-        srt.spawn(src.task, None, child_key(-1 - si, 0))
-        srt.debt = 0
-
-    def sampler():
-        yield env.timeout(origin - env.now)
-        monitors.extend(RuntimeMonitor(r, origin) for r in runtimes)
-        threads = sys.threads() if sys.numa is not None else None
-        nxt = env.now
-        while True:
-            nxt += spec.sample_interval_ns
-            yield env.timeout(nxt - env.now)
-            for mon in monitors:
-                records[mon.rt.name].append(mon.sample())
-            if threads is not None:
-                sys.numa.sample_threads(env.now - origin, threads)
-            if state["done"]:
-                stop.succeed()
-                return
-
-    def ender():
-        yield env.timeout(end_ns - env.now)
-        limit = env.now + DRAIN_LIMIT_NS
-        while env.now < limit and _live(runtimes) > 0:
-            yield env.timeout(DRAIN_POLL_NS)
-        yield env.timeout(spec.sample_interval_ns)
-        state["done"] = True
-
+    sampler = TraceSampler(env, sys, origin, spec.sample_interval_ns)
     for si, src in enumerate(spec.sources):
-        env.process(external(src, si) if isinstance(src, External) else root(src, si))
-    env.process(sampler())
-    env.process(ender())
-    env.run(until=stop)
+        srt = sys.runtimes[src.runtime] if src.runtime is not None else rt
+        if isinstance(src, External):
+            env.process(_external(env, srt, src, si, streams["arrivals"], origin, end_ns))
+        else:
+            env.process(_root(env, srt, src, si, origin))
+    env.process(sampler.run())
+    env.process(_drain(env, runtimes, end_ns, sampler))
+    env.run(until=sampler.stop)
     header = {
         "kind": "header", "format": "tokio-probe/1", "tokio_version": profile.version,
         "cpus": spec.workers, "spec": spec.raw,
         "simulator": {"name": "numasim", "version": __version__, "seed": seed, "host": host.to_dict()},
     }
     polls = sum(w.stats.polls_count for r in runtimes for w in r.workers) if not profile.poll_count_per_run_task else None
-    lat = {}
-    for mon in monitors:
-        for name, xs in mon.all_latencies.items():
-            lat.setdefault(name, []).extend(xs)
-    return SimResult(header, records[rt.name], rt, polls, records, _numa_facts(sys), lat, sys,
-                     {mon.rt.name: mon.per_worker for mon in monitors})
+    return SimResult(header, sampler.records[rt.name], rt, polls, sampler.records, _numa_facts(sys),
+                     sampler.latencies(), sys, {mon.rt.name: mon.per_worker for mon in sampler.monitors})
+
+
+def _external(env, rt, src: External, si: int, rng, origin: int, end_ns: int):
+    """An external source: spawns into `rt` from a thread outside the runtime until the end."""
+    arrival = 0
+    yield env.timeout(origin - env.now)
+    nxt = env.now
+    while nxt < end_ns:
+        if nxt > env.now:
+            yield env.timeout(nxt - env.now)
+        rt.current = None
+        arrival += 1
+        rt.spawn(src.task, None, child_key(-1 - si, arrival))
+        rt.debt = 0  # the spawner thread pays its own syscalls
+        mean = src.interval.sample(rng) if not src.interval.is_fixed else int(src.interval.mean_ns)
+        gap = int(round(rng.exponential(mean))) if src.arrival == "poisson" else mean
+        nxt += max(gap, 1)
+
+
+def _root(env, rt, src: Root, si: int, origin: int):
+    """A root source: one task spawned at the origin."""
+    yield env.timeout(origin - env.now)
+    rt.current = None
+    rt.spawn(src.task, None, child_key(-1 - si, 0))
+    rt.debt = 0
+
+
+def _drain(env, runtimes, end_ns: int, sampler):
+    """After the sources stop, wait for every task to finish (at most DRAIN_LIMIT_NS), then one
+    more sample interval, as the probe does."""
+    yield env.timeout(end_ns - env.now)
+    limit = env.now + DRAIN_LIMIT_NS
+    while env.now < limit and _live(runtimes) > 0:
+        yield env.timeout(DRAIN_POLL_NS)
+    yield env.timeout(sampler.interval)
+    sampler.done = True
+
+
+class TraceSampler:
+    """The trace sampler, an observer of the clock: from the origin, every sample interval, one
+    `RuntimeMonitor` sample per runtime (tokio-metrics' `RuntimeMonitor::intervals`, with the
+    per-worker series) and, on a machine, the CPU each thread runs on. It stops the run at the
+    first sample after `done`."""
+
+    def __init__(self, env, sys, origin: int, interval_ns: int):
+        self.env = env
+        self.sys = sys
+        self.origin = origin
+        self.interval = interval_ns
+        self.monitors = []
+        self.records = {name: [] for name in sys.runtimes}
+        self.done = False
+        self.stop = env.event()
+
+    def run(self):
+        env = self.env
+        sys = self.sys
+        yield env.timeout(self.origin - env.now)
+        self.monitors.extend(RuntimeMonitor(r, self.origin) for r in sys.runtimes.values())
+        threads = sys.threads() if sys.numa is not None else None
+        nxt = env.now
+        while True:
+            nxt += self.interval
+            yield env.timeout(nxt - env.now)
+            for mon in self.monitors:
+                self.records[mon.rt.name].append(mon.sample())
+            if threads is not None:
+                sys.numa.sample_threads(env.now - self.origin, threads)
+            if self.done:
+                self.stop.succeed()
+                return
+
+    def latencies(self) -> dict:
+        """Task name -> every completed task's latency (ns), over all runtimes."""
+        lat = {}
+        for mon in self.monitors:
+            for name, xs in mon.all_latencies.items():
+                lat.setdefault(name, []).extend(xs)
+        return lat
 
 
 def _numa_facts(sys):

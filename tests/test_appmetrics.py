@@ -4,7 +4,8 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from numasim.hawk.appmetrics import APP_METRICS, HawkObserver, app_metrics, derived, merge_intervals, prometheus_text
+from numasim.hawk.appmetrics import APP_METRICS, HawkObserver, app_metrics, derived, merge_intervals
+from numasim.hawk.prometheus import prometheus_text
 from numasim.machine.presets import preset
 
 

@@ -69,7 +69,7 @@ def execute(sc, args, out=None):
 
 
 def write_prometheus(res, path, sc):
-    from ..hawk.appmetrics import prometheus_text
+    from ..hawk.prometheus import prometheus_text
     from ..machine.presets import preset
     runs = {lay: {"app": res["app"][lay], "runtimes": res["runtimes"][lay]} for lay in res["layouts"]}
     text = prometheus_text(runs, preset(sc.machine).n_nodes)

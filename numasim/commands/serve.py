@@ -68,9 +68,9 @@ def run(args):
 def _scenario(args):
     """A Hawk scenario under one layout: its merged runtime intervals, and the app metrics."""
     from ..errors import UserError
-    from ..hawk.appmetrics import prometheus_text
     from ..hawk.jobs import sample_interval_ms
     from ..hawk.layouts import run_layout
+    from ..hawk.prometheus import prometheus_text
     from ..hawk.scenario import load_scenario
     if args.layout not in ("today", "pinned", "dual", "single-node"):
         raise UserError("--layout", f"expected today, pinned, dual or single-node, got {args.layout!r}")

@@ -6,7 +6,6 @@ the version: tokio 1.24 with the 0.3-era names (`injection_queue_depth`, no stea
 mean poll time), or tokio-metrics 0.5 names for newer releases. TaskMonitor deltas per task name
 ride along in `tasks`, each with its `completed` latency statistics.
 """
-from ..tokio.stats import WORKER_FIELDS
 from .task import TASK_FIELDS, completed_stats
 
 # (published index, tokio-metrics name) of the per-worker counters a RuntimeMetrics sample carries

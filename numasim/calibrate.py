@@ -26,6 +26,10 @@ log space is fitted through the three objective values, and the width at which t
 rises by the seed noise (the objective's change when the optimum is rerun with other seeds) gives
 a relative standard error, `sqrt(2 * noise / curvature)`. A flat or concave direction is reported
 as unidentified (`null`): the traces do not pin that parameter.
+
+Why one file of ~500 lines: the free parameters, the cases, the objective and the fit loop are
+one algorithm whose pieces share the cases' seeds and the spec paths; the CLI is in
+commands/calibrate.py.
 """
 from __future__ import annotations
 

@@ -19,6 +19,10 @@ sources; `"working_set_bytes"` on a task.
 
 Every error names the file and the field path (`sources[0].task.steps[2].sleep_us`) and says
 what was expected.
+
+Why one file of ~750 lines: the language is one grammar; each step, source, runtime, region and
+pool parser reports errors through the same context (file, field path), and the frozen
+dataclasses sit beside the parser that fills them.
 """
 from __future__ import annotations
 

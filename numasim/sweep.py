@@ -19,6 +19,10 @@ payload), so a rerun skips every key already on disk and a changed base spec rec
 torn by a kill is cut off on restart. `results.csv` is rebuilt from the JSON lines (atomically,
 via a temporary file and rename) at the end and on interruption; the JSON lines stay the truth
 because the set of figure columns is only known once rows exist.
+
+Why one file of ~650 lines: the sweep file's parser, the design, the resumable runner and its
+results table share the job keys that make resuming exact; the plots are plots.py's and the
+scenario evaluator commands/compare.py's.
 """
 from __future__ import annotations
 

@@ -29,6 +29,10 @@ Scaling (docs/hawk.md): chains of R MPC rounds become `scale.round_groups` waits
 RTTs (lognormal, cv / sqrt(R/k)); a distance batch's dot-product chunks (128 ids each) go out as
 `scale.offload_fanout` offloads; HNSW node openings are grouped into distance batches of at least
 `min_layer_search_batch` ids, as layer_search_batched_v2 does.
+
+Why one file of ~400 lines: every number of the job (sizes, rounds, costs) feeds `job_steps`
+through `plan`, and reading them in one place is how the estimates get checked against
+iris-mpc-hawk.md.
 """
 from __future__ import annotations
 

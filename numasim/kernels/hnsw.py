@@ -13,6 +13,9 @@ one vector per distance evaluation) - the figures the workload model turns into 
 
 Kernels work on preallocated arrays and a whole batch per call; `cache=True` keeps start-up short.
 Public functions check their inputs and call the private jitted ones.
+
+Why one file of ~400 lines: the build, the searches and the counters share the graph arrays and
+the jitted helpers; split, each half would need the other's private kernels.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ torn by a kill is cut off on restart. `results.csv` is rebuilt from the JSON lin
 via a temporary file and rename) at the end and on interruption; the JSON lines stay the truth
 because the set of figure columns is only known once rows exist.
 
-Why one file of ~650 lines: the sweep file's parser, the design, the resumable runner and its
+Why one file of ~750 lines: the sweep file's parser, the design, the resumable runner and its
 results table share the job keys that make resuming exact; the plots are plots.py's and the
 scenario evaluator commands/compare.py's.
 """

@@ -79,26 +79,23 @@ def _live(runtimes) -> int:
 
 
 class Observers:
-    """Several observers in the engine's one observer slot: each gets every event, in order."""
+    """Several observers in the engine's one observer slot: each gets every event, in the order
+    given. Any event the engine emits (poll_start, poll_end, park, complete, ...) is forwarded
+    by name, so the fan-out never lags behind the events the observers know."""
 
     def __init__(self, observers):
         self.observers = tuple(observers)
 
-    def poll_start(self, worker, task):
-        for o in self.observers:
-            o.poll_start(worker, task)
+    def __getattr__(self, event):
+        if event.startswith("_"):
+            raise AttributeError(event)  # not an event (copy and pickle probe for these)
+        handlers = [getattr(o, event) for o in self.observers]
 
-    def poll_end(self, worker, task):
-        for o in self.observers:
-            o.poll_end(worker, task)
-
-    def park(self, worker):
-        for o in self.observers:
-            o.park(worker)
-
-    def complete(self, worker, task):
-        for o in self.observers:
-            o.complete(worker, task)
+        def fan_out(*args):
+            for h in handlers:
+                h(*args)
+        setattr(self, event, fan_out)  # looked up once per event name
+        return fan_out
 
 
 def _observer(observers):

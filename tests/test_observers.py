@@ -23,3 +23,18 @@ def test_observers_do_not_change_the_run():
     alone = simulate(_spec(), get_profile("1.49"), Host())
     watched = simulate(_spec(), get_profile("1.49"), Host(), observers=[Recorder(), Recorder(), Recorder()])
     assert list(alone.lines()) == list(watched.lines())
+
+
+def test_the_fan_out_forwards_any_event_by_name():
+    from numasim.simulate import Observers
+    seen = []
+
+    class Listener:
+        def __init__(self, tag):
+            self.tag = tag
+
+        def steal(self, thief, victim, tasks):
+            seen.append((self.tag, thief, victim, tasks))
+
+    Observers([Listener("a"), Listener("b")]).steal(0, 1, ["t"])
+    assert seen == [("a", 0, 1, ["t"]), ("b", 0, 1, ["t"])]

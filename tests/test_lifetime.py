@@ -70,7 +70,10 @@ def slow_sweep(tmp_path) -> pathlib.Path:
 def start(args, tmp_path):
     env = dict(os.environ, NUMASIM_PROGRESS_EVERY="3600")
     return subprocess.Popen([sys.executable, "-m", "numasim.cli", *args], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            # a shell without job control starts background commands with SIGINT
+                            # ignored, and children inherit that; the test plays an interactive Ctrl-C
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def cpu_ticks(pid: int) -> int:

@@ -1,10 +1,16 @@
-"""Score the simulator against the real traces of ../shared/fidelity, case by case.
+"""Score the simulator against real tokio traces, case by case.
 
-    python experiments/fidelity.py [--out DIR] [--md docs/fidelity.md] [--seed N]
+    python experiments/fidelity.py [--set public|captured|all] [--out DIR] [--md FILE] [--seed N]
 
-Simulates every public spec under tokio 1.24 and 1.49 into DIR/1.24 and DIR/1.49, scores them
-with the shared `figures.py` (the same function `figures.py --score` uses) and writes a
-markdown table of every figure: real (mean of the repetitions), simulated, error.
+Two sets of real traces, each with its specs and three repetitions per tokio version:
+- `public`: ../shared/fidelity (specs/, traces/ for 1.24.2, traces-1.49/);
+- `captured`: this repository's fidelity/ (specs/, traces-1.24/, traces-1.49/), captured on this
+  project's machine with fidelity/build_probe.sh and fidelity/capture.sh; their specs isolate the
+  idle path (parks, notifies, steals).
+Each spec is simulated under tokio 1.24 and 1.49 into DIR/SET/VERSION, scored with the shared
+`figures.py` (the same function `figures.py --score` uses), and summarised: median error, the
+share of figures within 25%, and on how many cases each idle-path figure (steals per poll, parks
+per second, noops per park) is within 25%. `--md` writes that summary and every figure's row.
 """
 import argparse
 import glob
@@ -14,68 +20,106 @@ import statistics
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, "..", "..", "shared", "fidelity")
-REAL = {"1.24": "traces", "1.49": "traces-1.49"}
+REPO = os.path.dirname(HERE)
+SHARED = os.path.join(REPO, "..", "shared", "fidelity")
+SETS = {
+    "public": (os.path.join(SHARED, "specs"), {"1.24": os.path.join(SHARED, "traces"),
+                                              "1.49": os.path.join(SHARED, "traces-1.49")}),
+    "captured": (os.path.join(REPO, "fidelity", "specs"), {"1.24": os.path.join(REPO, "fidelity", "traces-1.24"),
+                                                          "1.49": os.path.join(REPO, "fidelity", "traces-1.49")}),
+}
+IDLE_FIGURES = ("steals_per_poll", "parks_per_s", "noop_per_park")
 
 
-def _figures_module():
+def figures_module():
     spec = importlib.util.spec_from_file_location("figures", os.path.join(SHARED, "figures.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-def _simulate(job):
-    path, version, out, seed = job
+def simulate_to(job):
+    path, version, dest, seed = job
     from numasim.simulate import simulate
     from numasim.spec import load_spec
     from numasim.tokio.profile import get_profile
-    spec = load_spec(path)
-    res = simulate(spec, get_profile(version), seed=seed)
-    dest = os.path.join(out, version, f"{spec.name}.jsonl")
+    res = simulate(load_spec(path), get_profile(version), seed=seed)
     with open(dest, "w") as f:
         res.write(f)
     return dest
 
 
+def score_set(F, name, sim_root):
+    """{version: (rows, summary)} for one set, from simulated traces under sim_root/VERSION."""
+    spec_dir, reals = SETS[name]
+    out = {}
+    for v, real_dir in reals.items():
+        rows, errs, idle = [], [], {k: [] for k in IDLE_FIGURES}
+        for p in sorted(glob.glob(os.path.join(spec_dir, "*.json"))):
+            case = os.path.splitext(os.path.basename(p))[0]
+            real = sorted(glob.glob(os.path.join(real_dir, f"{case}.r*.jsonl")))
+            if not real:
+                continue
+            for k, (r, got, e) in F.case_errors(real, os.path.join(sim_root, v, f"{case}.jsonl")).items():
+                errs.append(e)
+                rows.append((case, k, r, got, e))
+                if k in idle:
+                    idle[k].append(e)
+        if not errs:
+            continue
+        summary = {"figures": len(errs), "median": statistics.median(errs),
+                   "within": sum(e <= 0.25 for e in errs) / len(errs),
+                   "cases": len(idle[IDLE_FIGURES[0]]),
+                   **{k: sum(e <= 0.25 for e in es) for k, es in idle.items()}}
+        out[v] = (rows, summary)
+    return out
+
+
+def summary_line(name, v, s):
+    idle = ", ".join(f"{k} {s[k]}/{s['cases']}" for k in IDLE_FIGURES)
+    return (f"{name} tokio {v}: {s['figures']} figures, median error {s['median'] * 100:.1f}%, "
+            f"within 25%: {s['within'] * 100:.0f}%; idle-path figures within 25%: {idle}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", choices=["public", "captured", "all"], default="all")
     ap.add_argument("--out", default="out/fidelity")
-    ap.add_argument("--md", default=None, help="write the case-by-case table here")
+    ap.add_argument("--md", default=None, help="write the summary and the case-by-case table here")
     ap.add_argument("--seed", type=int, default=None, help="run seed (default: each spec's own)")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
-    F = _figures_module()
-    specs = sorted(glob.glob(os.path.join(SHARED, "specs", "*.json")))
-    for v in REAL:
-        os.makedirs(os.path.join(args.out, v), exist_ok=True)
-    jobs = [(p, v, args.out, args.seed) for v in REAL for p in specs]
+    F = figures_module()
+    sets = list(SETS) if args.set == "all" else [args.set]
+    jobs = []
+    for name in sets:
+        spec_dir, reals = SETS[name]
+        for v in reals:
+            os.makedirs(os.path.join(args.out, name, v), exist_ok=True)
+            for p in sorted(glob.glob(os.path.join(spec_dir, "*.json"))):
+                case = os.path.splitext(os.path.basename(p))[0]
+                jobs.append((p, v, os.path.join(args.out, name, v, f"{case}.jsonl"), args.seed))
     from numasim.procs import map_ordered
-    map_ordered(_simulate, jobs, args.workers)  # workers that die with this script
-    lines = ["# Fidelity: simulated against real tokio traces", "",
-             "Generated by `python experiments/fidelity.py --md docs/fidelity.md`; the error of a figure is",
-             "`|sim - real| / max(|real|, floor)` exactly as `../shared/fidelity/figures.py --score` computes it.", ""]
-    summary = []
-    for v, sub in REAL.items():
-        errs = []
-        rows = []
-        for p in specs:
-            name = os.path.splitext(os.path.basename(p))[0]
-            reals = sorted(glob.glob(os.path.join(SHARED, sub, f"{name}.r*.jsonl")))
-            for k, (real, got, e) in F.case_errors(reals, os.path.join(args.out, v, f"{name}.jsonl")).items():
-                errs.append(e)
-                rows.append(f"| {name} | {k} | {real:.4g} | {got:.4g} | {e * 100:.1f}% |")
-        med = statistics.median(errs)
-        within = sum(e <= 0.25 for e in errs) / len(errs)
-        summary.append((v, len(errs), med, within))
-        lines += [f"## tokio {v}", "", f"{len(errs)} figures, median error **{med * 100:.1f}%**, "
-                  f"within 25%: **{within * 100:.0f}%**", "",
-                  "| case | figure | real | sim | error |", "|---|---|---|---|---|"] + rows + [""]
-    for v, n, med, within in summary:
-        print(f"tokio {v}: {n} figures, median error {med * 100:.1f}%, within 25%: {within * 100:.0f}%")
+    map_ordered(simulate_to, jobs, args.workers)  # workers that die with this script
+    cmd = "python experiments/fidelity.py" + (f" --set {args.set}" if args.set != "all" else "") + " --md docs/fidelity.md"
+    head = ["# Fidelity: simulated against real tokio traces", "",
+            f"Generated by `{cmd}`; the error of a figure is",
+            "`|sim - real| / max(|real|, floor)` exactly as `../shared/fidelity/figures.py --score` computes it,",
+            "against the mean of the real repetitions. `public` is ../shared/fidelity; `captured` is fidelity/",
+            "in this repository (idle-path specs captured on this project's 2-vCPU machine).", "",
+            "| set | tokio | figures | median error | within 25% | steals/poll within 25% | parks/s within 25% | noops/park within 25% |",
+            "|---|---|---|---|---|---|---|---|"]
+    body = []
+    for name in sets:
+        for v, (rows, s) in score_set(F, name, os.path.join(args.out, name)).items():
+            print(summary_line(name, v, s))
+            head.append(f"| {name} | {v} | {s['figures']} | {s['median'] * 100:.1f}% | {s['within'] * 100:.0f}% | "
+                        + " | ".join(f"{s[k]}/{s['cases']}" for k in IDLE_FIGURES) + " |")
+            body += ["", f"## {name}, tokio {v}", "", "| case | figure | real | sim | error |", "|---|---|---|---|---|"]
+            body += [f"| {c} | {k} | {r:.4g} | {g:.4g} | {e * 100:.1f}% |" for c, k, r, g, e in rows]
     if args.md:
         with open(args.md, "w") as f:
-            f.write("\n".join(lines))
+            f.write("\n".join(head + body) + "\n")
     return 0
 
 

@@ -15,6 +15,12 @@ class FastRand:
         self.one = one & M32
         self.two = two & M32
 
+    @classmethod
+    def from_u64(cls, seed: int) -> "FastRand":
+        """A generator from one 64-bit seed, split as `RngSeed::from_u64` splits it (tokio
+        util/rand.rs): high word, low word, and a low word of 0 replaced by 1."""
+        return cls((seed >> 32) & M32, (seed & M32) or 1)
+
     def fastrand(self) -> int:
         s1 = self.one
         s0 = self.two
@@ -36,8 +42,9 @@ class FastRand:
 
 
 def core_generators(seed_one: int, seed_two: int, workers: int) -> list:
-    """Per-core generators as the builder makes them: G1 = G0.next_generator(), core i gets
-    FastRand(G1.next_seed()) in creation order."""
-    g0 = FastRand(seed_one, seed_two)
+    """Per-core generators as the builder makes them: G0 from the runtime's 64-bit seed
+    (`RngSeed::from_u64`), G1 = G0.next_generator(), core i gets FastRand(G1.next_seed()) in
+    creation order."""
+    g0 = FastRand.from_u64(((seed_one & M32) << 32) | (seed_two & M32))
     g1 = g0.next_generator()
     return [FastRand(*g1.next_seed()) for _ in range(workers)]

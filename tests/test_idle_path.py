@@ -1,0 +1,225 @@
+"""The idle path rule by rule: parks, notifies, steals, maintenance, the LIFO cap, the inject
+batch, the coop budget and FastRand, each held to the value tokio's rule gives.
+
+Every test here is one that a wrong rule fails: `benchmarks/mutants.py` breaks each rule in a
+copy of the package and checks that some test here (or in test_properties.py) notices.
+"""
+import json
+import pathlib
+
+import pytest
+
+from numasim.tokio.fastrand import FastRand, core_generators
+from numasim.tokio.worker import BUDGET, IDLE, SCHEDULED, Task
+
+from helpers import Recorder, bare_runtime, run, spec
+
+DATA = pathlib.Path(__file__).parent / "data"
+
+
+def mk(rt, n, state=SCHEDULED):
+    out = []
+    for _ in range(n):
+        rt.next_id += 1
+        t = Task(rt.next_id, "x", None, None, 0)
+        t.state = state
+        out.append(t)
+    return out
+
+
+class Events(Recorder):
+    """Polls and parks in the order they happen, per worker."""
+
+    def __init__(self):
+        super().__init__()
+        self.seq = []
+
+    def poll_start(self, w, t):
+        super().poll_start(w, t)
+        self.seq.append(("poll", w.index))
+
+    def park(self, w):
+        super().park(w)
+        self.seq.append(("park", w.index))
+
+
+def noops_by_rule(events, workers):
+    """noop_count as tokio's `about_to_park` defines it: a park with no poll on that worker since
+    its previous park (a worker's first park counts if it never polled)."""
+    polled = [False] * workers
+    noops = [0] * workers
+    for kind, w in events:
+        if kind == "poll":
+            polled[w] = True
+        else:
+            noops[w] += not polled[w]
+            polled[w] = False
+    return noops
+
+
+# ---------------------------------------------------------------- parks and noops
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_park_and_noop_counts_follow_about_to_park(version):
+    """Sleepy tasks on two workers: every park counts once, and a park is a noop exactly when the
+    worker polled nothing since its previous park (the start-up parks are noops)."""
+    s = spec([{"repeat": 6, "steps": [{"sleep_us": 700}, {"spin_us": 30},
+                                      {"spawn": {"name": "c", "steps": [{"spin_us": 20}]}, "count": 3, "join": True}]}],
+             workers=2, duration_s=0.02)
+    ev = Events()
+    from numasim.simulate import simulate
+    from numasim.tokio.profile import get_profile
+    res = simulate(s, get_profile(version), observer=ev)
+    rt = res.runtime
+    parks = [sum(1 for k, i in ev.seq if k == "park" and i == w.index) for w in rt.workers]
+    assert [w.stats.park_count for w in rt.workers] == parks
+    assert [w.stats.noop_count for w in rt.workers] == noops_by_rule(ev.seq, rt.num_workers)
+    assert sum(w.stats.noop_count for w in rt.workers) >= 2  # both start-up parks at least
+    if rt.profile.has_park_unpark_count:
+        # +1 going in, +1 coming out: every park was also an unpark, except the one a worker is
+        # still blocked in when the run stops
+        for w, p in zip(rt.workers, parks):
+            assert w.stats.park_unpark_count == 2 * p - w.blocked
+
+
+# ---------------------------------------------------------------- notifications
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_a_worker_leaving_park_with_two_tasks_wakes_a_sibling(version):
+    """should_notify_others (worker.rs:park_internal): deferred wakes drained at park leave the
+    worker with a LIFO task and a queued one, so a parked sibling is notified."""
+    rt = bare_runtime(2, version)
+    w0, w1 = rt.workers
+    rt.idle.transition_worker_to_parked(1, False)
+    for t in mk(rt, 2, state=IDLE):
+        w0.defer.append(t)
+    w0.park_internal_nonblocking()
+    assert w0.lifo is not None and len(w0.queue) == 1
+    assert w1.notified and rt.idle.num_searching == 1
+
+
+def test_one_task_left_after_park_notifies_nobody():
+    """With only the LIFO task (1.49: `lifo + queue > 1`; 1.24: a non-empty queue) nobody is woken."""
+    for version in ("1.24", "1.49"):
+        rt = bare_runtime(2, version)
+        w0, w1 = rt.workers
+        rt.idle.transition_worker_to_parked(1, False)
+        w0.defer.append(mk(rt, 1, state=IDLE)[0])
+        w0.park_internal_nonblocking()
+        assert w0.lifo is not None and not w1.notified and rt.idle.num_searching == 0
+
+
+def test_the_last_searcher_to_park_notifies_when_work_is_pending():
+    """notify_if_work_pending (worker.rs:Core::transition_to_parked): the last searcher parks
+    while a task sits in the inject queue, so a parked worker (here: itself, the most recent
+    sleeper) is notified and its park returns at once."""
+    rt = bare_runtime(2)
+    w0, w1 = rt.workers
+    rt.idle.transition_worker_to_parked(1, False)
+    assert rt.idle.transition_worker_to_searching()
+    w0.is_searching = True
+    rt.inject.extend(mk(rt, 1))
+    assert w0.transition_to_parked()
+    assert w0.notified and rt.idle.num_searching == 1 and rt.idle.sleepers == [1]
+
+
+def test_the_last_searcher_to_park_notifies_nobody_without_work():
+    rt = bare_runtime(2)
+    w0, w1 = rt.workers
+    rt.idle.transition_worker_to_parked(1, False)
+    assert rt.idle.transition_worker_to_searching()
+    w0.is_searching = True
+    assert w0.transition_to_parked()
+    assert not w0.notified and not w1.notified and rt.idle.num_searching == 0
+
+
+# ---------------------------------------------------------------- maintenance
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_timers_fire_at_maintenance_on_a_worker_with_a_full_queue(version):
+    """A worker that always has a queued task never parks nor park_yields: only maintenance's
+    driver poll (every 61 ticks) fires the sleeper's timer, long before the queue drains."""
+    s = spec(None, workers=1, duration_s=0.2, sources=[
+        {"kind": "root", "task": {"name": "hog", "steps": [
+            {"spawn": {"name": "spin", "steps": [{"spin_us": 50}]}, "count": 2000, "join": False}]}},
+        {"kind": "root", "task": {"name": "sleeper", "steps": [{"sleep_us": 1000}]}},
+    ])
+    res, rec = run(s, version)
+    sleeper = [p[0] for p in rec.polls if p[2] == "sleeper"]
+    spins = [p[0] for p in rec.polls if p[2] == "spin"]
+    assert len(sleeper) == 2 and len(spins) == 2000
+    assert sleeper[1] < spins[-1] - 50_000_000  # woken while the worker still had ~1000 to go
+    assert sleeper[1] - sleeper[0] <= 2_000_000 + 61 * 60_000
+
+
+# ---------------------------------------------------------------- exact values
+@pytest.mark.parametrize("links,run_tasks", [(4, 1), (5, 2), (8, 2), (9, 3)])
+def test_lifo_chain_is_exactly_one_poll_plus_three(links, run_tasks):
+    """MAX_LIFO_POLLS_PER_TICK = 3 (worker.rs, 1.29+): a chain of tasks, each spawning the next
+    into the LIFO slot, runs 4 polls per run_task, and poll_count counts run_tasks."""
+    t = {"name": "link", "steps": [{"spin_us": 1}]}
+    for _ in range(links - 1):
+        t = {"name": "link", "steps": [{"spin_us": 1}, {"spawn": t, "join": False}]}
+    s = spec(None, workers=1, sources=[{"kind": "root", "task": t}])
+    res, rec = run(s, "1.49")
+    assert len(rec.polls) == links
+    assert res.runtime.workers[0].stats.polls_count == run_tasks
+
+
+@pytest.mark.parametrize("workers,inject,pulled", [(1, 300, 128), (2, 300, 128), (2, 100, 51), (4, 20, 6)])
+def test_inject_batch_pull_size(workers, inject, pulled):
+    """next_task's batch (worker.rs:Core::next_task, 1.29+): n = min(len/workers + 1, free local
+    slots, 128); one runs now and n - 1 go to the local queue."""
+    rt = bare_runtime(workers, "1.49")
+    w = rt.workers[0]
+    w.tick = 1
+    rt.inject.extend(mk(rt, inject))
+    assert w.next_task() is not None
+    assert len(w.queue) == pulled - 1 and len(rt.inject) == inject - pulled
+
+
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_a_saturated_worker_publishes_every_61_ticks(version):
+    """event_interval = 61: a worker running one queued task per tick submits its counters at
+    maintenance, so the published poll count advances by exactly 61 between submits."""
+    s = spec([{"spawn": {"name": "c", "steps": [{"spin_us": 10}]}, "count": 250, "join": False}],
+             workers=1, duration_s=0.01)
+    seen = []
+
+    class Pub(Recorder):
+        def poll_start(self, w, t):
+            super().poll_start(w, t)
+            seen.append(w.stats.published[4])
+
+    from numasim.simulate import simulate
+    from numasim.tokio.profile import get_profile
+    simulate(s, get_profile(version), observer=Pub())
+    steps = sorted(set(seen))
+    deltas = {b - a for a, b in zip(steps[1:], steps[2:])}
+    assert len(steps) >= 4 and deltas == {61}
+
+
+def test_the_coop_budget_is_128_units():
+    """Budget::initial() is 128 (task/coop): the 128th unit spent brings it to 0, which is counted
+    once as a forced yield."""
+    rt = bare_runtime(1, "1.49")
+    w = rt.workers[0]
+    assert BUDGET == 128
+    w.budget = BUDGET
+    for _ in range(127):
+        w.consume_budget()
+    assert w.budget == 1 and rt.budget_forced_yield_count == 0
+    w.consume_budget()
+    assert w.budget == 0 and rt.budget_forced_yield_count == 1
+
+
+# ---------------------------------------------------------------- FastRand against tokio's own code
+FASTRAND = json.loads((DATA / "fastrand_tokio_1.49.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", FASTRAND, ids=lambda c: f"{c['one']}-{c['two']}")
+def test_fastrand_matches_tokio(case):
+    """Values printed by tokio 1.49.0's own util/rand.rs (see the data file's `_how`)."""
+    one, two = case["one"], case["two"]
+    for key, n in (("n_max", 0xFFFFFFFF), ("n2", 2), ("n7", 7)):
+        r = FastRand.from_u64((one << 32) | two)
+        assert [r.fastrand_n(n) for _ in case[key]] == case[key]
+    cores = core_generators(one, two, len(case["cores_n_max"]))
+    assert [[c.fastrand_n(0xFFFFFFFF) for _ in row] for c, row in zip(cores, case["cores_n_max"])] == case["cores_n_max"]

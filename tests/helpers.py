@@ -1,4 +1,6 @@
 """Small builders shared by the scheduler tests."""
+import collections
+
 import simpy
 
 from numasim.simulate import build_system, rng_streams, simulate
@@ -31,6 +33,9 @@ class Recorder:
         self.completed = []
         self.polling = {}
         self.errors = []
+        self.seq = []  # ("poll" | "park", worker index) in the order they happen
+        self.stolen = collections.defaultdict(list)  # thief index -> tasks moved per steal
+        self.run_next = {}  # thief index -> the stolen task it must poll next
 
     def poll_start(self, w, t):
         rt = w.rt
@@ -47,16 +52,47 @@ class Recorder:
                 self.errors.append(f"worker {o.index} queue holds {len(o.queue)}")
         if t in rt.inject:
             self.errors.append(f"task {t.id} polled while in the inject queue")
+        want = self.run_next.pop(w.index, None)
+        if want is not None and want != t.id:
+            self.errors.append(f"worker {w.index} stole task {want} but polled {t.id} first")
         self.polls.append((rt.env.now, w.index, t.name, t.id))
+        self.seq.append(("poll", w.index))
 
     def poll_end(self, w, t):
         self.polling.pop(w.index, None)
 
+    def steal(self, thief, victim, tasks):
+        """`tasks` left `victim` for `thief`: the last runs now, the others sit in its queue."""
+        for t in tasks:
+            if t in victim.queue or victim.lifo is t:
+                self.errors.append(f"stolen task {t.id} still on worker {victim.index}")
+        for t in tasks[:-1]:
+            if t not in thief.queue:
+                self.errors.append(f"stolen task {t.id} not in worker {thief.index}'s queue")
+        self.stolen[thief.index].append(len(tasks))
+        self.run_next[thief.index] = tasks[-1].id
+
     def park(self, w):
         self.parks.append((w.rt.env.now, w.index))
+        self.seq.append(("park", w.index))
 
     def complete(self, w, t):
         self.completed.append(t.id)
+
+
+def noops_by_rule(events, workers):
+    """noop_count as tokio's `about_to_park` defines it, from the order of polls and parks: a
+    park with no poll on that worker since its previous park (a first park counts if the worker
+    never polled)."""
+    polled = [False] * workers
+    noops = [0] * workers
+    for kind, w in events:
+        if kind == "poll":
+            polled[w] = True
+        else:
+            noops[w] += not polled[w]
+            polled[w] = False
+    return noops
 
 
 def run(s, version="1.49", host=None, seed=None):

@@ -4,6 +4,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import pathlib
 
 import pytest
 
@@ -16,8 +17,8 @@ from numasim.spec import parse_spec
 from numasim.host.costs import Host
 from numasim.tokio.profile import get_profile
 
-# ../shared/fidelity beside this checkout (README: "Tests and ../shared")
-SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fidelity")
+# ../shared/fidelity beside this checkout (as conftest.py finds it), wherever the checkout is
+SHARED = str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "fidelity")
 
 
 def req_spec(name, interval_us, spin, workers=1, duration_s=0.1):
@@ -36,7 +37,7 @@ def write_sim(path, raw, host, version="1.49"):
     return str(path)
 
 
-@pytest.mark.skipif(not os.path.exists(f"{SHARED}/figures.py"), reason="../shared/fidelity is not here")
+@pytest.mark.skipif(not os.path.exists(f"{SHARED}/figures.py"), reason="needs ../shared/fidelity/figures.py beside this checkout (the shared scoring script and traces)")
 def test_figures_match_the_scoring_script():
     """The fit's figures are exactly those figures.py scores, read through read_trace."""
     spec = importlib.util.spec_from_file_location("shared_figures", f"{SHARED}/figures.py")
@@ -121,7 +122,7 @@ def test_interrupt_writes_best_so_far(tmp_path, monkeypatch, capsys):
         return real(self, vals, seeds)
     monkeypatch.setattr(C.Objective, "score", score)
     out = tmp_path / "p.json"
-    assert main(["calibrate", trace, "--free", "poll_ns,unpark_latency_ns", "-o", str(out), "-q"]) == 130
+    assert main(["calibrate", trace, "--free", "poll_ns,unpark_latency_ns", "-o", str(out)]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "interrupted" in err[0] and str(out) in err[0]
     prof = json.loads(out.read_text())

@@ -80,7 +80,7 @@ def test_saturated_124_worker_busy_time_is_not_judged():
     assert not f.judged and "0 busy time and 0 parks" in f.why_not
 
 
-@pytest.mark.skipif(not REAL, reason="../shared/fidelity is not here")
+@pytest.mark.skipif(not REAL, reason="needs the real traces of ../shared/fidelity beside this checkout")
 def test_decide_runs_on_every_fidelity_trace_and_names_its_gaps(capsys):
     assert main(["decide", "--json", *REAL]) == 0
     reports = json.loads(capsys.readouterr().out)

@@ -12,7 +12,7 @@ import pytest
 from numasim.tokio.fastrand import FastRand, core_generators
 from numasim.tokio.worker import BUDGET, IDLE, SCHEDULED, Task
 
-from helpers import Recorder, bare_runtime, run, spec
+from helpers import Recorder, bare_runtime, noops_by_rule, run, spec
 
 DATA = pathlib.Path(__file__).parent / "data"
 
@@ -27,36 +27,6 @@ def mk(rt, n, state=SCHEDULED):
     return out
 
 
-class Events(Recorder):
-    """Polls and parks in the order they happen, per worker."""
-
-    def __init__(self):
-        super().__init__()
-        self.seq = []
-
-    def poll_start(self, w, t):
-        super().poll_start(w, t)
-        self.seq.append(("poll", w.index))
-
-    def park(self, w):
-        super().park(w)
-        self.seq.append(("park", w.index))
-
-
-def noops_by_rule(events, workers):
-    """noop_count as tokio's `about_to_park` defines it: a park with no poll on that worker since
-    its previous park (a worker's first park counts if it never polled)."""
-    polled = [False] * workers
-    noops = [0] * workers
-    for kind, w in events:
-        if kind == "poll":
-            polled[w] = True
-        else:
-            noops[w] += not polled[w]
-            polled[w] = False
-    return noops
-
-
 # ---------------------------------------------------------------- parks and noops
 @pytest.mark.parametrize("version", ["1.24", "1.49"])
 def test_park_and_noop_counts_follow_about_to_park(version):
@@ -65,7 +35,7 @@ def test_park_and_noop_counts_follow_about_to_park(version):
     s = spec([{"repeat": 6, "steps": [{"sleep_us": 700}, {"spin_us": 30},
                                       {"spawn": {"name": "c", "steps": [{"spin_us": 20}]}, "count": 3, "join": True}]}],
              workers=2, duration_s=0.02)
-    ev = Events()
+    ev = Recorder()
     from numasim.simulate import simulate
     from numasim.tokio.profile import get_profile
     res = simulate(s, get_profile(version), observer=ev)

@@ -7,7 +7,7 @@ import io
 from hypothesis import given, strategies as st
 
 from numasim.spec import parse_spec
-from helpers import run
+from helpers import noops_by_rule, run
 
 durations = st.integers(0, 60)
 
@@ -70,8 +70,10 @@ def test_queues_and_searchers_stay_within_tokio_limits(s, v):
 
 @given(specs, versions)
 def test_counters_reconcile(s, v):
+    """The counters add up to what happened, each side counted independently."""
     res, rec = run(s, v)
     rt = res.runtime
+    assert rt.num_alive_tasks == 0
     task_polls = sum(m.c[8] for m in rt.monitors.values())
     worker_polls = sum(w.stats.polls_count for w in rt.workers)
     assert task_polls == len(rec.polls)
@@ -79,9 +81,23 @@ def test_counters_reconcile(s, v):
         assert worker_polls == task_polls  # every poll counts, LIFO polls included
     else:
         assert worker_polls <= task_polls  # one per run_task; LIFO-chain polls are not counted
+    # spawns, wakes and yields, local or remote: each schedule is polled exactly once, and a
+    # finished run leaves nothing queued
+    assert sum(w.stats.local_schedule_count for w in rt.workers) + rt.remote_schedule_count == len(rec.polls)
+    # parks as the observer saw them; noops as about_to_park defines them, never more than parks
+    parks = [sum(1 for k, i in rec.seq if k == "park" and i == w.index) for w in rt.workers]
+    noops = noops_by_rule(rec.seq, rt.num_workers)
+    for w, p, n in zip(rt.workers, parks, noops):
+        assert (w.stats.park_count, w.stats.noop_count) == (p, n)
+        assert w.stats.noop_count <= w.stats.park_count
+        if rt.profile.has_park_unpark_count:
+            # every park is unparked again, but the one a worker is still blocked in at the end
+            assert w.stats.park_unpark_count == 2 * p - w.blocked
+    # steals: the tasks the observer saw move from a victim's queue to the thief
+    assert [w.stats.steal_count for w in rt.workers] == [sum(rec.stolen[w.index]) for w in rt.workers]
+    assert [w.stats.steal_operations for w in rt.workers] == [len(rec.stolen[w.index]) for w in rt.workers]
     elapsed = rt.env.now
     for w in rt.workers:
-        assert w.stats.steal_count >= w.stats.steal_operations
         assert 0 <= w.stats.busy_duration <= elapsed
     # the samples add up to the published counters
     total = sum(r["runtime"]["total_polls_count"] for r in res.intervals)

@@ -16,7 +16,7 @@ def data(name):
     return os.path.join(DATA, name)
 
 
-@pytest.mark.skipif(not REAL, reason="../shared/fidelity is not here")
+@pytest.mark.skipif(not REAL, reason="needs the real traces of ../shared/fidelity beside this checkout")
 @pytest.mark.parametrize("path", REAL, ids=[os.path.relpath(p, FIDELITY) for p in REAL])
 def test_every_fidelity_trace_reads(path):
     """The real traces read, with 0.5 names only, t increasing, durations as ints."""

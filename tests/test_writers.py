@@ -92,7 +92,7 @@ def test_probe_round_trip_of_a_real_trace_is_byte_identical_in_values(tmp_path):
     src = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fidelity", "traces-1.49",
                        "pub-hawk-w2-mid.r1.jsonl")
     if not os.path.exists(src):
-        pytest.skip("../shared/fidelity is not here")
+        pytest.skip("needs ../shared/fidelity/traces-1.49 beside this checkout")
     t = read_trace(src)
     write_trace(t, tmp_path / "out.jsonl", "probe")
     u = read_trace(tmp_path / "out.jsonl")

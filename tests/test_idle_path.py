@@ -10,7 +10,7 @@ import pathlib
 import pytest
 
 from numasim.tokio.fastrand import FastRand, core_generators
-from numasim.tokio.worker import BUDGET, IDLE, SCHEDULED, Task
+from numasim.tokio.task import BUDGET, IDLE, SCHEDULED, Task
 
 from helpers import Recorder, bare_runtime, noops_by_rule, run, spec
 

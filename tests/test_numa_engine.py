@@ -44,6 +44,9 @@ class PollLog:
     def park(self, w):
         pass
 
+    def steal(self, thief, victim, tasks):
+        pass
+
     def complete(self, w, t):
         pass
 

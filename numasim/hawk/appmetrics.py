@@ -102,6 +102,9 @@ class HawkObserver:
     def park(self, worker):
         pass
 
+    def steal(self, thief, victim, tasks):
+        pass
+
     def complete(self, worker, task):
         rec = self.tasks.get((id(worker.rt), task.id)) if worker is not None else None
         if rec is None:

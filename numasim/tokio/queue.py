@@ -58,6 +58,8 @@ class LocalQueue:
             t = vq.popleft()
             if rt.numa is not None:
                 rt.numa.stolen(thief, self, t, m)
+            if rt.observer is not None:
+                rt.observer.steal(thief, self, list(q)[len(q) - (m - 1):] + [t])
             return t
         if self.lifo is not None and rt.profile.lifo_stealable:
             # 1.51.0–1.51.1, 1.52.0–1.52.1: the LIFO slot lives in the queue structure, so a
@@ -69,5 +71,7 @@ class LocalQueue:
             st.steal_operations += 1
             if rt.numa is not None:
                 rt.numa.stolen(thief, self, t, 1)
+            if rt.observer is not None:
+                rt.observer.steal(thief, self, [t])
             return t
         return None

@@ -36,6 +36,8 @@ class Host:
     cpus: int = 2
     # Switching a CPU from one thread to another.
     ctx_switch_ns: int = 3_000
+    # A sched_yield with no other thread waiting for the CPU: the syscall, and nothing else.
+    sched_yield_ns: int = 1_000
     # The chance that a wake-up from a running worker, with every idle vCPU halted, lands on the
     # waker's CPU (the rest go to the halted vCPU and pay `idle_wake_latency_ns`).
     stack_wake_prob: float = 0.5

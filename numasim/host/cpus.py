@@ -196,6 +196,20 @@ class Cpus:
         self._free(c)
         return True
 
+    def yield_cpu(self, w) -> bool:
+        """sched_yield from running thread `w`: a thread waiting for this CPU runs and `w`
+        queues behind it, still runnable (True: `w` must wait for its CPU); with nobody waiting
+        the call returns at once (False)."""
+        c = self.cpus[w.cpu]
+        if c.owner is not w or not c.waiting:
+            return False
+        nxt = c.waiting.pop(0)
+        self._wait(c, w, front=False)
+        c.owner = nxt
+        nxt.resume(self.sys.host.ctx_switch_ns)
+        self.sys.call_at(self.sys.env.now + self.sys.host.balance_ns, self.balance, None)
+        return True
+
     # ------------------------------------------------------------------ wake-up placement
     def polling(self, c, now) -> bool:
         """Idle and still polling in the idle loop (not yet halted)."""

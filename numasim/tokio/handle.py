@@ -205,8 +205,12 @@ class Runtime:
             self.workers[i].unpark()
 
     def notify_if_work_pending(self):
+        # "work" is what a thief could take (`!remote.steal.is_empty()`, worker.rs:1394-1404 in
+        # 1.51.0): the queue, plus the LIFO slot where it lives in the stealable queue
+        # (queue.rs:417-421 in 1.51.0 counts it in `Steal::len`)
+        lifo = self.profile.lifo_stealable
         for w in self.workers:
-            if w.queue:
+            if w.queue or (lifo and w.lifo is not None):
                 self.notify_parked()
                 return
         if self.inject:

@@ -127,6 +127,17 @@ class Parker:
             # would block from a run queue and leave a stale owner behind on its CPU)
             yield from self.run_for(0)
         self.in_park = True
+        for _ in range(rt.profile.park_spin_yields):
+            # 1.24 park.rs:106-119 (Inner::park): up to three times, take a pending NOTIFIED and
+            # return, else thread::yield_now(); only then block. The yield hands the CPU to a
+            # thread waiting for it (a stacked sibling), which keeps this one runnable behind it
+            # instead of parked: the pair shares one CPU until the other blocks or is balanced away.
+            if self.notified:
+                break
+            if rt.cpus.yield_cpu(self):
+                yield from self.wait_cpu()
+            else:
+                yield from self.run_for(rt.host.sched_yield_ns)
         if self.notified:
             self.notified = False
         elif drv.holder is None and drv.wakeup_pending:

@@ -39,6 +39,8 @@ class Profile:
     lifo_stealable: bool
     # num_blocking_threads includes the workers (before 1.38)
     blocking_threads_include_workers: bool
+    # before blocking, park checks NOTIFIED and sched_yields this many times (1.24: 3; gone by 1.29)
+    park_spin_yields: int
     # park_unpark_count exists (1.39+)
     has_park_unpark_count: bool
     # tokio-metrics naming and field set for the probe trace: 0.5 names with steal operations,
@@ -63,6 +65,7 @@ PROFILES = {
         budget_exhaustion_defers=False,
         lifo_stealable=False,
         blocking_threads_include_workers=True,
+        park_spin_yields=3,
         has_park_unpark_count=False,
         metrics_modern=False,
     ),
@@ -82,6 +85,7 @@ PROFILES = {
         budget_exhaustion_defers=True,
         lifo_stealable=False,
         blocking_threads_include_workers=False,
+        park_spin_yields=0,
         has_park_unpark_count=True,
         metrics_modern=True,
     ),

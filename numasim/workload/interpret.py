@@ -115,8 +115,12 @@ def _await(w, task, op, k):
         task.yielded = True
         w.defer_wake(task)
         return True, 0
-    if w.budget == 0 and (k == OP_JOIN or task.timer_set):
-        # poll_proceed: out of budget, the task must yield even though it could go on
+    if w.budget == 0:
+        # poll_proceed runs first in every budgeted await point, before a JoinHandle registers
+        # its waker and before a Sleep or an I/O resource registers with the driver (1.49:
+        # time/sleep.rs:430, runtime/io/registration.rs:151, runtime/task/join.rs:328; 1.24:
+        # time/sleep.rs:399, runtime/io/registration.rs:148): out of budget, the task yields
+        # and registers nothing
         w.budget_exhausted(task)
         return True, 0
     if k == OP_JOIN:

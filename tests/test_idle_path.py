@@ -193,3 +193,77 @@ def test_fastrand_matches_tokio(case):
         assert [r.fastrand_n(n) for _ in case[key]] == case[key]
     cores = core_generators(one, two, len(case["cores_n_max"]))
     assert [[c.fastrand_n(0xFFFFFFFF) for _ in row] for c, row in zip(cores, case["cores_n_max"])] == case["cores_n_max"]
+
+
+# ---------------------------------------------------------------- fixes read from tokio's source
+def test_a_124_parker_notified_while_it_spins_never_blocks():
+    """1.24 park.rs:106-119: before blocking, park checks NOTIFIED between three sched_yields, so
+    a notification that arrives in that window is taken without ever sleeping; 1.49 blocks at
+    once and needs a real wake-up."""
+    for version, spins in (("1.24", True), ("1.49", False)):
+        rt = bare_runtime(2, version)
+        w0 = rt.workers[0]
+        blocked_seen = []
+        done = rt.env.process(w0.park_blocking())
+
+        def notify():
+            yield rt.env.timeout(500)
+            blocked_seen.append(w0.blocked)
+            w0.unpark()
+        rt.env.process(notify())
+        rt.env.run(until=done)
+        assert blocked_seen == [not spins]
+        if spins:
+            assert rt.env.now == rt.host.sched_yield_ns  # back after the yield under way
+        else:
+            assert rt.env.now > 500 + rt.host.ctx_switch_ns  # after the wake-up's latency
+
+
+def test_a_sched_yield_hands_the_cpu_to_a_waiting_thread():
+    rt = bare_runtime(2, "1.24")
+    w0, w1 = rt.workers
+    cpus = rt.cpus
+    c = cpus.cpus[w0.cpu]
+    assert not cpus.yield_cpu(w0)  # nobody waits: the syscall returns at once
+    cpus._wait(c, w1)  # w1 stacked on w0's CPU, waiting
+    w1.cpu = w0.cpu
+    assert cpus.yield_cpu(w0)
+    assert c.owner is w1 and c.waiting == [w0] and w0.stalled and not w1.stalled
+
+
+def test_an_exhausted_budget_yields_before_a_new_timer_registers():
+    """poll_proceed comes first in Sleep::poll (time/sleep.rs:430 in 1.49, :399 in 1.24): a poll
+    that meets a new sleep with no budget left yields without registering the timer, and the
+    timer starts at the next poll."""
+    s = spec([{"sleep_us": 3000}, {"spin_us": 1}], workers=1)
+    for version in ("1.24", "1.49"):
+        seen = []
+
+        class NoBudget(Recorder):
+            def poll_start(self, w, t):
+                super().poll_start(w, t)
+                if not seen:
+                    w.budget = 0  # as if earlier await points in this run_task spent it all
+                seen.append((w.rt.env.now, len(w.rt.driver.timers)))
+
+        from numasim.simulate import simulate
+        from numasim.tokio.profile import get_profile
+        simulate(s, get_profile(version), observer=NoBudget())
+        (t1, n1), (t2, n2), (t3, n3) = seen
+        assert n1 == 0 and n2 == 0  # the first poll registered no timer
+        assert t2 - t1 < 1_000_000  # re-polled at once (yield), not after the 3 ms sleep
+        assert t3 - t2 >= 3_000_000  # the sleep starts at the second poll
+
+
+@pytest.mark.parametrize("version,notified", [("1.51", True), ("1.49", False)])
+def test_notify_if_work_pending_counts_a_stealable_lifo_slot(version, notified):
+    """1.51.0 worker.rs:1394-1404 asks `remote.steal.is_empty()`, and queue.rs:417-421 counts the
+    LIFO slot in that length: a lone LIFO task on a sibling is pending work there, not on 1.49."""
+    rt = bare_runtime(3, version)
+    w0, w1, w2 = rt.workers
+    rt.idle.transition_worker_to_parked(2, False)
+    assert rt.idle.transition_worker_to_searching()
+    w0.is_searching = True
+    w1.lifo = mk(rt, 1)[0]
+    assert w0.transition_to_parked()
+    assert w0.notified is notified

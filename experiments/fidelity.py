@@ -75,6 +75,28 @@ def score_set(F, name, sim_root):
     return out
 
 
+def noise(F, name):
+    """How well the real runtime repeats itself: each repetition scored against the mean of the
+    others, exactly as a simulation is scored. {version: (median error, share within 25%,
+    {idle figure: share within 25%})}."""
+    spec_dir, reals = SETS[name]
+    out = {}
+    for v, real_dir in reals.items():
+        errs, idle = [], {k: [] for k in IDLE_FIGURES}
+        for p in sorted(glob.glob(os.path.join(spec_dir, "*.json"))):
+            case = os.path.splitext(os.path.basename(p))[0]
+            reps = sorted(glob.glob(os.path.join(real_dir, f"{case}.r*.jsonl")))
+            for i, rep in enumerate(reps if len(reps) > 1 else []):
+                for k, (_, _, e) in F.case_errors(reps[:i] + reps[i + 1:], rep).items():
+                    errs.append(e)
+                    if k in idle:
+                        idle[k].append(e)
+        if errs:
+            out[v] = (statistics.median(errs), sum(e <= 0.25 for e in errs) / len(errs),
+                      {k: sum(e <= 0.25 for e in es) / len(es) for k, es in idle.items()})
+    return out
+
+
 def summary_line(name, v, s):
     idle = ", ".join(f"{k} {s[k]}/{s['cases']}" for k in IDLE_FIGURES)
     return (f"{name} tokio {v}: {s['figures']} figures, median error {s['median'] * 100:.1f}%, "
@@ -110,6 +132,13 @@ def main(argv=None):
             "| set | tokio | figures | median error | within 25% | steals/poll within 25% | parks/s within 25% | noops/park within 25% |",
             "|---|---|---|---|---|---|---|---|"]
     body = []
+    noise_rows = ["", "Run-to-run noise of the real traces (each repetition scored against the mean of the others):", "",
+                  "| set | tokio | median error | within 25% | steals/poll within 25% | parks/s within 25% | noops/park within 25% |",
+                  "|---|---|---|---|---|---|---|"]
+    for name in sets:
+        for v, (med, within, idle) in noise(F, name).items():
+            noise_rows.append(f"| {name} | {v} | {med * 100:.1f}% | {within * 100:.0f}% | "
+                              + " | ".join(f"{idle[k] * 100:.0f}%" for k in IDLE_FIGURES) + " |")
     for name in sets:
         for v, (rows, s) in score_set(F, name, os.path.join(args.out, name)).items():
             print(summary_line(name, v, s))
@@ -119,7 +148,7 @@ def main(argv=None):
             body += [f"| {c} | {k} | {r:.4g} | {g:.4g} | {e * 100:.1f}% |" for c, k, r, g, e in rows]
     if args.md:
         with open(args.md, "w") as f:
-            f.write("\n".join(head + body) + "\n")
+            f.write("\n".join(head + noise_rows + body) + "\n")
     return 0
 
 

@@ -38,7 +38,7 @@ def test_park_and_noop_counts_follow_about_to_park(version):
     ev = Recorder()
     from numasim.simulate import simulate
     from numasim.tokio.profile import get_profile
-    res = simulate(s, get_profile(version), observer=ev)
+    res = simulate(s, get_profile(version), observers=[ev])
     rt = res.runtime
     parks = [sum(1 for k, i in ev.seq if k == "park" and i == w.index) for w in rt.workers]
     assert [w.stats.park_count for w in rt.workers] == parks
@@ -160,7 +160,7 @@ def test_a_saturated_worker_publishes_every_61_ticks(version):
 
     from numasim.simulate import simulate
     from numasim.tokio.profile import get_profile
-    simulate(s, get_profile(version), observer=Pub())
+    simulate(s, get_profile(version), observers=[Pub()])
     steps = sorted(set(seen))
     deltas = {b - a for a, b in zip(steps[1:], steps[2:])}
     assert len(steps) >= 4 and deltas == {61}
@@ -248,7 +248,7 @@ def test_an_exhausted_budget_yields_before_a_new_timer_registers():
 
         from numasim.simulate import simulate
         from numasim.tokio.profile import get_profile
-        simulate(s, get_profile(version), observer=NoBudget())
+        simulate(s, get_profile(version), observers=[NoBudget()])
         (t1, n1), (t2, n2), (t3, n3) = seen
         assert n1 == 0 and n2 == 0  # the first poll registered no timer
         assert t2 - t1 < 1_000_000  # re-polled at once (yield), not after the 3 ms sleep

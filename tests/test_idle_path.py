@@ -267,3 +267,23 @@ def test_notify_if_work_pending_counts_a_stealable_lifo_slot(version, notified):
     w1.lifo = mk(rt, 1)[0]
     assert w0.transition_to_parked()
     assert w0.notified is notified
+
+
+def test_a_124_worker_preempted_in_its_pre_park_spin_gets_its_cpu_back_before_blocking():
+    """Four workers on two vCPUs: a spinner preempted during its last sched_yield must wait for its
+    CPU before it blocks; blocking from the run queue made a blocked thread the owner of a CPU that
+    others waited for, and their tasks were never run (found by test_properties)."""
+    from helpers import run
+    from numasim.spec import parse_spec
+    s = parse_spec({"name": "prop", "runtime": {"workers": 4}, "duration_s": 0.02, "sample_interval_ms": 5,
+                    "seed": 0, "sources": [{"kind": "external", "interval_us": 200, "arrival": "poisson",
+                                            "task": {"name": "a", "steps": [
+                                                {"spawn": {"name": "a", "steps": [{"io_us": 0}]},
+                                                 "count": 2, "join": False}]}}]})
+    res, rec = run(s, "1.24")
+    rt = res.runtime
+    assert rec.errors == []
+    assert len(set(rec.completed)) == rt.spawned_tasks_count == 294
+    assert rt.num_alive_tasks == 0 and not rt.inject
+    for c in rt.cpus.cpus:
+        assert not (c.owner is not None and getattr(c.owner, "blocked", False) and c.waiting)

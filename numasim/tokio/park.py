@@ -138,6 +138,10 @@ class Parker:
                 yield from self.wait_cpu()
             else:
                 yield from self.run_for(rt.host.sched_yield_ns)
+        if self.stalled or self.owed:
+            # preempted during the spin's last yield: get the CPU back before blocking, as above
+            # (blocking from the run queue left a blocked owner on a CPU that threads waited for)
+            yield from self.run_for(0)
         if self.notified:
             self.notified = False
         elif drv.holder is None and drv.wakeup_pending:

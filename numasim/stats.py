@@ -12,10 +12,17 @@ mean over seeds gets a t-interval; for each layout against the baseline the *pai
 (baseline - layout for latencies, layout - baseline for throughput: positive = better) get a
 t-interval over seeds, so seed-to-seed noise common to both layouts cancels.
 
-The rule (`RULE`): "dual pays off" only when dual's improvement in p50 job latency over today has a
-95% CI entirely above zero and its throughput change has a CI not entirely below zero. "dual
-loses" when the latency improvement's CI is entirely below zero. Otherwise the difference is
-within noise. With fewer than 2 seeds there is no interval and no claim.
+The rule (`RULE`, `classify`): one sign convention everywhere, positive = the candidate is better
+than the baseline (lower latency, higher throughput). On the paired relative change of the primary
+figure (p50 job latency) and its 95% t-interval over seeds:
+- "no difference": the interval lies inside +-EQUIVALENCE_PCT (an equivalence claim, not a
+  failure to find one; checked first, so a change shown to be below the margin is not called a
+  payoff even when its interval excludes 0);
+- "pays off": otherwise, the interval lies above 0 (and throughput is not significantly lower);
+- "loses": the interval lies below 0;
+- "not resolved": none of these; `seeds_to_resolve` says how many paired seeds would resolve it
+  if the observed mean and paired SD held.
+With fewer than 2 seeds there is no interval and no claim ("not judged").
 """
 from __future__ import annotations
 
@@ -26,10 +33,13 @@ FIGURES = ("job_p50_ms", "job_p99_ms", "throughput_qps")
 LOWER_IS_BETTER = {"job_p50_ms": True, "job_p99_ms": True, "throughput_qps": False}
 PRIMARY = "job_p50_ms"
 LEVEL = 0.95
-RULE = ("dual pays off only when its paired improvement over today in p50 job latency has a 95% "
-        "t-interval over seeds entirely above zero and its throughput change is not significantly "
-        "negative; dual loses when the latency improvement's interval is entirely below zero; "
-        "otherwise no difference beyond noise")
+EQUIVALENCE_PCT = 1.0
+OUTCOMES = ("pays off", "loses", "no difference", "not resolved", "not judged")
+RULE = ("positive = better than the baseline (faster p50). On the paired p50 change over seeds (95% "
+        "t-interval): no difference when the interval lies inside +-1% (equivalence, checked first); "
+        "else pays off when it lies above 0 and throughput is not significantly lower; "
+        "loses when it lies below 0; "
+        "not resolved otherwise (with the seeds that would resolve it)")
 
 
 @dataclass
@@ -123,15 +133,51 @@ def summarise(per_seed: dict, baseline: str = "today") -> dict:
     return out
 
 
+def seeds_to_resolve(mean: float, sd: float, margin: float = EQUIVALENCE_PCT, level: float = LEVEL,
+                     max_n: int = 100_000) -> int | None:
+    """Paired seeds whose t-interval would resolve a claim if `mean` and `sd` held: its half-width
+    below |mean| (the interval excludes 0) or below margin - |mean| (it fits inside +-margin).
+    None when even `max_n` would not (the mean sits on the margin)."""
+    import numpy as np
+    from scipy.stats import t
+    target = max(abs(mean), margin - abs(mean))
+    if target <= 0:
+        return None
+    if sd <= 0:
+        return 2
+    n = np.arange(2, max_n + 1)
+    half = t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)
+    ok = np.nonzero(half < target)[0]
+    return int(n[ok[0]]) if ok.size else None
+
+
+def classify(change: Interval, throughput: Interval | None = None, margin: float = EQUIVALENCE_PCT) -> tuple:
+    """(outcome, seeds needed) of a paired relative change in % (positive = better), by `RULE`."""
+    if change is None or change.low is None:
+        return "not judged", None
+    thr_bad = throughput is not None and throughput.high is not None and throughput.high < 0
+    # inside the margin first: a change shown to be smaller than +-margin is no difference even
+    # when its interval also excludes 0 (significant but below what the margin calls relevant)
+    if -margin < change.low and change.high < margin:
+        return "no difference", None
+    if change.low > 0:
+        return ("not resolved", None) if thr_bad else ("pays off", None)
+    if change.high < 0:
+        return "loses", None
+    return "not resolved", seeds_to_resolve(change.mean, change.sd or 0.0, margin)
+
+
 @dataclass
 class Claim:
     candidate: str
     baseline: str
-    outcome: str          # "pays off" | "loses" | "no difference beyond noise" | "not judged"
-    text: str
+    outcome: str          # one of OUTCOMES
     latency_improvement_ms: dict | None
     latency_improvement_pct: dict | None
     throughput_change_qps: dict | None
+    seeds_to_resolve: int | None = None
+    throughput_lower: bool = False
+    margin_pct: float = EQUIVALENCE_PCT
     rule: str = RULE
 
 
@@ -140,30 +186,14 @@ def _iv(d) -> Interval | None:
 
 
 def judge(summary: dict, baseline: str = "today", candidate: str = "dual") -> Claim:
-    """Apply `RULE` to one candidate layout against the baseline."""
+    """Apply `RULE` to one candidate layout against the baseline (numbers only; the words are the
+    caller's)."""
     if candidate not in summary or baseline not in summary:
-        return Claim(candidate, baseline, "not judged", f"{candidate} or {baseline} was not run", None, None, None)
+        return Claim(candidate, baseline, "not judged", None, None, None)
     vs = summary[candidate]["vs_baseline"]
     lat, pct, thr = vs.get(PRIMARY, {}).get("improvement"), vs.get(PRIMARY, {}).get("improvement_pct"), \
         vs.get("throughput_qps", {}).get("improvement")
-    L, P, T = _iv(lat), _iv(pct), _iv(thr)
-    if L is None or L.low is None:
-        return Claim(candidate, baseline, "not judged",
-                     f"{candidate} vs {baseline}: fewer than 2 paired seeds, no interval and no claim",
-                     lat, pct, thr)
+    P, T = _iv(pct), _iv(thr)
+    outcome, need = classify(P, T)
     thr_bad = T is not None and T.high is not None and T.high < 0
-    if L.low > 0 and not thr_bad:
-        outcome = "pays off"
-    elif L.high < 0:
-        outcome = "loses"
-    else:
-        outcome = "no difference beyond noise"
-    words = {"pays off": f"{candidate} pays off", "loses": f"{candidate} loses",
-             "no difference beyond noise": f"{candidate} does not pay off: no difference beyond noise"}[outcome]
-    if L.low > 0 and thr_bad:
-        outcome, words = "no difference beyond noise", f"{candidate} does not pay off: lower latency but significantly lower throughput"
-    text = (f"{words}: p50 job latency {'-' if L.mean >= 0 else '+'}{abs(L.mean):.1f} ms "
-            f"({P.fmt(1, pct=True) if P else 'n/a'} of {baseline}'s; 95% CI of the improvement "
-            f"[{L.low:.1f}, {L.high:.1f}] ms over {L.n} paired seeds)"
-            + (f", throughput {T.mean:+.2f} q/s [{T.low:.2f}, {T.high:.2f}]" if T and T.low is not None else ""))
-    return Claim(candidate, baseline, outcome, text, lat, pct, thr)
+    return Claim(candidate, baseline, outcome, lat, pct, thr, need, thr_bad)

@@ -1,10 +1,13 @@
 """The counterfactual's statistics and the dual-pays-off rule, on synthetic per-seed figures."""
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
-from numasim.stats import Interval, bootstrap_interval, judge, percentile, run_figures, summarise, t_interval
+from numasim.stats import (Interval, bootstrap_interval, classify, judge, percentile, run_figures, seeds_to_resolve,
+                           summarise, t_interval)
+from numasim.hawk.verdict import claim_text
 
 
 def test_t_interval_matches_scipy():
@@ -35,11 +38,11 @@ def test_run_figures():
     assert f["job_p99_ms"] == pytest.approx(percentile([1, 2, 3], 99))
 
 
-def _per_seed(delta, noise, n=6, seed=0, base=100.0):
-    """today ~ base + common seed noise; dual = today - delta + small independent noise."""
+def _per_seed(delta, noise, n=6, seed=0, base=100.0, own_sd=0.05):
+    """today ~ base + common seed noise; dual = today - delta + independent noise (own_sd)."""
     rng = np.random.default_rng(seed)
     common = rng.normal(0, noise, n)
-    own = rng.normal(0, 0.05, n)
+    own = rng.normal(0, own_sd, n)
     out = {"today": {}, "dual": {}}
     for i in range(n):
         t = base + common[i]
@@ -58,26 +61,58 @@ def test_pairing_by_seed_cancels_common_noise():
     c = judge(s)
     assert c.outcome == "pays off"
     assert c.latency_improvement_ms["low"] > 0
-    assert "dual pays off" in c.text
+    assert claim_text(asdict(c)).startswith("dual pays off: p50 job latency +1.0%")
 
 
-def test_no_difference_is_not_a_payoff():
-    """Identical layouts up to independent noise: the CI covers zero, no payoff is claimed."""
-    rng = np.random.default_rng(3)
-    per = {"today": {}, "dual": {}}
-    for i in range(1, 7):
-        for lay in per:
-            v = 100 + rng.normal(0, 2)
-            per[lay][i] = {"job_p50_ms": v, "job_p99_ms": v, "throughput_qps": 10.0}
-    c = judge(summarise(per))
-    assert c.outcome == "no difference beyond noise"
-    assert "does not pay off" in c.text
+def test_no_difference_is_an_equivalence_claim():
+    """Identical layouts up to small independent noise: the CI of the change lies inside +-1%,
+    which is said as "no difference" (not as a payoff, and not as "unresolved")."""
+    c = judge(summarise(_per_seed(delta=0.0, noise=5.0, own_sd=0.2, n=8)))
+    p = c.latency_improvement_pct
+    assert -1 < p["low"] and p["high"] < 1
+    assert c.outcome == "no difference"
+    assert "no difference between dual and today" in claim_text(asdict(c))
+
+
+def test_noisy_and_small_is_not_resolved_and_says_how_many_seeds():
+    """A +0.3% change under 2% of paired noise over 4 seeds: the CI covers 0 and reaches past
+    +-1%, so nothing is claimed; the seeds that would resolve it come from the observed paired SD."""
+    c = judge(summarise(_per_seed(delta=0.3, noise=5.0, own_sd=2.0, n=4, seed=1)))
+    p = c.latency_improvement_pct
+    assert p["low"] < 0 < p["high"] and (p["low"] < -1 or p["high"] > 1)
+    assert c.outcome == "not resolved"
+    assert c.seeds_to_resolve == seeds_to_resolve(p["mean"], p["sd"]) and c.seeds_to_resolve > 4
+    assert f"about {c.seeds_to_resolve} paired seeds would resolve it" in claim_text(asdict(c))
+
+
+def test_seeds_to_resolve_is_the_first_n_whose_half_width_fits():
+    """n is the smallest count whose t half-width is below max(|mean|, 1 - |mean|)."""
+    from scipy import stats
+    mean, sd = 0.2, 1.5
+    n = seeds_to_resolve(mean, sd)
+    half = lambda k: stats.t.ppf(0.975, k - 1) * sd / math.sqrt(k)  # noqa: E731
+    assert half(n) < 0.8 <= half(n - 1)
+    assert seeds_to_resolve(0.5, 0.0) == 2
+    assert seeds_to_resolve(3.0, 1.0) < seeds_to_resolve(0.5, 1.0)
+
+
+def test_every_outcome_is_reachable_from_an_interval():
+    """The rule on intervals alone (percent, positive = faster)."""
+    assert classify(Interval(2.0, 0.5, 3.5, 5, 1.0))[0] == "pays off"
+    assert classify(Interval(-2.0, -3.5, -0.5, 5, 1.0))[0] == "loses"
+    assert classify(Interval(0.1, -0.4, 0.6, 5, 0.4))[0] == "no difference"
+    out, need = classify(Interval(0.1, -1.9, 2.1, 5, 1.6))
+    assert out == "not resolved" and need > 5
+    assert classify(Interval(1.0, None, None, 1))[0] == "not judged"
+    # faster but significantly lower throughput: no payoff is claimed
+    assert classify(Interval(2.0, 0.5, 3.5, 5, 1.0), Interval(-1.0, -2.0, -0.5, 5, 0.5))[0] == "not resolved"
 
 
 def test_a_loss_is_called_a_loss():
     c = judge(summarise(_per_seed(delta=-5.0, noise=3.0)))
     assert c.outcome == "loses"
     assert c.latency_improvement_ms["high"] < 0
+    assert claim_text(asdict(c)).startswith("dual loses: p50 job latency -5.0%")
 
 
 def test_lower_latency_but_lower_throughput_is_no_payoff():

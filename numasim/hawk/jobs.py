@@ -44,6 +44,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import SpecError
+from . import hops as H
 from .scenario import LAYOUTS, Scenario
 
 EYES = ("left", "right")
@@ -54,7 +55,10 @@ GRAPH_BYTES_PER_LINK = 2.5            # Rice-coded delta ids (#2112), bytes per 
 SEARCH_SETUP_US = 20.0                # a search task's first poll: locks, session, beam set-up
 REALLOC_NS_PER_BYTE = 0.1             # cache_into: preprocessing + copy on the pool thread
 OFFLOAD_OVERHEAD_US = 2.0             # a pool job's channel hand-off and reply
-DURATION_MARGIN = 1.5                 # duration_s = this x the expected length of the jobs
+BYTES_PER_COMPARED_ITEM = 16.3       # a filter / sort level per item, per party (hawk-source.md section 3)
+MSG_PER_COMPARE = H.MSG_FILTER
+SIZING_BYTES_PER_US = 5_000            # a worker's memory stream, for sizing a run only (5 GB/s)
+DURATION_MARGIN = 2.0                 # duration_s = this x the expected length of the jobs
 
 
 # --------------------------------------------------------------------------------------------
@@ -81,30 +85,42 @@ def search_work(db_size: int, m: int, ef: int) -> tuple[float, float, float]:
 # --------------------------------------------------------------------------------------------
 # the pieces of a task program
 
-def _rtt(sc: Scenario, rounds: float) -> dict:
-    """The wait of `rounds` sequential RTTs: lognormal with the summed mean and cv / sqrt(rounds)."""
-    mean = sc.mpc.rtt_us * rounds
-    cv = sc.mpc.rtt_cv / math.sqrt(max(rounds, 1.0))
+def _hop_wait(sc: Scenario, n_hops: float) -> dict:
+    """The wait of `n_hops` one-way hops in a row: lognormal with the summed mean and cv / sqrt(n)."""
+    mean = sc.mpc.hop_us * n_hops
+    cv = sc.mpc.hop_cv / math.sqrt(max(n_hops, 1.0))
     if cv <= 0:
-        return {"dist": "fixed", "mean_us": mean}
-    return {"dist": "lognormal", "mean_us": mean, "cv": round(cv, 6)}
+        return {"dist": "fixed", "mean_us": round(mean, 3)}
+    return {"dist": "lognormal", "mean_us": round(mean, 3), "cv": round(cv, 6)}
 
 
-def rounds(sc: Scenario, n_rounds: int, items: float, session_region: str) -> list:
-    """A chain of `n_rounds` MPC rounds over a batch of `items`: grouped into round_groups waits,
-    each followed by the poll that does those rounds' share arithmetic (CPU + session memory)."""
-    if n_rounds <= 0:
+def chain(sc: Scenario, parts, session_region: str) -> list:
+    """MPC messages back to back on one session: `parts` is [(messages, items, wire_bytes)].
+    The chain's critical-path hops (messages x HOPS_PER_MESSAGE) are grouped into round_groups
+    waits, each followed by one poll carrying those messages' tokio CPU: share arithmetic per
+    item, the multiplexers' fixed cost per message, and TLS + copies per byte on the wire."""
+    msgs = sum(m for m, _, _ in parts)
+    if msgs <= 0:
         return []
-    k = min(sc.scale.round_groups, n_rounds)
-    per = n_rounds / k
-    cpu_us = per * items * sc.mpc.cpu_ns_per_item_round / 1000.0
-    nbytes = per * items * sc.mpc.bytes_per_item_round
-    body = [{"io_us": _rtt(sc, per)}]
+    mpc = sc.mpc
+    k = max(1, min(sc.scale.round_groups, int(msgs)))
+    item_msgs = sum(m * n for m, n, _ in parts)
+    wire = sum(b for _, _, b in parts)
+    cpu_us = (item_msgs * mpc.cpu_ns_per_item_round + wire * mpc.wire_ns_per_byte) / 1000.0 \
+        + msgs * mpc.wire_us_per_message
+    nbytes = item_msgs * mpc.bytes_per_item_round
+    body = [{"io_us": _hop_wait(sc, H.hops(msgs) / k)}]
     if cpu_us > 0:
-        body.append({"spin_us": round(cpu_us, 3)})
-    if nbytes >= 1:
-        body.append({"mem": {"region": session_region, "bytes": round(nbytes), "pattern": "stream"}})
+        body.append({"spin_us": round(cpu_us / k, 3)})
+    if nbytes / k >= 1:
+        body.append({"mem": {"region": session_region, "bytes": round(nbytes / k), "pattern": "stream"}})
     return [{"repeat": k, "steps": body}] if k > 1 else body
+
+
+def rounds(sc: Scenario, n_messages: int, items: float, session_region: str) -> list:
+    """A chain of `n_messages` comparison-sized messages over `items` (see `chain`)."""
+    return chain(sc, [(n_messages, items, n_messages * items * BYTES_PER_COMPARED_ITEM / MSG_PER_COMPARE)],
+                 session_region)
 
 
 def pool_of(layout: str, eye: int) -> str:
@@ -126,37 +142,80 @@ def dot_products(sc: Scenario, eye: int, items: float, cv: float, pool: str | No
              "count": f}]
 
 
-def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float, pool: str | None = None) -> list:
-    """One batched distance evaluation of `items` candidates (layer_search_batched): open the
-    nodes (graph reads), dot products on the pool, then the MinRotation distance and the
-    comparisons against the beam as MPC rounds."""
+def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float, pool: str | None = None,
+                   then=()) -> list:
+    """One batched distance evaluation of `items` candidates: open the nodes (graph reads), dot
+    products on the pool, then the MinRotation distance batch's messages and those in `then`
+    ([(messages, items)], e.g. the filter and insert_batch_and_trim that follow it) as one chain."""
     e = EYES[eye]
     steps = []
     gbytes = hops * sc.mpc.link_bytes_per_hop
     if gbytes >= 1:
         steps.append({"mem": {"region": f"graph_{e}", "bytes": round(gbytes), "pattern": "random"}})
     steps += dot_products(sc, eye, items, cv, pool)
-    steps += rounds(sc, sc.mpc.rounds_distance + sc.mpc.rounds_compare, items, f"sessions_{e}")
+    parts = [(H.MSG_DISTANCE_BATCH, items, items * sc.mpc.bytes_per_id)]
+    parts += [(m, n, m * n * BYTES_PER_COMPARED_ITEM / MSG_PER_COMPARE) for m, n in then if m > 0]
+    steps += chain(sc, parts, f"sessions_{e}")
     return steps
 
 
-def search_steps(sc: Scenario, eye: int, ef: int, work: float, pool: str | None = None) -> list:
-    """One HNSW search of store `eye` with beam `ef`; `work` scales its distance evaluations."""
+def layer0_iterations(sc: Scenario, work: float = 1.0) -> int:
+    """Iterations of layer 0's search: the scenario's, or the HNSW profile's evaluations at the
+    layer-0 ef over the batch floor (each iteration opens nodes until >= that many new ids)."""
     j = sc.job
-    ndc, hops, cv = search_work(j.db_size, j.m, ef)
+    if sc.mpc.layer0_iterations:
+        n = sc.mpc.layer0_iterations
+    else:
+        ndc, _, _ = search_work(j.db_size, j.m, _search_ef(sc))
+        n = max(1, round(ndc * work / j.min_layer_search_batch))
+    if sc.scale.max_distance_batches and n > sc.scale.max_distance_batches:
+        n = sc.scale.max_distance_batches
+    return n
+
+
+def _search_ef(sc: Scenario) -> int:
+    """Layer 0's beam, the mean over a group's rotations (the centre runs search_to_insert)."""
+    j = sc.job
+    rot = j.base_rotations
+    return round((j.ef_constr + (rot - 1) * j.ef_search) / rot) if rot > 1 else j.ef_constr
+
+
+def search_counts(sc: Scenario, work: float = 1.0) -> dict:
+    """Messages and critical-path hops of one search (numasim.hawk.hops.search_counts)."""
+    m = sc.mpc
+    return H.search_counts(sc.job.db_size, layer0_iterations(sc, work), m.layer1_iterations,
+                           m.sort_levels_layer0, m.sort_levels_layer0_init,
+                           m.sort_levels_layer1, m.sort_levels_layer1_init)
+
+
+def search_steps(sc: Scenario, eye: int, ef: int, work: float, pool: str | None = None) -> list:
+    """One HNSW search of store `eye` as iris-mpc runs it (hawk-source.md section 2): search_init
+    (entry-point scan + argmin), layer 1 (ef 32) and layer 0 (ef `ef`) with layer_search_batched_v2
+    (a start, then iterations of distance batch + filter + insert_batch_and_trim), classify_edges.
+    `work` scales layer 0's evaluations."""
+    j, m = sc.job, sc.mpc
+    ndc, ghops, cv = search_work(j.db_size, j.m, ef)
     ndc *= work
-    hops *= work
-    nb = max(1, math.ceil(ndc / j.min_layer_search_batch))
-    if sc.scale.max_distance_batches and nb > sc.scale.max_distance_batches:
-        nb = sc.scale.max_distance_batches
-    per = ndc / nb
+    ghops *= work
+    i0 = layer0_iterations(sc, work)
+    per = ndc / i0
+    ep = H.entry_points(j.db_size)
+    ef1 = 32
+    ids1 = min(H.LAYER1_IDS_PER_ITERATION, j.db_size)
+    start0 = min(round(2 * j.m * 0.9), j.db_size)   # M_max0: W's first node's neighbours
     steps = [{"spin_us": SEARCH_SETUP_US}]
-    if j.upper_layer_batches:
-        # entry-point linear scan and layer-1 search: batches of one neighbourhood (M ids)
-        steps.append({"repeat": j.upper_layer_batches, "steps": distance_batch(sc, eye, j.m, 1, 0.0, pool)})
-    steps.append({"repeat": nb, "steps": distance_batch(sc, eye, per, hops / nb, cv, pool)})
-    # classify_edges: all ef results at the anon-stats threshold, then the survivors
-    steps += rounds(sc, 2 * sc.mpc.rounds_threshold, ef, f"sessions_{EYES[eye]}")
+    steps += distance_batch(sc, eye, ep, 0, 0.0, pool,
+                            then=[(H.MSG_ARGMIN_LEVEL * H.argmin_levels(ep) + H.MSG_OPEN, ep)])
+    steps += distance_batch(sc, eye, min(j.m, j.db_size), 1, 0.0, pool,
+                            then=[(H.MSG_SORT_LEVEL * m.sort_levels_layer1_init, min(j.m, j.db_size))])
+    if m.layer1_iterations:
+        steps.append({"repeat": m.layer1_iterations, "steps": distance_batch(
+            sc, eye, ids1, 1, 0.0, pool, then=[(H.MSG_FILTER, ids1), (H.MSG_SORT_LEVEL * m.sort_levels_layer1, ef1)])})
+    steps += distance_batch(sc, eye, start0, 1, 0.0, pool,
+                            then=[(H.MSG_SORT_LEVEL * m.sort_levels_layer0_init, start0)])
+    steps.append({"repeat": i0, "steps": distance_batch(
+        sc, eye, per, ghops / i0, cv, pool, then=[(H.MSG_FILTER, per), (H.MSG_SORT_LEVEL * m.sort_levels_layer0, ef / 2)])})
+    steps += rounds(sc, H.classify_messages(), ef, f"sessions_{EYES[eye]}")
     return steps
 
 
@@ -205,31 +264,44 @@ def _search_task(sc: Scenario, g: dict, layout: str = "today") -> dict:
     j = sc.job
     s = g["store"]
     work = j.eye_work[s]
-    rot = j.base_rotations
-    if g["per_task"] == 1 and rot > 1:
-        # centre rotation (search_to_insert, ef_constr) and side rotations (ef_search) differ;
-        # one task definition per group, so the beam is the mean over the group's items
-        ef = round((j.ef_constr + (rot - 1) * j.ef_search) / rot)
-    else:
-        ef = j.ef_search if rot > 1 else j.ef_constr
-    body = search_steps(sc, s, ef, work, pool_of(layout, s))
+    # centre rotation (search_to_insert, ef_constr) and side rotations (ef_search) may differ;
+    # one task definition per group, so the beam is the mean over the group's items
+    body = search_steps(sc, s, _search_ef(sc), work, pool_of(layout, s))
     steps = body if g["per_task"] == 1 else [{"repeat": g["per_task"], "steps": body}]
     ws = int(j.min_layer_search_batch * j.min_dist_rotations * 8)  # one batch of lifted shares
     return {"name": f"search.{g['orient']}.{EYES[s]}", "steps": steps, "working_set_bytes": ws}
 
 
+def _mean_us(d) -> float:
+    return float(d["mean_us"]) if isinstance(d, dict) else float(d)
+
+
+def step_costs(steps) -> dict:
+    """Mean costs of a step list (dict form), repeats multiplied out: `io` (hop waits), `cpu`
+    (tokio spin), `pool_wall` (offloads, a fan-out's jobs in parallel) and `pool_cpu`."""
+    out = {"io": 0.0, "cpu": 0.0, "pool_wall": 0.0, "pool_cpu": 0.0}
+    for st in steps:
+        if "repeat" in st:
+            sub = step_costs(st["steps"])
+            for k in out:
+                out[k] += st["repeat"] * sub[k]
+        elif "io_us" in st:
+            out["io"] += _mean_us(st["io_us"])
+        elif "spin_us" in st:
+            out["cpu"] += _mean_us(st["spin_us"])
+        elif "mem" in st:
+            out["cpu"] += st["mem"]["bytes"] / SIZING_BYTES_PER_US
+        elif "offload" in st:
+            us = _mean_us(st["offload"]["us"])
+            out["pool_wall"] += us
+            out["pool_cpu"] += us * st.get("count", 1)
+    return out
+
+
 def _expected_group_us(sc: Scenario, g: dict) -> float:
     """A rough critical path of one search task of the group (orders the spawns, sizes the run)."""
-    j, mpc = sc.job, sc.mpc
-    ndc, _, _ = search_work(j.db_size, j.m, j.ef_search)
-    ndc *= j.eye_work[g["store"]]
-    nb = max(1, math.ceil(ndc / j.min_layer_search_batch)) + j.upper_layer_batches
-    r = nb * (mpc.rounds_distance + mpc.rounds_compare) + 2 * mpc.rounds_threshold
-    per = ndc / max(nb, 1)
-    f = max(1, min(sc.scale.offload_fanout, math.ceil(per / sc.pool.chunk)))
-    pool_us = nb * (per / f) * (sc.pool.dot_ns_per_candidate + sc.pool.bytes_per_candidate / 10.0) / 1000.0
-    cpu_us = r * per * mpc.cpu_ns_per_item_round / 1000.0
-    return g["per_task"] * (r * mpc.rtt_us + pool_us + cpu_us)
+    c = step_costs(_search_task(sc, g)["steps"])
+    return c["io"] + c["cpu"] + c["pool_wall"]
 
 
 def job_steps(sc: Scenario, layout: str) -> list:
@@ -249,9 +321,11 @@ def job_steps(sc: Scenario, layout: str) -> list:
         for s in (0, 1):
             pairs = p["requests"][o] * (p["requests"][o] - 1) / 2 / p["requests"][o]  # per request
             items = max(1.0, pairs * j.base_rotations)
+            # pairwise distances (one lift + MinRotation min) and one threshold check
             t = {"name": f"intra.{o}.{EYES[s]}",
-                 "steps": [{"spin_us": 10.0}] + rounds(sc, mpc.rounds_distance + mpc.rounds_threshold, items,
-                                                       f"sessions_{EYES[s]}")}
+                 "steps": [{"spin_us": 10.0}] + chain(sc, [(H.MSG_DISTANCE_BATCH, items, items * mpc.bytes_per_id),
+                                                           (H.MSG_THRESHOLD, items, items * BYTES_PER_COMPARED_ITEM)],
+                                                      f"sessions_{EYES[s]}")}
             steps.append(_spawn(t, p["requests"][o], False, layout, s, keep="intra"))
     # 3. the searches of both orientations, concurrently: every group is spawned, then all of
     #    them (and the intra-batch tasks) are awaited together, as try_join! and the awaited
@@ -268,36 +342,56 @@ def job_steps(sc: Scenario, layout: str) -> list:
     for o, s in ism:
         items = p["requests"][o] * j.is_match_candidates
         t = {"name": f"is_match.{o}.{EYES[s]}",
-             "steps": distance_batch(sc, s, items, 0, 0.0, pool_of(layout, s)) + rounds(sc, mpc.rounds_threshold, items,
-                                                                    f"sessions_{EYES[s]}")}
+             "steps": distance_batch(sc, s, items, 0, 0.0, pool_of(layout, s), then=[(H.MSG_THRESHOLD, items)])}
         steps.append(_spawn(t, 1, False, layout, s, keep="is_match"))
     if ism:
         steps.append({"join_all": "is_match"})
     # 5. decide, anon stats, identity updates
     if j.job_cpu_us > 0:
         steps.append({"spin_us": j.job_cpu_us})
-    # 6. insertion: serial, one request at a time, both eyes, session 0, write locks
+    # 6. insertion, each side in turn on sessions[0] under the write locks: local inserts (no
+    #    MPC: store write + graph.apply_new on the task), then one compact_neighborhood_batch
     n_ins = int(round(p["requests"]["normal"] * j.insert_fraction))
-    if n_ins and j.insert_batches:
+    if n_ins:
         for s in (0, 1):
-            body = [{"spin_us": 10.0},
-                    {"repeat": j.insert_batches, "steps": distance_batch(sc, s, 2 * j.m, 1, 0.0, pool_of(layout, s))},
+            body = [{"spin_us": j.insert_cpu_us},
                     {"mem": {"region": f"graph_{EYES[s]}", "bytes": int(2 * j.m * GRAPH_BYTES_PER_LINK * j.m / 8),
                              "pattern": "random"}}]
-            t = {"name": f"insert.{EYES[s]}", "steps": [{"repeat": n_ins, "steps": body}]}
+            t_steps = [{"repeat": n_ins, "steps": body}]
+            ids = compaction_ids(sc)
+            if ids:
+                swap = H.compaction_messages() - H.MSG_DISTANCE_BATCH
+                t_steps += distance_batch(sc, s, ids, 1, 0.0, pool_of(layout, s), then=[(swap, ids / 2)])
+            t = {"name": f"insert.{EYES[s]}", "steps": t_steps}
             steps.append(_spawn(t, 1, True, layout, s))
     return steps
 
 
+def compaction_ids(sc: Scenario) -> int:
+    """Ids of one side's compaction: each oversized neighbourhood at M_limit0 + 1 members."""
+    return sc.job.compaction_neighbourhoods * (round(2 * sc.job.m * 1.1) + 1)
+
+
 def expected_job_us(sc: Scenario) -> float:
-    """A rough estimate of one job's length (sizes the run and the sampling interval)."""
+    """A rough estimate of one job's length (sizes the run and the sampling interval): the longest
+    search task alone, or the searches' tokio CPU over the workers, or their pool CPU over the pool
+    threads, whichever is longest; then is_match and insertion in turn."""
+    from ..machine.presets import preset
     j, mpc = sc.job, sc.mpc
     p = plan(sc)
-    search = max((_expected_group_us(sc, g) for g in p["groups"]), default=0.0)
+    m = preset(sc.machine)
+    workers = 2 * sc.runtime.cores_per_node
+    threads = 2 * (sc.pool.threads_per_eye or (len(m.node_cpus[0]) - sc.runtime.cores_per_node))
+    crit, cpu, pool = 0.0, 0.0, 0.0
+    for g in p["groups"]:
+        c = step_costs(_search_task(sc, g)["steps"])
+        crit = max(crit, c["io"] + c["cpu"] + c["pool_wall"])
+        cpu += g["tasks"] * c["cpu"]
+        pool += g["tasks"] * c["pool_cpu"]
+    search = max(crit, cpu / workers, pool / threads)
     n_ins = int(round(p["requests"]["normal"] * j.insert_fraction))
-    r_batch = mpc.rounds_distance + mpc.rounds_compare
-    ins = 2 * n_ins * j.insert_batches * r_batch * mpc.rtt_us
-    is_match = (r_batch + mpc.rounds_threshold) * mpc.rtt_us
+    ins = 2 * (n_ins * j.insert_cpu_us + (H.hops(H.compaction_messages()) * mpc.hop_us if n_ins else 0.0))
+    is_match = H.hops(H.MSG_DISTANCE_BATCH + H.MSG_THRESHOLD) * mpc.hop_us
     return search + ins + is_match + j.job_cpu_us + 200.0
 
 
@@ -412,3 +506,15 @@ def validate(spec: dict):
     """Parse the spec with the engine's parser (raises SpecError naming the field)."""
     from ..spec import parse_spec
     return parse_spec(spec, spec.get("name", "<hawk>"))
+
+
+def job_hops(sc: Scenario) -> dict:
+    """The job's MPC chain as the model carries it: messages and hops of one search (eye work 1),
+    and the critical-path hops of one job (a search, the is_match check, both sides' compactions
+    in turn), with the hop wait they add at the scenario's one-way latency."""
+    c = search_counts(sc)
+    n_ins = int(round(plan(sc)["requests"]["normal"] * sc.job.insert_fraction))
+    crit = c["hops"] + H.hops(H.MSG_DISTANCE_BATCH + H.MSG_THRESHOLD) \
+        + (2 * H.hops(H.compaction_messages()) if n_ins else 0.0)
+    return {"messages_per_search": c["messages"], "hops_per_search": c["hops"], "per_phase": c,
+            "critical_hops_per_job": crit, "critical_hop_wait_ms": crit * sc.mpc.hop_us / 1000.0}

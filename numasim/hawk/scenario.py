@@ -4,7 +4,7 @@
     sc = sc.replace(**{"job.batch_size": 32})  # dotted overrides, re-validated
     sc.to_dict()                               # back to the TOML shape (JSON-able, hashable)
 
-Defaults are prod's (iris-mpc-hawk.md B.2-B.4: M = 320, ef_search = 320, ef_constr = 480,
+Defaults are prod's (hawk-source.md sections 1-2: M = 320, ef 480 at layer 0, ef_constr = 480,
 batch 8, 20 M irises per eye, 3 base rotations, 11 MinRotation rotations, request parallelism 96,
 32 tokio CPUs per node on an x8g.48xlarge). Figures marked "estimate" in docs/hawk.md are read off
 the code or guessed, not measured: change them here, not in the generator.
@@ -32,32 +32,43 @@ class Job:
     batches: int = 3                    # jobs run one after another (one batch at a time)
     db_size: int = 20_000_000           # MAX_DB_SIZE (prod), irises per eye
     m: int = 320                        # M (prod)
-    ef_search: int = 320                # EF_SEARCH (prod)
+    ef_search: int = 480                # EF_SEARCH is 320, but EF_SEARCH_LAYERS_OVERRIDE [480, 32] sets
+                                        # layer 0's ef to 480 for every rotation (hawk-source.md section 2)
     ef_constr: int = 480                # EF_CONSTR (prod), the centre rotation's search_to_insert
     base_rotations: int = 3             # CENTER_AND_10_MASK: {-10, 0, +10}
     min_dist_rotations: int = 11        # HAWK_MIN_DIST_ROTATIONS (oblivious min over ±5)
     request_parallelism: int = 96       # HAWK_REQUEST_PARALLELISM (prod): sessions = 24 x this
     min_layer_search_batch: int = 8000  # MIN_LAYER_SEARCH_BATCH_SIZE (prod)
-    upper_layer_batches: int = 2        # entry-point linear scan + layer-1 search (estimate)
     mirror: float = 1.0                 # share of requests that also run the Mirror search (prod: all)
     eye_work: tuple = (1.0, 1.0)        # relative search work of (left, right) stores
     insert_fraction: float = 1.0        # share of requests inserted (serial, session[0])
-    insert_batches: int = 1             # distance batches per insert per eye (neighbour updates; estimate)
+    insert_cpu_us: float = 300.0        # graph.apply_new per insert, on the task (estimate, 100-2000)
+    compaction_neighbourhoods: int = 20  # oversized neighbourhoods compacted per side per job (estimate, 5-40)
     is_match_candidates: int = 4        # one-sided candidates checked on the other eye per request (estimate)
     job_cpu_us: float = 300.0           # decide, anon stats, identity updates: CPU in the job task (estimate)
 
 
 @dataclass(frozen=True)
 class Mpc:
-    """MPC network rounds (B.3): counts are estimates read off the code; RTT is a parameter."""
-    rtt_us: float = 1000.0              # one round's network wait, mean (3 parties; not measured)
-    rtt_cv: float = 0.3                 # its coefficient of variation (lognormal)
-    rounds_distance: int = 40           # a MinRotation distance batch: reshare + lift + depth-4 tournament
-    rounds_compare: int = 9             # a comparison batch (cross_mul + extract_msb + open)
-    rounds_threshold: int = 8           # lte_and_open
-    cpu_ns_per_item_round: float = 40.0  # tokio CPU per batch item per round (share arithmetic, packets)
-    bytes_per_item_round: float = 96.0  # session-state bytes per item per round (u32 shares x rotations)
-    link_bytes_per_hop: int = 1_600     # Rice-coded neighbour list read per hop (estimate; raw 2M x 4 B)
+    """The MPC chain: one-way hop latency, and what the source leaves to the data (search
+    iterations, quicksort levels). Messages per building block are the source's constants
+    (numasim/hawk/hops.py); docs/hawk.md's estimates table gives every range."""
+    hop_us: float = 50.0                # one-way network latency of a hop, intra-AZ (qperf; hawk-source.md s.7)
+    hop_cv: float = 0.3                 # its coefficient of variation (lognormal; estimate)
+    layer0_iterations: int = 0          # layer_search_batched_v2 iterations at layer 0; 0: from the HNSW
+                                        # profile (evaluations / MIN_LAYER_SEARCH_BATCH_SIZE, ~13 at prod)
+    layer1_iterations: int = 4          # at layer 1 (ef 32; estimate 2-6)
+    sort_levels_layer0: float = 12.5    # quicksort levels per insert_batch_and_trim, layer-0 iteration (10-16)
+    sort_levels_layer0_init: float = 17.0  # layer-0 start (14-24)
+    sort_levels_layer1: float = 9.5     # layer-1 iteration (7-12)
+    sort_levels_layer1_init: float = 12.0  # layer-1 start (9-17)
+    cpu_ns_per_item_round: float = 40.0  # share arithmetic per batch item per message (estimate)
+    bytes_per_item_round: float = 96.0  # session-state bytes per item per message (u32 shares x rotations)
+    link_bytes_per_hop: int = 1_600     # Rice-coded neighbour list read per graph hop (estimate; raw 2M x 4 B)
+    wire_us_per_message: float = 6.5    # tokio CPU per message besides arithmetic: sender multiplexer 3 +
+                                        # receiver multiplexer 3 + session 0.5 (estimates, 2-22)
+    wire_ns_per_byte: float = 1.5       # TLS 0.25 + kernel copies 0.3 + (de)serialise 0.2, each way (0.8-3.6)
+    bytes_per_id: float = 600.0         # bytes sent per party per evaluated id in a distance batch (derived)
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,8 @@ class Memory:
 @dataclass(frozen=True)
 class Scale:
     """How the simulation groups steps so a run stays fast (docs/hawk.md, "Scaling")."""
-    round_groups: int = 2               # each chain of R rounds is this many waits of R/k summed RTTs
+    round_groups: int = 2               # each chain of H hops is this many waits of H/k summed hops
+                                        # (polls and steals per job are under-stated; docs/hawk.md)
     offload_fanout: int = 2             # each distance batch's dot products go out as this many offloads
     max_distance_batches: int = 0       # 0: no cap; else cap per search (work per batch scaled up)
 
@@ -230,8 +242,8 @@ def _validate(sc: Scenario, where: str) -> None:
         _fail(where, "job.eye_work", "expected two non-negative numbers [left, right], not both 0")
     if p.chunk < 1:
         _fail(where, "pool.chunk", "expected at least 1")
-    if sc.mpc.rtt_us <= 0:
-        _fail(where, "mpc.rtt_us", "expected a positive round-trip time")
+    if sc.mpc.hop_us <= 0:
+        _fail(where, "mpc.hop_us", "expected a positive one-way hop latency (µs)")
     if sc.runtime.cores_per_node < 1:
         _fail(where, "runtime.cores_per_node", "expected at least 1")
     if sc.memory.stores not in STORE_POLICIES:

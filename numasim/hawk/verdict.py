@@ -1,0 +1,92 @@
+"""The verdict on the dual runtime in words: one sign convention, three outcomes, and what the
+plan's matrix and the simulation say when they disagree.
+
+`numasim.stats` decides (numbers only); this module words it for the Hawk job:
+
+    text = claim_text(claim_dict)          # one line per candidate layout
+    why = disagreement(out)                # one line, or None when the matrix agrees
+"""
+from __future__ import annotations
+
+SIGN = "+ = faster than today"
+LEVEL_NAMES = ("skip", "pin", "dual")
+
+# what `numasim run` says about the boundary until a payoff map over hop latency x remote
+# penalty has been run on this model (issue 11); the sentence is only printed with that data
+NOT_MAPPED = ("boundary not mapped yet: no payoff map over hop latency (25 us - 1 ms) x remote "
+              "penalty (1-3x) has been run on this model, so no sentence 'dual pays off when ...' "
+              "can be backed")
+
+
+def _pct(d) -> str:
+    if not d or d.get("mean") is None:
+        return "n/a"
+    if d.get("low") is None:
+        return f"{d['mean']:+.1f}%"
+    return f"{d['mean']:+.1f}% [{d['low']:+.1f}, {d['high']:+.1f}]"
+
+
+def claim_text(c: dict) -> str:
+    """One line for one candidate's claim against the baseline (a `stats.Claim` as a dict)."""
+    cand, base, outcome = c["candidate"], c["baseline"], c["outcome"]
+    if outcome == "not judged":
+        return f"{cand} vs {base}: not judged (fewer than 2 paired seeds, or not run)"
+    pct, ms = c["latency_improvement_pct"], c["latency_improvement_ms"]
+    n = pct["n"]
+    fig = (f"p50 job latency {_pct(pct)} ({SIGN.replace('today', base)}; 95% CI over {n} paired seeds"
+           + (f"; {ms['mean']:+.1f} ms" if ms and ms.get("mean") is not None else "") + ")")
+    m = c.get("margin_pct", 1.0)
+    if outcome == "pays off":
+        return f"{cand} pays off: {fig}"
+    if outcome == "loses":
+        return f"{cand} loses: {fig}"
+    if outcome == "no difference":
+        return f"no difference between {cand} and {base}: {fig} lies inside +-{m:g}% (equivalence)"
+    if c.get("throughput_lower"):
+        return (f"{cand} not resolved: {fig} is faster but its throughput is significantly lower "
+                f"(a trade-off, not a payoff)")
+    need = c.get("seeds_to_resolve")
+    sd = pct.get("sd")
+    more = (f"about {need} paired seeds would resolve it (observed paired SD {sd:.2f}%, if the mean holds)"
+            if need else "no feasible number of seeds resolves it at this mean (it sits on the margin)")
+    return f"{cand} vs {base} not resolved: {fig} neither excludes 0 nor lies inside +-{m:g}%; {more}"
+
+
+def simulation_level(claims: dict) -> int:
+    """What the simulation recommends in the matrix's terms: dual if dual pays off, else pin if
+    pinned does, else skip."""
+    if claims.get("dual", {}).get("outcome") == "pays off":
+        return 2
+    if claims.get("pinned", {}).get("outcome") == "pays off":
+        return 1
+    return 0
+
+
+def disagreement(matrix_row: dict, claims: dict, today_p50_ms: float | None, hops: dict) -> str | None:
+    """One line saying why the plan's matrix and the simulation differ, or None when they agree
+    (or the matrix could not decide)."""
+    lvl = matrix_row["verdict"]["level"]
+    if lvl is None:
+        return None
+    sim = simulation_level(claims)
+    if sim == lvl:
+        return None
+    inp = matrix_row["inputs"]
+    steal = inp["steal_rate"]["value"]
+    mig = inp["migration_rate"]["value"]
+    cand = LEVEL_NAMES[lvl] if lvl else "dual"
+    cand = "pinned" if cand == "pin" else cand
+    c = claims.get(cand) or claims.get("dual") or {}
+    hop_ms = hops["critical_hop_wait_ms"]
+    share = f" ({hop_ms / today_p50_ms:.0%} of today's {today_p50_ms:.0f} ms p50)" if today_p50_ms else ""
+    what = (f"steal rate {steal:.1%}" if steal is not None else "steals not judged") + \
+        (f" and {mig:.0%} of search tasks changing node" if mig is not None else "")
+    return (f"matrix says {LEVEL_NAMES[lvl]}, simulation says {LEVEL_NAMES[sim]}: the matrix counts "
+            f"{what}, which any runtime spanning two nodes shows, but not what they cost; here {cand}'s "
+            f"p50 change is {_pct(c.get('latency_improvement_pct'))}, and {hop_ms:.0f} ms of the MPC "
+            f"chain{share} is network hop wait that no layout moves")
+
+
+def boundary() -> dict:
+    """The boundary sentence: not mapped on this model (see NOT_MAPPED)."""
+    return {"mapped": False, "text": NOT_MAPPED}

@@ -277,3 +277,21 @@ def test_scenario_sweep_kind(tmp_path):
     run_sweep(sw, str(tmp_path / "out"), workers=1, plot=False, quiet=True)
     (row,) = read_table(str(tmp_path / "out" / "results.csv"))
     assert float(row["dual.job_p50_ms"]) > 0 and row["verdict_level"] != ""
+
+
+def test_matrix_and_simulation_disagreement_says_why():
+    """One line when the plan's matrix and the simulation's verdict differ, naming the input that
+    set the matrix's level and the measured change; nothing when they agree."""
+    from numasim.hawk.verdict import disagreement
+    inputs = {"steal_rate": {"value": 0.3, "level": 2, "band": "> 15%"},
+              "migration_rate": {"value": 1.0, "level": 2, "band": "> 5%"},
+              "latency_steal_correlation": {"value": 0.05, "level": 0, "band": "none"}}
+    pays = {"dual": {"outcome": "pays off", "latency_improvement_pct": {"mean": 3.0, "low": 1.0, "high": 5.0}}}
+    hops = {"critical_hop_wait_ms": 245.0}
+    line = disagreement({"verdict": {"level": 0}, "inputs": inputs}, pays, 1800.0, hops)
+    assert line.startswith("matrix says skip, simulation says dual") and "latency~steals holds it at skip" in line
+    assert "+3.0% [+1.0, +5.0]" in line
+    same = {"dual": dict(pays["dual"], outcome="no difference")}
+    line = disagreement({"verdict": {"level": 2}, "inputs": inputs}, same, 1800.0, hops)
+    assert line.startswith("matrix says dual, simulation says skip") and "14% of today's 1800 ms p50" in line
+    assert disagreement({"verdict": {"level": 2}, "inputs": inputs}, pays, 1800.0, hops) is None

@@ -62,6 +62,14 @@ def simulation_level(claims: dict) -> int:
     return 0
 
 
+def _input(name: str, f: dict) -> str:
+    if f.get("value") is None:
+        return f"{name} not judged"
+    v = f"rho={f['value']:.2f}" if name == "latency~steals" else f"{f['value']:.1%}"
+    lvl = f.get("level")
+    return f"{name} {v} ({f['band']}: {LEVEL_NAMES[lvl] if lvl is not None else '-'})"
+
+
 def disagreement(matrix_row: dict, claims: dict, today_p50_ms: float | None, hops: dict) -> str | None:
     """One line saying why the plan's matrix and the simulation differ, or None when they agree
     (or the matrix could not decide)."""
@@ -72,19 +80,25 @@ def disagreement(matrix_row: dict, claims: dict, today_p50_ms: float | None, hop
     if sim == lvl:
         return None
     inp = matrix_row["inputs"]
-    steal = inp["steal_rate"]["value"]
-    mig = inp["migration_rate"]["value"]
-    cand = LEVEL_NAMES[lvl] if lvl else "dual"
-    cand = "pinned" if cand == "pin" else cand
-    c = claims.get(cand) or claims.get("dual") or {}
+    named = {"steal rate": inp["steal_rate"], "migration": inp["migration_rate"],
+             "latency~steals": inp["latency_steal_correlation"]}
+    judged = "; ".join(_input(k, f) for k, f in named.items())
+    head = f"matrix says {LEVEL_NAMES[lvl]}, simulation says {LEVEL_NAMES[sim]}"
+    if lvl < sim:
+        # the matrix takes the lowest judged level: name the input that held it down
+        low = [k for k, f in named.items() if f.get("level") == lvl]
+        cand = "dual" if sim == 2 else "pinned"
+        c = claims.get(cand, {})
+        return (f"{head}: the matrix takes the lowest of its inputs ({judged}), so {', '.join(low)} "
+                f"holds it at {LEVEL_NAMES[lvl]}; it reads rates and a per-interval correlation, not the "
+                f"cost, which the simulation measures directly: {cand} {_pct(c.get('latency_improvement_pct'))}")
+    cand = "dual" if lvl == 2 else "pinned"
+    c = claims.get(cand, {})
     hop_ms = hops["critical_hop_wait_ms"]
     share = f" ({hop_ms / today_p50_ms:.0%} of today's {today_p50_ms:.0f} ms p50)" if today_p50_ms else ""
-    what = (f"steal rate {steal:.1%}" if steal is not None else "steals not judged") + \
-        (f" and {mig:.0%} of search tasks changing node" if mig is not None else "")
-    return (f"matrix says {LEVEL_NAMES[lvl]}, simulation says {LEVEL_NAMES[sim]}: the matrix counts "
-            f"{what}, which any runtime spanning two nodes shows, but not what they cost; here {cand}'s "
-            f"p50 change is {_pct(c.get('latency_improvement_pct'))}, and {hop_ms:.0f} ms of the MPC "
-            f"chain{share} is network hop wait that no layout moves")
+    return (f"{head}: the matrix reads {judged}, which any runtime spanning two nodes shows, but not what "
+            f"they cost; here {cand}'s p50 change is {_pct(c.get('latency_improvement_pct'))}, and {hop_ms:.0f} ms "
+            f"on the job's critical path{share} is MPC hop wait that no layout moves")
 
 
 def boundary() -> dict:

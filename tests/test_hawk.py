@@ -295,3 +295,18 @@ def test_matrix_and_simulation_disagreement_says_why():
     line = disagreement({"verdict": {"level": 2}, "inputs": inputs}, same, 1800.0, hops)
     assert line.startswith("matrix says dual, simulation says skip") and "14% of today's 1800 ms p50" in line
     assert disagreement({"verdict": {"level": 2}, "inputs": inputs}, pays, 1800.0, hops) is None
+
+
+def test_boundary_sentence_from_a_map_and_only_for_its_scenario():
+    """'dual pays off when ...' names, per remote penalty, the hop latencies where the map's cells
+    pay off; a scenario the map was not made for gets 'not mapped'."""
+    from numasim.hawk.verdict import boundary, boundary_from_cells
+    iv = {"mean": 2.0, "low": 1.0, "high": 3.0}
+    cells = [{"hop_us": h, "remote_penalty": p, "change_pct": iv,
+              "outcome": "pays off" if (p > 1 and h <= 100 * p) else "not resolved"}
+             for h in (25.0, 100.0, 1000.0) for p in (1.0, 2.0)]
+    b = boundary_from_cells(cells, 3)
+    assert b["mapped"] and b["text"].startswith("dual pays off when remote memory costs 2x local with hops up to 100 us")
+    assert "not at 1x" in b["text"] and "3 paired seeds per cell" in b["text"]
+    other = small()
+    assert boundary(other)["mapped"] is False and "not mapped" in boundary(other)["text"]

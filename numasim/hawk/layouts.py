@@ -118,7 +118,7 @@ def compare_layouts(sc, layouts=None, seeds=None, workers: int = 1, progress: bo
     hops = job_hops(sc)
     out["hops"] = {**hops, "hop_us": sc.mpc.hop_us, "round_groups": sc.scale.round_groups,
                    "grouping": grouping_note(sc)}
-    out["boundary"] = boundary()
+    out["boundary"] = boundary(sc)
     today_p50 = summary.get(baseline, {}).get("figures", {}).get("job_p50_ms", {}).get("mean")
     out["disagreement"] = disagreement(out["matrix"][baseline], claims, today_p50, hops) \
         if baseline in out["matrix"] else None

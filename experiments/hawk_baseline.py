@@ -15,5 +15,5 @@ ap.add_argument("--seeds", type=int, default=5)
 ap.add_argument("--out", default=os.path.join(HERE, "out"))
 a = ap.parse_args()
 run_variants("hawk_baseline", [("prod", {}), ("prod, remote 2x", {"memory.remote_penalty": 2.0}),
-                               ("prod, RTT 100us", {"mpc.rtt_us": 100.0})],
+                               ("prod, hop 250us", {"mpc.hop_us": 250.0})],
              ["today", "pinned", "dual", "single-node"], a.seeds, a.out, "scenario")

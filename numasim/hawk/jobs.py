@@ -1,8 +1,8 @@
 """iris-mpc's Hawk job as a workload spec: `generate(scenario, layout) -> spec dict`.
 
 The spec is in the engine's language (docs/machine-workload-api.md): a machine, runtimes with
-placements, memory regions, per-eye pinned pools, and task programs made of `io_us` (MPC network
-rounds), `spin_us` + `mem` (tokio CPU and memory), `offload` (dot products on the iris pools,
+placements, memory regions, per-eye pinned pools, and task programs made of `io_us` (MPC hop
+waits), `spin_us` + `mem` (tokio CPU and memory), `offload` (dot products on the iris pools,
 answered through a oneshot: a remote wake) and `spawn` (optionally into another runtime).
 
 What one job (one batch, iris-mpc-hawk.md B.1) does, as tasks:
@@ -14,8 +14,8 @@ What one job (one batch, iris-mpc-hawk.md B.1) does, as tasks:
         search.{o}.{s}              one per (eye, request, base rotation): an HNSW search of
                                     store s (o = normal | mirror; mirror crosses the eyes), a chain
                                     of distance batches: graph reads, dot products fanned out to
-                                    pool s (offloads awaited together), then MPC rounds (I/O
-                                    waits + share arithmetic)
+                                    pool s (offloads awaited together), then MPC chains (hop
+                                    waits + share arithmetic + the network stack's CPU)
         intra.{o}.{s}               intra-batch matching (each request against earlier ones)
         is_match.{o}.{s}            one-sided candidates checked on the other eye's store
         insert.{s}                  HNSW insertion into store s (serial, session 0)
@@ -25,12 +25,14 @@ Layouts (`LAYOUTS`): `today` (one runtime floating over the first N CPUs of each
 node; store s is served by node s's runtime; work on the other eye is spawned into the other
 runtime: a remote schedule), `single-node` (runtime, both pools and all memory on node 0).
 
-Scaling (docs/hawk.md): chains of R MPC rounds become `scale.round_groups` waits of R/k summed
-RTTs (lognormal, cv / sqrt(R/k)); a distance batch's dot-product chunks (128 ids each) go out as
+MPC chains: the messages of each step are the source's constants (numasim/hawk/hops.py); a chain
+of m messages waits m x HOPS_PER_MESSAGE one-way hops of `mpc.hop_us`.
+Scaling (docs/hawk.md): a chain's hops become `scale.round_groups` waits of their summed latency
+(lognormal, cv / sqrt(hops)); a distance batch's dot-product chunks (128 ids each) go out as
 `scale.offload_fanout` offloads; HNSW node openings are grouped into distance batches of at least
 `min_layer_search_batch` ids, as layer_search_batched_v2 does.
 
-Why one file of ~400 lines: every number of the job (sizes, rounds, costs) feeds `job_steps`
+Why one file of ~500 lines: every number of the job (sizes, rounds, costs) feeds `job_steps`
 through `plan`, and reading them in one place is how the estimates get checked against
 iris-mpc-hawk.md.
 """

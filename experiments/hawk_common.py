@@ -113,12 +113,13 @@ def replot(name, out_dir, x_label):
         results = json.load(f)
     rows = []
     for label, out in results.items():
-        for lay in out["layouts"]:
+        for lay in out.get("layout_names", out["layouts"]):  # older JSON: "layouts" was the list
             S = out["summary"][lay]
             vs = S["vs_baseline"].get("job_p50_ms")
             rows.append({"variant": label, "layout": lay, "p50_ms": Interval(**S["figures"]["job_p50_ms"]),
                          "impr_pct": Interval(**vs["improvement_pct"]) if vs else None})
-    layouts = next(iter(results.values()))["layouts"]
+    first = next(iter(results.values()))
+    layouts = list(first.get("layout_names", first["layouts"]))
     return plot(name, rows, list(results), layouts, os.path.join(out_dir, f"{name}.png"), x_label)
 
 

@@ -1,9 +1,11 @@
-"""Engine speed: simulated polls per wall second on the public specs, on one core.
+"""Engine speed: both engines on the public specs in one process, simulated polls per CPU-second.
 
-    python benchmarks/bench_engine.py [--repeat N] [--specs DIR]
+    python benchmarks/bench_engine.py [--repeat N] [--specs DIR] [--versions 1.24,1.49]
 
-Each spec runs once per tokio profile in this process (one core); the figure is task polls
-(every poll of every task, LIFO polls included) divided by wall time. Peak RSS is reported too.
+Each spec runs once per tokio profile on the SimPy engine and on the compiled engine (after a
+first call that loads or compiles the kernels, timed on its own); the figure is task polls (every
+poll of every task, LIFO polls included) per CPU second of this process, and the ratio of the two.
+Every pair of runs is checked to write the same bytes. Peak RSS is reported too.
 """
 import argparse
 import glob
@@ -12,6 +14,7 @@ import resource
 import sys
 import time
 
+from numasim.engine.run import simulate_fast
 from numasim.simulate import simulate
 from numasim.spec import load_spec
 from numasim.tokio.profile import get_profile
@@ -20,37 +23,51 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SPECS = os.path.join(HERE, "..", "..", "shared", "fidelity", "specs")
 
 
+def _timed(fn, repeat):
+    best = None
+    for _ in range(repeat):
+        c0 = time.process_time()
+        res = fn()
+        cpu = time.process_time() - c0
+        best = cpu if best is None else min(best, cpu)
+    return res, best
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--specs", default=DEFAULT_SPECS)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--versions", default="1.24,1.49")
     args = ap.parse_args(argv)
     paths = sorted(glob.glob(os.path.join(args.specs, "*.json")))
     if not paths:
         sys.exit(f"no specs in {args.specs}")
-    total_polls = total_wall = total_cpu = 0.0
-    # CPU seconds of this process as well as wall seconds: on a shared machine the CPU figure is
-    # the engine's own cost
-    print(f"{'spec':28s} {'tokio':5s} {'polls':>9s} {'wall s':>7s} {'polls/s':>9s} {'cpu s':>7s} {'polls/cpu-s':>11s}")
-    for v in ("1.24", "1.49"):
+    first = load_spec(paths[0])
+    c0, t0 = time.process_time(), time.perf_counter()
+    simulate_fast(first, get_profile("1.49"))
+    print(f"first fast call (compile, or load from the cache): {time.process_time() - c0:.1f} CPU s, "
+          f"{time.perf_counter() - t0:.1f} wall s")
+    tot = {"simpy": 0.0, "fast": 0.0, "polls": 0}
+    print(f"{'spec':26s} {'tokio':5s} {'polls':>8s} {'simpy cpu-s':>11s} {'polls/cpu-s':>11s} "
+          f"{'fast cpu-s':>10s} {'polls/cpu-s':>11s} {'ratio':>6s} same")
+    for v in args.versions.split(","):
+        prof = get_profile(v)
         for p in paths:
             spec = load_spec(p)
-            best = cpu_best = None
-            for _ in range(args.repeat):
-                t0, c0 = time.perf_counter(), time.process_time()
-                res = simulate(spec, get_profile(v))
-                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-                best = wall if best is None else min(best, wall)
-                cpu_best = cpu if cpu_best is None else min(cpu_best, cpu)
-            polls = sum(m.c[8] for m in res.runtime.monitors.values())
-            total_polls += polls
-            total_wall += best
-            total_cpu += cpu_best
-            print(f"{spec.name:28s} {v:5s} {polls:9d} {best:7.2f} {polls / best:9.0f} {cpu_best:7.2f} {polls / cpu_best:11.0f}")
+            a, ts = _timed(lambda: simulate(spec, prof), args.repeat)
+            b, tf = _timed(lambda: simulate_fast(spec, prof), args.repeat)
+            polls = sum(m.c[8] for m in a.runtime.monitors.values())
+            same = list(a.lines()) == list(b.lines())
+            tot["simpy"] += ts
+            tot["fast"] += tf
+            tot["polls"] += polls
+            print(f"{spec.name:26s} {v:5s} {polls:8d} {ts:11.2f} {polls / ts:11.0f} {tf:10.3f} {polls / tf:11.0f} "
+                  f"{ts / tf:6.1f} {'yes' if same else 'NO'}")
+    n = tot["polls"]
+    print(f"{'all':26s} {'':5s} {n:8d} {tot['simpy']:11.2f} {n / tot['simpy']:11.0f} {tot['fast']:10.3f} "
+          f"{n / tot['fast']:11.0f} {tot['simpy'] / tot['fast']:6.1f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'all':28s} {'':5s} {int(total_polls):9d} {total_wall:7.2f} {total_polls / total_wall:9.0f} "
-          f"{total_cpu:7.2f} {total_polls / total_cpu:11.0f}")
-    print(f"peak RSS {rss:.0f} MiB")
+    print(f"peak RSS {rss:.0f} MiB (both engines, one process)")
 
 
 if __name__ == "__main__":

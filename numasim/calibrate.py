@@ -353,7 +353,7 @@ class Objective:
 
     def case_errors(self, vals, seeds=None) -> list:
         """[(case, {figure: error})] per seed, errors uncapped."""
-        from .simulate import simulate
+        from .engine import simulate
         host = self.host(vals)
         out = []
         for ci, c in enumerate(self.cases):

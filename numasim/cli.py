@@ -39,6 +39,9 @@ def main(argv=None) -> int:
     # SIGTERM stops a command the way Ctrl-C does: workers stopped, finished rows kept
     previous = raise_on_sigterm()
     try:
+        if getattr(args, "engine", None):
+            from .engine import set_default
+            set_default(args.engine)
         return args.func(args) or 0
     except UserError as e:
         print(one_line(f"numasim {args.command}: {e}"), file=sys.stderr)

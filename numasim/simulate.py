@@ -180,14 +180,18 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
     env.process(sampler.run())
     env.process(_drain(env, runtimes, end_ns, sampler))
     env.run(until=sampler.stop)
-    header = {
+    polls = sum(w.stats.polls_count for r in runtimes for w in r.workers) if not profile.poll_count_per_run_task else None
+    return SimResult(header(spec, profile, host, seed), sampler.records[rt.name], rt, polls, sampler.records, _numa_facts(sys),
+                     sampler.latencies(), sys, {mon.rt.name: mon.per_worker for mon in sampler.monitors})
+
+
+def header(spec, profile, host, seed) -> dict:
+    """The tokio-probe/1 header line of a run (both engines write it)."""
+    return {
         "kind": "header", "format": "tokio-probe/1", "tokio_version": profile.version,
         "cpus": spec.workers, "spec": spec.raw,
         "simulator": {"name": "numasim", "version": __version__, "seed": seed, "host": host.to_dict()},
     }
-    polls = sum(w.stats.polls_count for r in runtimes for w in r.workers) if not profile.poll_count_per_run_task else None
-    return SimResult(header, sampler.records[rt.name], rt, polls, sampler.records, _numa_facts(sys),
-                     sampler.latencies(), sys, {mon.rt.name: mon.per_worker for mon in sampler.monitors})
 
 
 def _external(env, rt, src: External, si: int, rng, origin: int, end_ns: int):

@@ -184,7 +184,7 @@ def _spec_prepare(base: dict, assignment: dict, seed: int, where: str) -> dict:
 
 def _spec_evaluate(payload: dict) -> dict:
     from .decide import decide_intervals
-    from .simulate import simulate
+    from .engine import simulate
     from .spec import parse_spec
     from .host.costs import Host
     from .tokio.profile import get_profile

@@ -12,41 +12,51 @@ from helpers import noops_by_rule, run
 durations = st.integers(0, 60)
 
 
-def step(depth):
-    leaves = st.one_of(
-        st.builds(lambda u: {"spin_us": u}, durations),
-        st.just({"yield": 1}),
-        st.builds(lambda u: {"sleep_us": u}, st.integers(0, 2500)),
-        st.builds(lambda u: {"io_us": u}, st.integers(0, 800)),
-        st.builds(lambda u: {"spawn_blocking_us": u}, st.integers(0, 300)),
-    )
+# the leaf steps, by name (tests/test_engine_equivalence.py draws from the compiled engine's subset)
+LEAVES = {
+    "spin": st.builds(lambda u: {"spin_us": u}, durations),
+    "yield": st.just({"yield": 1}),
+    "sleep": st.builds(lambda u: {"sleep_us": u}, st.integers(0, 2500)),
+    "io": st.builds(lambda u: {"io_us": u}, st.integers(0, 800)),
+    "blocking": st.builds(lambda u: {"spawn_blocking_us": u}, st.integers(0, 300)),
+}
+
+
+def step(depth, leaf_names=tuple(LEAVES)):
+    leaves = st.one_of(*(LEAVES[n] for n in leaf_names))
     if depth == 0:
         return leaves
     return st.one_of(
         leaves,
-        st.builds(lambda t, n, j: {"spawn": t, "count": n, "join": j}, task(depth - 1), st.integers(1, 6), st.booleans()),
-        st.builds(lambda n, s: {"repeat": n, "steps": s}, st.integers(1, 3), st.lists(step(depth - 1), min_size=1, max_size=3)),
+        st.builds(lambda t, n, j: {"spawn": t, "count": n, "join": j}, task(depth - 1, leaf_names), st.integers(1, 6),
+                  st.booleans()),
+        st.builds(lambda n, s: {"repeat": n, "steps": s}, st.integers(1, 3),
+                  st.lists(step(depth - 1, leaf_names), min_size=1, max_size=3)),
     )
 
 
-def task(depth):
+def task(depth, leaf_names=tuple(LEAVES)):
     return st.builds(lambda name, steps: {"name": name, "steps": steps},
-                     st.sampled_from(["a", "b", "c"]), st.lists(step(depth), min_size=1, max_size=4))
+                     st.sampled_from(["a", "b", "c"]), st.lists(step(depth, leaf_names), min_size=1, max_size=4))
 
 
-def source():
+def source(leaf_names=tuple(LEAVES)):
     return st.one_of(
-        st.builds(lambda t: {"kind": "root", "task": t}, task(2)),
+        st.builds(lambda t: {"kind": "root", "task": t}, task(2, leaf_names)),
         st.builds(lambda t, iv, arr: {"kind": "external", "interval_us": iv, "arrival": arr, "task": t},
-                  task(2), st.integers(200, 3000), st.sampled_from(["fixed", "poisson"])),
+                  task(2, leaf_names), st.integers(200, 3000), st.sampled_from(["fixed", "poisson"])),
     )
 
 
-specs = st.builds(
-    lambda w, srcs, seed: parse_spec({"name": "prop", "runtime": {"workers": w}, "duration_s": 0.02,
-                                      "sample_interval_ms": 5, "seed": seed, "sources": srcs}),
-    st.integers(1, 4), st.lists(source(), min_size=1, max_size=2), st.integers(0, 2**31),
-)
+def spec_strategy(leaf_names=tuple(LEAVES)):
+    return st.builds(
+        lambda w, srcs, seed: parse_spec({"name": "prop", "runtime": {"workers": w}, "duration_s": 0.02,
+                                          "sample_interval_ms": 5, "seed": seed, "sources": srcs}),
+        st.integers(1, 4), st.lists(source(leaf_names), min_size=1, max_size=2), st.integers(0, 2**31),
+    )
+
+
+specs = spec_strategy()
 versions = st.sampled_from(["1.24", "1.49", "1.51", "1.53"])
 
 

@@ -1,6 +1,7 @@
 """`numasim predict SPEC.json`: simulate a workload spec and write a tokio-probe/1 trace."""
 import sys
 
+from ..engine import add_argument as add_engine_argument
 from ..errors import UserError
 
 
@@ -15,6 +16,7 @@ def register(sub):
     p.add_argument("-q", "--quiet", action="store_true", help="no estimate on stderr")
     from ..budget import add_arguments
     add_arguments(p)
+    add_engine_argument(p)
     p.set_defaults(func=run)
 
 
@@ -30,7 +32,7 @@ def load_host(path, version="1.49"):
 
 
 def run(args):
-    from ..simulate import simulate
+    from ..engine import simulate
     from ..spec import load_spec
     from ..tokio.profile import get_profile
 

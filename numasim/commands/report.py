@@ -6,6 +6,7 @@ machine (`"machine": {"preset": ...}`); a scenario TOML is turned into a spec fo
 import json
 import sys
 
+from ..engine import add_argument as add_engine_argument
 from ..errors import UserError
 
 
@@ -23,6 +24,7 @@ def register(sub):
     p.add_argument("-q", "--quiet", action="store_true", help="no estimate on stderr")
     from ..budget import add_arguments
     add_arguments(p)
+    add_engine_argument(p)
     p.set_defaults(func=run)
 
 
@@ -40,7 +42,7 @@ def _spec(args):
 
 def run(args):
     from .. import report
-    from ..simulate import simulate
+    from ..engine import simulate
     from ..budget import check, pace, spec_events
     from ..tokio.profile import get_profile
     spec = _spec(args)

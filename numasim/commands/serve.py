@@ -11,6 +11,8 @@ After the last interval the endpoint keeps serving the final state until interru
 import sys
 import time
 
+from ..engine import add_argument as add_engine_argument
+
 
 def register(sub):
     p = sub.add_parser("serve", help="simulate a spec and serve its metrics over HTTP as Prometheus text",
@@ -27,13 +29,14 @@ def register(sub):
     p.add_argument("-q", "--quiet", action="store_true", help="no estimate on stderr")
     from ..budget import add_arguments
     add_arguments(p)
+    add_engine_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args):
     from ..errors import UserError
     from ..serve import MetricsServer
-    from ..simulate import simulate
+    from ..engine import simulate
     from ..spec import load_spec
     from ..tokio.profile import get_profile
     from .predict import load_host

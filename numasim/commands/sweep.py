@@ -19,6 +19,8 @@ def register(sub):
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or estimate on stderr")
     from ..budget import add_arguments
     add_arguments(p)
+    from ..engine import add_argument as add_engine_argument
+    add_engine_argument(p)
     p.set_defaults(func=run)
 
 

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from ..decide import decide_intervals
 from ..procs import map_ordered
 from ..progress import Progress
-from ..simulate import simulate
+from ..engine import simulate
 from ..spec import parse_spec
 from ..stats import Interval, judge, run_figures, summarise
 from ..tokio.profile import get_profile

@@ -1,0 +1,158 @@
+"""tokio/driver.py, compiled: the 1 ms timer wheel as an array heap of (tick, seq, task).
+
+Pending I/O readiness is a second heap of (ready_at_ns, seq, task) beside it."""
+from numba import njit
+
+from .state import (H_IO, H_R, H_TM, H_TMCAP, R_IO_LEN, R_NEXT_WAKE, R_OVERFLOW, R_TM_LEN, R_TM_SEQ)
+
+MS = 1_000_000
+
+
+@njit(cache=True)
+def _less(M, TM, i, j):
+    if M[TM + (i) * 3 + (0)] != M[TM + (j) * 3 + (0)]:
+        return M[TM + (i) * 3 + (0)] < M[TM + (j) * 3 + (0)]
+    return M[TM + (i) * 3 + (1)] < M[TM + (j) * 3 + (1)]
+
+
+@njit(cache=True)
+def _swap(M, TM, i, j):
+    for k in range(3):
+        x = M[TM + (i) * 3 + (k)]
+        M[TM + (i) * 3 + (k)] = M[TM + (j) * 3 + (k)]
+        M[TM + (j) * 3 + (k)] = x
+
+
+@njit(cache=True)
+def deadline_to_tick(deadline):
+    return -(-deadline // MS)
+
+
+@njit(cache=True)
+def add_timer(M, F, deadline, task):
+    """True if the parked driver must be unparked (the new deadline is earlier than its wake)."""
+    R = M[H_R]
+    TM = M[H_TM]
+    tick = deadline_to_tick(deadline)
+    M[R + (R_TM_SEQ)] += 1
+    n = M[R + (R_TM_LEN)]
+    if n >= M[H_TMCAP]:
+        M[R + (R_OVERFLOW)] = 4
+        return False
+    M[TM + (n) * 3 + (0)] = tick
+    M[TM + (n) * 3 + (1)] = M[R + (R_TM_SEQ)]
+    M[TM + (n) * 3 + (2)] = task
+    M[R + (R_TM_LEN)] = n + 1
+    i = n
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(M, TM, i, p):
+            _swap(M, TM, i, p)
+            i = p
+        else:
+            break
+    return M[R + (R_NEXT_WAKE)] < 0 or tick < M[R + (R_NEXT_WAKE)]
+
+
+@njit(cache=True)
+def next_expiration(M, F):
+    return M[M[H_TM] + (0) * 3 + (0)] if M[M[H_R] + (R_TM_LEN)] > 0 else -1
+
+
+@njit(cache=True)
+def park_timeout_ns(M, F, now):
+    """-1: no timer."""
+    if M[M[H_R] + (R_TM_LEN)] == 0:
+        return -1
+    d = M[M[H_TM] + (0) * 3 + (0)] - now // MS
+    return (d if d > 0 else 0) * MS
+
+
+@njit(cache=True)
+def pop_expired(M, F, now):
+    """The next expired timer's task, or -1 (Driver.poll's loop, one at a time)."""
+    R = M[H_R]
+    TM = M[H_TM]
+    n = M[R + (R_TM_LEN)]
+    if n == 0 or M[TM + (0) * 3 + (0)] > now // MS:
+        return -1
+    t = M[TM + (0) * 3 + (2)]
+    n -= 1
+    M[R + (R_TM_LEN)] = n
+    if n > 0:
+        for c in range(3):
+            M[TM + (0) * 3 + (c)] = M[TM + (n) * 3 + (c)]
+        i = 0
+        while True:
+            l = 2 * i + 1
+            if l >= n:
+                break
+            m = l
+            if l + 1 < n and _less(M, TM, l + 1, l):
+                m = l + 1
+            if _less(M, TM, m, i):
+                _swap(M, TM, m, i)
+                i = m
+            else:
+                break
+    return t
+
+
+@njit(cache=True)
+def add_io(M, F, ready_at, task):
+    """Driver.add_io (Runtime.add_io schedules the readiness event itself)."""
+    R = M[H_R]
+    IO = M[H_IO]
+    M[R + (R_TM_SEQ)] += 1
+    n = M[R + (R_IO_LEN)]
+    if n >= M[H_TMCAP]:
+        M[R + (R_OVERFLOW)] = 4
+        return
+    M[IO + (n) * 3 + (0)] = ready_at
+    M[IO + (n) * 3 + (1)] = M[R + (R_TM_SEQ)]
+    M[IO + (n) * 3 + (2)] = task
+    M[R + (R_IO_LEN)] = n + 1
+    i = n
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(M, IO, i, p):
+            _swap(M, IO, i, p)
+            i = p
+        else:
+            break
+
+
+@njit(cache=True)
+def next_io_ns(M, F):
+    """-1: no I/O pending."""
+    return M[M[H_IO]] if M[M[H_R] + (R_IO_LEN)] > 0 else -1
+
+
+@njit(cache=True)
+def pop_io_ready(M, F, now):
+    """The next ready I/O's task, or -1 (Driver.poll's second loop; the caller stops at 1024)."""
+    R = M[H_R]
+    IO = M[H_IO]
+    n = M[R + (R_IO_LEN)]
+    if n == 0 or M[IO] > now:
+        return -1
+    t = M[IO + 2]
+    n -= 1
+    M[R + (R_IO_LEN)] = n
+    if n > 0:
+        for c in range(3):
+            M[IO + c] = M[IO + (n) * 3 + c]
+        i = 0
+        while True:
+            l = 2 * i + 1
+            if l >= n:
+                break
+            m = l
+            if l + 1 < n and _less(M, IO, l + 1, l):
+                m = l + 1
+            if _less(M, IO, m, i):
+                _swap(M, IO, m, i)
+                i = m
+            else:
+                break
+    return t

@@ -1,0 +1,107 @@
+"""SimPy's event queue as an array heap (simpy/core.py `Environment.schedule` and `step`).
+
+Events are ordered by (time, priority, eid) exactly as SimPy orders them; eid is the running count
+of everything scheduled, so ties at one instant break in the order events were created. Every
+event SimPy schedules is mirrored, even one whose callback turns out to do nothing (a stale
+timeout wake, a process's own termination): `ahead` (host/thread.py) looks at the earliest
+pending time, and a different queue would change when CPU time is spent in place.
+"""
+from numba import njit
+
+from .state import (E_A, E_B, E_ID, E_K, E_P, E_T, H_ECAP, H_EV, H_R, NE, NORMAL, R_EID, R_EV_LEN,
+                    R_NOW, R_OVERFLOW)
+
+
+@njit(cache=True)
+def _less(M, EV, i, j):
+    if M[EV + (i) * NE + (E_T)] != M[EV + (j) * NE + (E_T)]:
+        return M[EV + (i) * NE + (E_T)] < M[EV + (j) * NE + (E_T)]
+    if M[EV + (i) * NE + (E_P)] != M[EV + (j) * NE + (E_P)]:
+        return M[EV + (i) * NE + (E_P)] < M[EV + (j) * NE + (E_P)]
+    return M[EV + (i) * NE + (E_ID)] < M[EV + (j) * NE + (E_ID)]
+
+
+@njit(cache=True)
+def _swap(M, EV, i, j):
+    for k in range(NE):
+        x = M[EV + (i) * NE + (k)]
+        M[EV + (i) * NE + (k)] = M[EV + (j) * NE + (k)]
+        M[EV + (j) * NE + (k)] = x
+
+
+@njit(cache=True)
+def schedule(M, F, delay, prio, kind, a, b):
+    """env.schedule: one more event at now + delay."""
+    EV = M[H_EV]
+    R = M[H_R]
+    n = M[R + (R_EV_LEN)]
+    if n >= M[H_ECAP]:
+        M[R + (R_OVERFLOW)] = 3
+        return
+    M[EV + (n) * NE + (E_T)] = M[R + (R_NOW)] + delay
+    M[EV + (n) * NE + (E_P)] = prio
+    M[EV + (n) * NE + (E_ID)] = M[R + (R_EID)]
+    M[R + (R_EID)] += 1
+    M[EV + (n) * NE + (E_K)] = kind
+    M[EV + (n) * NE + (E_A)] = a
+    M[EV + (n) * NE + (E_B)] = b
+    M[R + (R_EV_LEN)] = n + 1
+    i = n
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(M, EV, i, p):
+            _swap(M, EV, i, p)
+            i = p
+        else:
+            break
+
+
+@njit(cache=True)
+def timeout(M, F, delay, kind, a, b):
+    """env.timeout(delay) with what processing it does."""
+    schedule(M, F, delay, NORMAL, kind, a, b)
+
+
+@njit(cache=True)
+def call_at(M, F, when, kind, a, b):
+    """Runtime.call_at / System.call_at: a timeout at max(0, when - now) running a callback."""
+    d = when - M[M[H_R] + (R_NOW)]
+    if d < 0:
+        d = 0
+    schedule(M, F, d, NORMAL, kind, a, b)
+
+
+@njit(cache=True)
+def peek_time(M, F):
+    return M[M[H_EV] + (0) * NE + (E_T)]
+
+
+@njit(cache=True)
+def pop(M, F):
+    """Remove the earliest event into row NE-1 scratch: returns its (time, kind, a, b)."""
+    EV = M[H_EV]
+    R = M[H_R]
+    t = M[EV + (0) * NE + (E_T)]
+    k = M[EV + (0) * NE + (E_K)]
+    a = M[EV + (0) * NE + (E_A)]
+    b = M[EV + (0) * NE + (E_B)]
+    n = M[R + (R_EV_LEN)] - 1
+    M[R + (R_EV_LEN)] = n
+    if n > 0:
+        for c in range(NE):
+            M[EV + (0) * NE + (c)] = M[EV + (n) * NE + (c)]
+        i = 0
+        while True:
+            l = 2 * i + 1
+            if l >= n:
+                break
+            m = l
+            r = l + 1
+            if r < n and _less(M, EV, r, l):
+                m = r
+            if _less(M, EV, m, i):
+                _swap(M, EV, m, i)
+                i = m
+            else:
+                break
+    return t, k, a, b

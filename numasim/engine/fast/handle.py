@@ -1,0 +1,205 @@
+"""tokio/handle.py, compiled: spawning, waking, scheduling onto the local or the inject queue,
+notifying a parked worker, completing a task. `worker` -1 means a thread outside the runtime."""
+from numba import njit
+
+from .idle import worker_to_notify
+from .park import unpark, wake_thread
+from .queue import inj_append, push_back_or_overflow
+from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_MON, H_PR, H_R, H_T,
+                    H_W, IDLE, MAX_KEPT, NT, NW, N_MON, PR_EVENTFD, PR_NW, RUNNING, R_ALIVE,
+                    R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_FREE_TOP, R_INJ_LEN, R_LIVE_MON,
+                    R_NEXT_ID, R_NOW, R_OVERFLOW, R_REMOTE, R_SPAWNED, R_WAKEUP_PENDING, SCHEDULED,
+                    S_LOCAL_SCHED, T_CREATED, T_DEF, T_GHEAD, T_GTAIL, T_HELD, T_JCUR, T_KEPT,
+                    T_MON, T_NEXT_SIB, T_NOTIFIED, T_OPK, T_PC, T_STATE, T_WAITER, T_WOKE,
+                    W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN)
+from .taskmon import I_INSTR
+
+
+@njit(cache=True)
+def free_task(M, F, t):
+    M[M[H_FREE] + (M[M[H_R] + (R_FREE_TOP)])] = t
+    M[M[H_R] + (R_FREE_TOP)] += 1
+
+
+@njit(cache=True)
+def new_task(M, F, d):
+    R = M[H_R]
+    if M[R + (R_FREE_TOP)] == 0:
+        M[R + (R_OVERFLOW)] = 1
+        return -1
+    M[R + (R_FREE_TOP)] -= 1
+    t = M[M[H_FREE] + (M[R + (R_FREE_TOP)])]
+    T = M[H_T]
+    for k in range(NT):
+        M[T + (t) * NT + (k)] = 0
+    M[T + (t) * NT + (T_OPK)] = -1
+    M[T + (t) * NT + (T_WAITER)] = -1
+    M[T + (t) * NT + (T_GHEAD)] = -1
+    M[T + (t) * NT + (T_GTAIL)] = -1
+    M[T + (t) * NT + (T_JCUR)] = -1
+    M[T + (t) * NT + (T_NEXT_SIB)] = -1
+    for k in range(MAX_KEPT):
+        M[T + (t) * NT + (T_KEPT + 2 * k)] = -1
+        M[T + (t) * NT + (T_KEPT + 2 * k + 1)] = -1
+    M[T + (t) * NT + (T_DEF)] = d
+    M[T + (t) * NT + (T_PC)] = M[M[H_DEFS] + (d) * 2 + (0)]
+    m = M[M[H_DEFS] + (d) * 2 + (DEFS_MON_COL)]
+    M[T + (t) * NT + (T_MON)] = m
+    M[T + (t) * NT + (T_CREATED)] = M[R + (R_NOW)]
+    M[R + (R_NEXT_ID)] += 1
+    M[M[H_MON] + (m) * N_MON + (I_INSTR)] += 1
+    M[R + (R_LIVE_MON)] += 1
+    M[R + (R_SPAWNED)] += 1
+    M[R + (R_ALIVE)] += 1
+    return t
+
+
+@njit(cache=True)
+def new_handle(M, F, held):
+    """A JoinHandle's task of a blocking closure: running until the closure returns; no
+    TaskMonitor and no live-task count (Runtime.spawn_blocking's "<blocking>" task)."""
+    R = M[H_R]
+    if M[R + (R_FREE_TOP)] == 0:
+        M[R + (R_OVERFLOW)] = 1
+        return -1
+    M[R + (R_FREE_TOP)] -= 1
+    t = M[M[H_FREE] + (M[R + (R_FREE_TOP)])]
+    T = M[H_T]
+    for k in range(NT):
+        M[T + (t) * NT + (k)] = 0
+    M[T + (t) * NT + (T_OPK)] = -1
+    M[T + (t) * NT + (T_WAITER)] = -1
+    M[T + (t) * NT + (T_GHEAD)] = -1
+    M[T + (t) * NT + (T_GTAIL)] = -1
+    M[T + (t) * NT + (T_JCUR)] = -1
+    M[T + (t) * NT + (T_NEXT_SIB)] = -1
+    M[T + (t) * NT + (T_STATE)] = RUNNING
+    M[T + (t) * NT + (T_HELD)] = held
+    return t
+
+
+@njit(cache=True)
+def complete_outside(M, F, h):
+    """Runtime.complete_outside: the closure is done; from a thread outside the runtime, wake the
+    task awaiting its handle."""
+    T = M[H_T]
+    M[T + (h) * NT + (T_STATE)] = COMPLETE
+    j = M[T + (h) * NT + (T_WAITER)]
+    if j >= 0:
+        M[T + (h) * NT + (T_WAITER)] = -1
+        M[M[H_R] + (R_CURRENT)] = -1
+        wake(M, F, j, -1)
+    if not M[T + (h) * NT + (T_HELD)]:
+        free_task(M, F, h)
+
+
+@njit(cache=True)
+def notify_parked(M, F):
+    i = worker_to_notify(M, F)
+    if i >= 0:
+        unpark(M, F, i)
+
+
+@njit(cache=True)
+def push_remote_task(M, F, t):
+    M[M[H_R] + (R_REMOTE)] += 1
+    inj_append(M, F, t)
+    notify_parked(M, F)
+
+
+@njit(cache=True)
+def schedule_local(M, F, w, t, is_yield):
+    W = M[H_W]
+    M[W + (w) * NW + (S_LOCAL_SCHED)] += 1
+    if is_yield or not M[W + (w) * NW + (W_LIFO_EN)]:
+        push_back_or_overflow(M, F, w, t)
+        notify = True
+    else:
+        prev = M[W + (w) * NW + (W_LIFO)]
+        M[W + (w) * NW + (W_LIFO)] = t
+        if prev >= 0:
+            push_back_or_overflow(M, F, w, prev)
+        notify = prev >= 0 or M[M[H_PR] + (F_LIFO_STEALABLE)] != 0
+    if notify and not M[W + (w) * NW + (W_IN_PARK)]:
+        notify_parked(M, F)
+
+
+@njit(cache=True)
+def spawn(M, F, d, worker):
+    t = new_task(M, F, d)
+    if t < 0:
+        return t
+    M[M[H_T] + (t) * NT + (T_STATE)] = SCHEDULED
+    if worker >= 0:
+        schedule_local(M, F, worker, t, False)
+    else:
+        push_remote_task(M, F, t)
+    return t
+
+
+@njit(cache=True)
+def wake(M, F, t, worker):
+    T = M[H_T]
+    if M[T + (t) * NT + (T_WOKE)] == 0:
+        now = M[M[H_R] + (R_NOW)]
+        M[T + (t) * NT + (T_WOKE)] = now if now != 0 else 1
+    st = M[T + (t) * NT + (T_STATE)]
+    if st == RUNNING:
+        M[T + (t) * NT + (T_NOTIFIED)] = 1
+        return
+    if st != IDLE:
+        return
+    M[T + (t) * NT + (T_STATE)] = SCHEDULED
+    if worker >= 0:
+        schedule_local(M, F, worker, t, False)
+    else:
+        push_remote_task(M, F, t)
+
+
+@njit(cache=True)
+def complete(M, F, t, worker):
+    T = M[H_T]
+    M[T + (t) * NT + (T_STATE)] = COMPLETE
+    M[M[H_R] + (R_ALIVE)] -= 1
+    j = M[T + (t) * NT + (T_WAITER)]
+    if j >= 0:
+        M[T + (t) * NT + (T_WAITER)] = -1
+        wake(M, F, j, worker)
+    # handles it kept and never joined are dropped with it
+    for k in range(MAX_KEPT):
+        h = M[T + (t) * NT + (T_KEPT + 2 * k)]
+        while h >= 0:
+            nxt = M[T + (h) * NT + (T_NEXT_SIB)]
+            M[T + (h) * NT + (T_HELD)] = 0
+            if M[T + (h) * NT + (T_STATE)] == COMPLETE:
+                free_task(M, F, h)
+            h = nxt
+    if not M[T + (t) * NT + (T_HELD)]:
+        free_task(M, F, t)  # nobody holds its JoinHandle: the slot is free again
+
+
+@njit(cache=True)
+def notify_if_work_pending(M, F):
+    for w in range(M[M[H_PR] + (PR_NW)]):
+        if M[M[H_W] + (w) * NW + (W_Q_LEN)] > 0:
+            notify_parked(M, F)
+            return
+    if M[M[H_R] + (R_INJ_LEN)] > 0:
+        notify_parked(M, F)
+
+
+@njit(cache=True)
+def take_debt(M, F):
+    d = M[M[H_R] + (R_DEBT)]
+    M[M[H_R] + (R_DEBT)] = 0
+    return d
+
+
+@njit(cache=True)
+def unpark_driver(M, F):
+    h = M[M[H_R] + (R_BLOCKED_HOLDER)]
+    if h >= 0:
+        wake_thread(M, F, h)
+    else:
+        M[M[H_R] + (R_WAKEUP_PENDING)] = 1
+        M[M[H_R] + (R_DEBT)] += M[M[H_PR] + (PR_EVENTFD)]

@@ -1,0 +1,97 @@
+"""workload/interpret.py, compiled: the await points of one poll that other threads can see
+(`_await`) and the coop budget (`tokio/task.py Coop`). The loop of `poll_future` itself yields
+(CPU time passes before a spawn or a Pending), so it is labels of worker.py's state machine."""
+from numba import njit
+
+from .blocking import spawn_blocking
+from .driver import add_io, add_timer
+from .events import call_at
+from .handle import spawn, unpark_driver, wake
+from .park import defer_wake
+from .state import (COMPLETE, EV_IO_READY, F_BUDGET_DEFERS, H_OPS, H_PR, H_R, H_T, H_W, NO, NT, NW,
+                    OPK_BLOCKING, OPK_JOIN, OPK_SLEEP, OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN,
+                    R_BUDGET_FORCED, R_NOW, T_GHEAD, T_GTAIL, T_HELD, T_JCUR, T_KEPT, T_NEXT_SIB,
+                    T_OPA, T_OPK, T_PC, T_SPAWNED, T_STATE, T_SUB, T_TFIRED, T_TSET, T_WAITER,
+                    T_YIELDED, W_BUDGET)
+
+
+@njit(cache=True)
+def consume_budget(M, F, w):
+    M[M[H_W] + (w) * NW + (W_BUDGET)] -= 1
+    if M[M[H_W] + (w) * NW + (W_BUDGET)] == 0:
+        M[M[H_R] + (R_BUDGET_FORCED)] += 1
+
+
+@njit(cache=True)
+def budget_exhausted(M, F, w, t):
+    if M[M[H_PR] + (F_BUDGET_DEFERS)]:
+        defer_wake(M, F, w, t)
+    else:
+        wake(M, F, t, w)
+
+
+@njit(cache=True)
+def await_point(M, F, w, t, k):
+    """_await: (Pending?, the CPU time it costs the poll)."""
+    T = M[H_T]
+    if k == OPK_SPAWN:
+        M[T + (t) * NT + (T_SPAWNED)] += 1
+        c = spawn(M, F, M[T + (t) * NT + (T_OPA)], w)
+        if c >= 0 and M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)]:
+            # joined later: this task holds the JoinHandle until its join passes it
+            M[T + (c) * NT + (T_HELD)] = 1
+            tail = M[T + (t) * NT + (T_GTAIL)]
+            if tail >= 0:
+                M[T + (tail) * NT + (T_NEXT_SIB)] = c
+            else:
+                M[T + (t) * NT + (T_GHEAD)] = c
+            M[T + (t) * NT + (T_GTAIL)] = c
+        elif c >= 0 and M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_D)]:
+            # kept under its "as" name for a later join_all
+            M[T + (c) * NT + (T_HELD)] = 1
+            k0 = T_KEPT + 2 * (M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_D)] - 1)
+            tail = M[T + (t) * NT + (k0 + 1)]
+            if tail >= 0:
+                M[T + (tail) * NT + (T_NEXT_SIB)] = c
+            else:
+                M[T + (t) * NT + (k0)] = c
+            M[T + (t) * NT + (k0 + 1)] = c
+        M[T + (t) * NT + (T_SUB)] += 1
+        M[T + (t) * NT + (T_OPK)] = -1
+        return False, M[M[H_PR] + (PR_SPAWN)]
+    if k == OPK_BLOCKING:
+        h = spawn_blocking(M, F, M[T + (t) * NT + (T_OPA)], M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)])
+        M[T + (t) * NT + (T_JCUR)] = h
+        M[T + (t) * NT + (T_SUB)] = 1
+        M[T + (t) * NT + (T_OPK)] = -1
+        return False, M[M[H_PR] + (PR_SPAWN)]
+    if k == OPK_YIELD:
+        M[T + (t) * NT + (T_YIELDED)] = 1
+        defer_wake(M, F, w, t)
+        return True, 0
+    if M[M[H_W] + (w) * NW + (W_BUDGET)] == 0 and (k == OPK_JOIN or M[T + (t) * NT + (T_TSET)]):
+        budget_exhausted(M, F, w, t)
+        return True, 0
+    if k == OPK_JOIN:
+        h = M[T + (t) * NT + (T_OPA)]
+        if M[T + (h) * NT + (T_STATE)] == COMPLETE:
+            return False, 0
+        M[T + (h) * NT + (T_WAITER)] = t
+        return True, 0
+    if M[T + (t) * NT + (T_TSET)]:
+        return True, 0
+    M[T + (t) * NT + (T_TSET)] = 1
+    M[T + (t) * NT + (T_TFIRED)] = 0
+    if k == OPK_SLEEP:
+        if add_timer(M, F, M[M[H_R] + (R_NOW)] + M[T + (t) * NT + (T_OPA)], t):
+            unpark_driver(M, F)
+    else:
+        add_io_ready(M, F, M[M[H_R] + (R_NOW)] + M[T + (t) * NT + (T_OPA)], t)
+    return True, 0
+
+
+@njit(cache=True)
+def add_io_ready(M, F, ready_at, t):
+    """Runtime.add_io: the driver's pending readiness, and the epoll event at `ready_at`."""
+    add_io(M, F, ready_at, t)
+    call_at(M, F, ready_at, EV_IO_READY, 0, 0)

@@ -1,0 +1,198 @@
+"""simulate.py, compiled: the run itself. The processes SimPy starts (workers, sources, the
+sampler, the ender) are started in the same order, and events are processed until the stop
+event, exactly as `env.run(until=stop)` does."""
+from numba import njit
+
+from .blocking import idle_done, idle_event, thread_step
+from .cpus import balance, start
+from .events import call_at, pop, schedule, timeout
+from .handle import spawn
+from .park import timeout_wake
+from .queue import CAP  # noqa: F401 (the ring size the depth gauge below assumes)
+from .state import (EV_BALANCE, EV_BT_COND, EV_BT_EV, EV_BT_KEEP, EV_BT_RESUME, EV_ENDER,
+                    EV_IO_READY, EV_NOOP, EV_RESUME, EV_SAMPLER, EV_SRC, EV_SRC_INIT,
+                    EV_STALL_SUCCEED, EV_STOP, EV_TWAKE, F_LIFO_STEALABLE, H_ARRT, H_LCAP, H_MON,
+                    H_NMON, H_NWK, H_PR, H_R, H_SCAP, H_SD, H_SM, H_SR, H_SRC, H_SW, H_W, NORMAL,
+                    NSR, NW, N_MON, N_STATS, N_SW, PR_END, PR_IO_WAKE_LAT, PR_NCPU, PR_NSRC, PR_NW,
+                    PR_ORIGIN, PR_SAMPLE_NS, P_PARK, R_ALIVE, R_BLOCKED_HOLDER, R_BP_IDLE,
+                    R_BP_THREADS, R_BQ_LEN, R_BUDGET_FORCED, R_CURRENT, R_DEBT, R_DONE,
+                    R_ENDER_LIMIT, R_ENDER_PHASE, R_EVENTS, R_EV_LEN, R_INJ_LEN, R_LAT_BASE,
+                    R_LIVE_MON, R_NLAT, R_NOW, R_NSAMPLE, R_OVERFLOW, R_READY, R_REMOTE,
+                    R_SAMPLER_NXT, R_SAMPLER_PHASE, R_STOPPED, R_U_I, R_U_N, SR_ALIVE, SR_BIDLE,
+                    SR_BQ, SR_BT, SR_BUDGET, SR_INJ, SR_NLAT, SR_READY, SR_REMOTE, SR_T, URGENT,
+                    U_MARGIN, W_CPU, W_LIFO, W_PARK_GEN, W_PUB_MEAN, W_Q_LEN)
+from .taskmon import I_MAX_IDLE
+from .worker import step
+
+DRAIN_LIMIT_NS = 5_000_000_000
+DRAIN_POLL_NS = 10_000_000
+PAUSE = 100
+PAUSE_U = 101  # the window of uniform draws runs low: the caller refills it
+
+
+@njit(cache=True)
+def _snapshot(M, F, reset_idle):
+    """What RuntimeMonitor reads at a sample (or at its creation: row 0)."""
+    R = M[H_R]
+    i = M[R + (R_NSAMPLE)]
+    if i >= M[H_SCAP]:
+        M[R + (R_OVERFLOW)] = 7
+        return
+    M[M[H_SR] + (i) * NSR + (SR_T)] = M[R + (R_NOW)]
+    M[M[H_SR] + (i) * NSR + (SR_REMOTE)] = M[R + (R_REMOTE)]
+    M[M[H_SR] + (i) * NSR + (SR_BUDGET)] = M[R + (R_BUDGET_FORCED)]
+    M[M[H_SR] + (i) * NSR + (SR_READY)] = M[R + (R_READY)]
+    M[M[H_SR] + (i) * NSR + (SR_ALIVE)] = M[R + (R_ALIVE)]
+    M[M[H_SR] + (i) * NSR + (SR_INJ)] = M[R + (R_INJ_LEN)]
+    M[M[H_SR] + (i) * NSR + (SR_NLAT)] = M[R + (R_LAT_BASE)] + M[R + (R_NLAT)]
+    M[M[H_SR] + (i) * NSR + (SR_BQ)] = M[R + (R_BQ_LEN)]
+    M[M[H_SR] + (i) * NSR + (SR_BT)] = M[R + (R_BP_THREADS)]
+    M[M[H_SR] + (i) * NSR + (SR_BIDLE)] = M[R + (R_BP_IDLE)]
+    for w in range(M[M[H_PR] + (PR_NW)]):
+        for k in range(N_STATS):
+            M[M[H_SW] + ((i) * M[H_NWK] + (w)) * N_SW + (k)] = M[M[H_W] + (w) * NW + (P_PARK + k)]
+        M[M[H_SW] + ((i) * M[H_NWK] + (w)) * N_SW + (N_STATS)] = M[M[H_W] + (w) * NW + (W_PUB_MEAN)]
+        M[M[H_SD] + (i) * M[H_NWK] + (w)] = M[M[H_W] + (w) * NW + (W_Q_LEN)] + (1 if M[M[H_PR] + (F_LIFO_STEALABLE)] and M[M[H_W] + (w) * NW + (W_LIFO)] >= 0 else 0)
+    for m in range(M[H_NMON]):
+        for k in range(N_MON):
+            M[M[H_SM] + ((i) * M[H_NMON] + (m)) * N_MON + (k)] = M[M[H_MON] + (m) * N_MON + (k)]
+        if reset_idle:
+            M[M[H_MON] + (m) * N_MON + (I_MAX_IDLE)] = 0
+    M[R + (R_NSAMPLE)] = i + 1
+
+
+@njit(cache=True)
+def _source(M, F, si, k):
+    """One arrival of source si (the k-th, at its precomputed time), then the next timeout."""
+    R = M[H_R]
+    kind = M[M[H_SRC] + (si) * 4 + (0)]
+    off = M[M[H_SRC] + (si) * 4 + (2)]
+    cnt = M[M[H_SRC] + (si) * 4 + (3)]
+    if k >= cnt:
+        schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)  # the process returns
+        return
+    M[R + (R_CURRENT)] = -1
+    spawn(M, F, M[M[H_SRC] + (si) * 4 + (1)], -1)
+    M[R + (R_DEBT)] = 0  # the spawner thread pays its own syscalls
+    if kind == 0 or k + 1 >= cnt:
+        schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
+        return
+    timeout(M, F, M[M[H_ARRT] + (off + k + 1)] - M[R + (R_NOW)], EV_SRC, si, k + 1)
+
+
+@njit(cache=True)
+def _sampler(M, F):
+    R = M[H_R]
+    ph = M[R + (R_SAMPLER_PHASE)]
+    if ph == 0:
+        M[R + (R_SAMPLER_PHASE)] = 1
+        timeout(M, F, M[M[H_PR] + (PR_ORIGIN)] - M[R + (R_NOW)], EV_SAMPLER, 0, 0)
+        return
+    if ph == 1:
+        _snapshot(M, F, False)
+        M[R + (R_SAMPLER_PHASE)] = 2
+        M[R + (R_SAMPLER_NXT)] = M[R + (R_NOW)]
+    else:
+        _snapshot(M, F, True)
+        if M[R + (R_DONE)]:
+            schedule(M, F, 0, NORMAL, EV_STOP, 0, 0)
+            schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
+            return
+    M[R + (R_SAMPLER_NXT)] += M[M[H_PR] + (PR_SAMPLE_NS)]
+    timeout(M, F, M[R + (R_SAMPLER_NXT)] - M[R + (R_NOW)], EV_SAMPLER, 0, 0)
+
+
+@njit(cache=True)
+def _ender(M, F):
+    R = M[H_R]
+    ph = M[R + (R_ENDER_PHASE)]
+    if ph == 0:
+        M[R + (R_ENDER_PHASE)] = 1
+        timeout(M, F, M[M[H_PR] + (PR_END)] - M[R + (R_NOW)], EV_ENDER, 0, 0)
+        return
+    if ph == 1:
+        M[R + (R_ENDER_LIMIT)] = M[R + (R_NOW)] + DRAIN_LIMIT_NS
+        M[R + (R_ENDER_PHASE)] = 2
+    if ph <= 2:
+        if M[R + (R_NOW)] < M[R + (R_ENDER_LIMIT)] and M[R + (R_LIVE_MON)] > 0:
+            timeout(M, F, DRAIN_POLL_NS, EV_ENDER, 0, 0)
+            return
+        M[R + (R_ENDER_PHASE)] = 3
+        timeout(M, F, M[M[H_PR] + (PR_SAMPLE_NS)], EV_ENDER, 0, 0)
+        return
+    M[R + (R_DONE)] = 1
+    schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
+
+
+@njit(cache=True)
+def _io_ready(M, F):
+    """Runtime._io_ready: an epoll event; the driver's holder, if blocked in epoll_wait, wakes."""
+    h = M[M[H_R] + (R_BLOCKED_HOLDER)]
+    if h >= 0:
+        call_at(M, F, M[M[H_R] + (R_NOW)] + M[M[H_PR] + (PR_IO_WAKE_LAT)], EV_TWAKE, h,
+                M[M[H_W] + (h) * NW + (W_PARK_GEN)])
+
+
+@njit(cache=True)
+def setup(M, F):
+    """build_system's placement and the processes started before env.run, in SimPy's order."""
+    PR = M[H_PR]
+    nw = M[PR + (PR_NW)]
+    for w in range(nw):
+        M[M[H_W] + (w) * NW + (W_CPU)] = w % M[PR + (PR_NCPU)]
+    start(M, F, nw)
+    for w in range(nw):
+        schedule(M, F, 0, URGENT, EV_RESUME, w, 0)
+    for si in range(M[PR + (PR_NSRC)]):
+        schedule(M, F, 0, URGENT, EV_SRC_INIT, si, 0)
+    schedule(M, F, 0, URGENT, EV_SAMPLER, 0, 0)
+    schedule(M, F, 0, URGENT, EV_ENDER, 0, 0)
+
+
+@njit(cache=True)
+def run(M, F):
+    """Run to the stop event: 0; PAUSE after a sample when the latency log is half full (the
+    caller empties it and calls again); else the code of the capacity that ran out."""
+    R = M[H_R]
+    PR = M[H_PR]
+    half = M[H_LCAP] // 2
+    while M[R + (R_EV_LEN)] > 0:
+        t, k, a, b = pop(M, F)
+        M[R + (R_NOW)] = t
+        M[R + (R_EVENTS)] += 1
+        if k == EV_RESUME:
+            step(M, F, a)
+        elif k == EV_TWAKE:
+            timeout_wake(M, F, a, b)
+        elif k == EV_STALL_SUCCEED:
+            schedule(M, F, 0, NORMAL, EV_RESUME, a, 0)
+        elif k == EV_BALANCE:
+            balance(M, F)
+        elif k == EV_SRC_INIT:
+            timeout(M, F, M[PR + (PR_ORIGIN)] - M[R + (R_NOW)], EV_SRC, a, 0)
+        elif k == EV_SRC:
+            _source(M, F, a, b)
+        elif k == EV_SAMPLER:
+            _sampler(M, F)
+            if M[R + (R_NLAT)] > half and not M[R + (R_OVERFLOW)]:
+                return PAUSE
+        elif k == EV_ENDER:
+            _ender(M, F)
+        elif k == EV_IO_READY:
+            _io_ready(M, F)
+        elif k == EV_BT_RESUME:
+            thread_step(M, F, a)
+        elif k == EV_BT_EV:
+            idle_event(M, F, a, b, True)
+        elif k == EV_BT_KEEP:
+            idle_event(M, F, a, b, False)
+        elif k == EV_BT_COND:
+            idle_done(M, F, a)
+        elif k == EV_STOP:
+            M[R + (R_STOPPED)] = 1
+            return 0
+        if M[R + (R_OVERFLOW)]:
+            return M[R + (R_OVERFLOW)]
+        if M[R + (R_U_N)] - M[R + (R_U_I)] < U_MARGIN:
+            return PAUSE_U
+    return 0

@@ -1,0 +1,113 @@
+"""tokio/queue.py, compiled: the 256-slot local queue as a ring buffer per worker, the LIFO slot,
+overflow into the inject queue (a growable ring), and stealing half of a sibling's queue."""
+from numba import njit
+
+from .state import (F_LIFO_STEALABLE, F_NEWEST_HALF, H_ICAP, H_INJ, H_LQ, H_PR, H_R, H_W,
+                    LOCAL_QUEUE_CAPACITY, NW, R_INJ_HEAD, R_INJ_LEN, R_OVERFLOW, S_OVERFLOW,
+                    S_STEAL, S_STEAL_OPS, W_LIFO, W_Q_HEAD, W_Q_LEN)
+
+CAP = LOCAL_QUEUE_CAPACITY
+MASK = LOCAL_QUEUE_CAPACITY - 1
+
+
+# ---- the worker's ring (a deque of at most 256)
+@njit(cache=True)
+def q_append(M, F, w, t):
+    n = M[M[H_W] + (w) * NW + (W_Q_LEN)]
+    M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + ((M[M[H_W] + (w) * NW + (W_Q_HEAD)] + n) & MASK)] = t
+    M[M[H_W] + (w) * NW + (W_Q_LEN)] = n + 1
+
+
+@njit(cache=True)
+def q_popleft(M, F, w):
+    h = M[M[H_W] + (w) * NW + (W_Q_HEAD)]
+    t = M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + (h)]
+    M[M[H_W] + (w) * NW + (W_Q_HEAD)] = (h + 1) & MASK
+    M[M[H_W] + (w) * NW + (W_Q_LEN)] -= 1
+    return t
+
+
+@njit(cache=True)
+def q_pop(M, F, w):
+    n = M[M[H_W] + (w) * NW + (W_Q_LEN)] - 1
+    M[M[H_W] + (w) * NW + (W_Q_LEN)] = n
+    return M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + ((M[M[H_W] + (w) * NW + (W_Q_HEAD)] + n) & MASK)]
+
+
+# ---- the inject queue (unbounded: a ring that asks for a rerun when full)
+@njit(cache=True)
+def inj_append(M, F, t):
+    R = M[H_R]
+    cap = M[H_ICAP]
+    n = M[R + (R_INJ_LEN)]
+    if n >= cap:
+        M[R + (R_OVERFLOW)] = 2
+        return
+    M[M[H_INJ] + ((M[R + (R_INJ_HEAD)] + n) % cap)] = t
+    M[R + (R_INJ_LEN)] = n + 1
+
+
+@njit(cache=True)
+def inj_popleft(M, F):
+    R = M[H_R]
+    h = M[R + (R_INJ_HEAD)]
+    t = M[M[H_INJ] + (h)]
+    M[R + (R_INJ_HEAD)] = (h + 1) % M[H_ICAP]
+    M[R + (R_INJ_LEN)] -= 1
+    return t
+
+
+# ---- LocalQueue's methods
+@njit(cache=True)
+def push_back_or_overflow(M, F, w, t):
+    if M[M[H_W] + (w) * NW + (W_Q_LEN)] < CAP:
+        q_append(M, F, w, t)
+        return
+    half = CAP // 2
+    if M[M[H_PR] + (F_NEWEST_HALF)]:
+        # the newest half, oldest of them first
+        n = M[M[H_W] + (w) * NW + (W_Q_LEN)]
+        h = M[M[H_W] + (w) * NW + (W_Q_HEAD)]
+        for i in range(n - half, n):
+            inj_append(M, F, M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + ((h + i) & MASK)])
+        M[M[H_W] + (w) * NW + (W_Q_LEN)] = n - half
+    else:
+        for _ in range(half):
+            inj_append(M, F, q_popleft(M, F, w))
+    inj_append(M, F, t)
+    M[M[H_W] + (w) * NW + (S_OVERFLOW)] += 1
+
+
+@njit(cache=True)
+def has_tasks(M, F, w):
+    return M[M[H_W] + (w) * NW + (W_LIFO)] >= 0 or M[M[H_W] + (w) * NW + (W_Q_LEN)] > 0
+
+
+@njit(cache=True)
+def next_local_task(M, F, w):
+    t = M[M[H_W] + (w) * NW + (W_LIFO)]
+    if t >= 0:
+        M[M[H_W] + (w) * NW + (W_LIFO)] = -1
+        return t
+    if M[M[H_W] + (w) * NW + (W_Q_LEN)] > 0:
+        return q_popleft(M, F, w)
+    return -1
+
+
+@njit(cache=True)
+def steal_into(M, F, v, thief):
+    ln = M[M[H_W] + (v) * NW + (W_Q_LEN)]
+    m = ln - ln // 2
+    if m > 0:
+        M[M[H_W] + (thief) * NW + (S_STEAL)] += m
+        M[M[H_W] + (thief) * NW + (S_STEAL_OPS)] += 1
+        for _ in range(m - 1):
+            q_append(M, F, thief, q_popleft(M, F, v))
+        return q_popleft(M, F, v)
+    if M[M[H_W] + (v) * NW + (W_LIFO)] >= 0 and M[M[H_PR] + (F_LIFO_STEALABLE)]:
+        t = M[M[H_W] + (v) * NW + (W_LIFO)]
+        M[M[H_W] + (v) * NW + (W_LIFO)] = -1
+        M[M[H_W] + (thief) * NW + (S_STEAL)] += 1
+        M[M[H_W] + (thief) * NW + (S_STEAL_OPS)] += 1
+        return t
+    return -1

@@ -1,0 +1,138 @@
+"""The compiled engine's state: struct-of-arrays field indices and their allocation.
+
+Every object of the SimPy engine becomes a row of an int64 array; its attributes become the
+column constants below (Numba folds module-level ints into the compiled code). `None` is -1.
+Capacities that depend on the run (tasks alive at once, the inject queue, events pending,
+completed-task latencies) start small; a run that outgrows one stops, and `engine.run` reruns it
+from the start with that capacity doubled (same seed, same bytes).
+"""
+import numpy as np  # noqa: E402
+
+# ---- worker row (tokio/worker.py Worker + host/thread.py Thread + metrics/batch.py WorkerStats)
+(W_CPU, W_STALLED, W_HAS_STALL_EV, W_WAKE_CPU, W_CPU_UNTIL, W_PREEMPTED_AT, W_OWED, W_BLOCKED,
+ W_TICK, W_LIFO, W_LIFO_EN, W_SEARCHING, W_IN_PARK, W_GQI, W_NOTIFIED, W_PARK_GEN, W_PARK_TRIG,
+ W_WAKE_PENDING, W_POLLING, W_BUDGET, W_PARK_START, W_FR_ONE, W_FR_TWO, W_Q_HEAD, W_Q_LEN,
+ W_DEFER_LEN,
+ # the SimPy generator's position and locals (its frame), one label per yield point
+ W_PC, W_WRET, W_RF_NS, W_RF_RET, W_TASK, W_PRE, W_START, W_COST, W_DONE, W_LIFO_POLLS,
+ W_POLL_RET, W_ON_DRIVER, W_PARK_RET,
+ # WorkerStats: the nine counters in WORKER_FIELDS order, then their published copy
+ S_PARK, S_NOOP, S_STEAL, S_STEAL_OPS, S_POLLS, S_BUSY, S_LOCAL_SCHED, S_OVERFLOW, S_PARK_UNPARK,
+ P_PARK, P_NOOP, P_STEAL, P_STEAL_OPS, P_POLLS, P_BUSY, P_LOCAL_SCHED, P_OVERFLOW, P_PARK_UNPARK,
+ W_PUB_MEAN, W_PC_LAST_PARK, W_PROC_START, W_BATCH_START, W_IN_BATCH, W_LAST_RESUME,
+ NW) = range(64)
+N_STATS = 9
+
+# ---- task row (tokio/task.py Task; the program position of workload/program.py's generator)
+(T_STATE, T_NOTIFIED, T_OPK, T_PC, T_SUB, T_SEND, T_YIELDED, T_TFIRED, T_TSET, T_WAITER, T_DEF,
+ T_MON, T_CREATED, T_POLLED, T_LAST_END, T_WOKE, T_SPAWNED, T_GHEAD, T_GTAIL, T_JCUR, T_NEXT_SIB,
+ T_HELD, T_OPA, T_CTR) = range(24)
+MAX_DEPTH = 8  # repeat nesting levels a task body may have (deeper specs are refused)
+MAX_KEPT = 4  # names of kept JoinHandles ("as") in one spec
+T_KEPT = T_CTR + MAX_DEPTH  # (head, tail) of each name's kept handles
+NT = T_KEPT + 2 * MAX_KEPT
+
+# task states (tokio/task.py)
+IDLE, SCHEDULED, RUNNING, COMPLETE = range(4)
+BUDGET = 128
+LOCAL_QUEUE_CAPACITY = 256
+
+# ---- blocking-pool thread row (tokio/blocking.py BlockingPool._thread: its generator and the
+# idle wait `ev | timeout(keep_alive)` it blocks on)
+BT_ALIVE, BT_PC, BT_GEN, BT_EV_TRIG, BT_EV_DONE, BT_COND_TRIG, BT_TASK, NBT = range(8)
+BT_CAP = 512  # max_blocking_threads
+
+# ---- CPU row (host/cpus.py Cpu)
+C_OWNER, C_IDLE_SINCE, C_NWAIT, NC = range(4)
+
+# ---- runtime / system scalars
+(R_NOW, R_EID, R_EV_LEN, R_OVERFLOW, R_CURRENT, R_DEBT, R_INJ_HEAD, R_INJ_LEN, R_FREE_TOP,
+ R_NUM_UNPARKED, R_NUM_SEARCHING, R_NSLEEP, R_MAX_SEARCHING, R_REMOTE, R_BUDGET_FORCED,
+ R_SPAWNED, R_ALIVE, R_NEXT_ID, R_LIVE_MON, R_TM_LEN, R_TM_SEQ, R_HOLDER, R_BLOCKED_HOLDER,
+ R_READY, R_NEXT_WAKE, R_WAKEUP_PENDING, R_STACKED_WAKES, R_BALANCE_MOVES, R_NLAT, R_NSAMPLE,
+ R_DONE, R_STOPPED, R_SAMPLER_NXT, R_SAMPLER_PHASE, R_ENDER_PHASE, R_ENDER_LIMIT, R_EVENTS,
+ R_POLLS_RUN, R_LAT_BASE, R_U_I, R_U_N, R_IO_LEN, R_BQ_HEAD, R_BQ_LEN, R_BP_THREADS, R_BP_IDLE,
+ R_NIDLE_EV, NR) = range(48)
+
+# ---- parameters (host costs, profile flags, the spec's numbers)
+(PR_POLL, PR_SPAWN, PR_READY, PR_RUN_TASK, PR_STEAL, PR_DRIVER_POLL, PR_PARK, PR_UNPARK_LAT,
+ PR_IDLE_WAKE_LAT, PR_HALT_POLL, PR_CTX, PR_BALANCE, PR_UNPARK, PR_EVENTFD, PR_SLACK, PR_STARTUP,
+ PR_NW, PR_NCPU, PR_EVI, PR_SELF_TUNING, PR_END, PR_ORIGIN, PR_SAMPLE_NS, PR_SLOW, PR_LONG,
+ PR_NSRC, PR_IO_WAKE_LAT, PR_THREAD_SPAWN,
+ F_LIFO_CAP, F_PER_RUN_TASK, F_BATCH_PULL, F_NEWEST_HALF, F_BUSY_BY_PROC, F_START_AFTER_PARK,
+ F_DEDUPE, F_NEEDS_TWO, F_FROM_PARKED_Q, F_SUBMIT_BEFORE_PARK, F_BUDGET_DEFERS, F_LIFO_STEALABLE,
+ F_HAS_PARK_UNPARK, NPR) = range(42)
+
+# ---- events (SimPy's queue: (time, priority, eid) then what the event does)
+E_T, E_P, E_ID, E_K, E_A, E_B, NE = range(7)
+URGENT, NORMAL = 0, 1
+(EV_NOOP, EV_RESUME, EV_TWAKE, EV_STALL_SUCCEED, EV_BALANCE, EV_SRC_INIT, EV_SRC, EV_SAMPLER,
+ EV_ENDER, EV_STOP, EV_IO_READY, EV_BT_RESUME, EV_BT_EV, EV_BT_KEEP, EV_BT_COND) = range(15)
+
+# ---- program ops (workload/program.py's generator, flattened)
+(K_END, K_SPIN, K_YIELD, K_SLEEP, K_SPAWN, K_REPEAT, K_REPEAT_END, K_LOOP, K_LOOP_END, K_IO,
+ K_BLOCKING, K_JOIN) = range(12)
+O_K, O_A, O_B, O_C, O_D, NO = range(6)  # O_D of a spawn: 1 + its "as" name's slot, or 0
+# the operation a task is parked on (T_OPK), as workload/program.py's OP_* codes
+OPK_NONE, OPK_SPIN, OPK_YIELD, OPK_SLEEP, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SPAWN, OPK_BLOCKING = -1, 0, 1, 2, 3, 5, 7, 4, 6
+
+# ---- samples: what RuntimeMonitor reads at each sample
+(SR_T, SR_REMOTE, SR_BUDGET, SR_READY, SR_ALIVE, SR_INJ, SR_NLAT, SR_BQ, SR_BT, SR_BIDLE, NSR) = range(11)
+N_MON = 19  # TaskMonitor's 17 counters, max_idle, (spare)
+DEFS_MON_COL = 1
+
+# ---- the layout of the one int64 array M that holds all of it. A compiled function takes (M, F)
+# only: Numba increfs every array of a tuple argument on each call, which at ~25 arrays cost more
+# than the rules themselves. Each table starts at the offset stored in its header slot.
+(H_W, H_T, H_LQ, H_DEF, H_FREE, H_INJ, H_EV, H_TM, H_C, H_CW, H_SL, H_MON, H_LAT, H_SR, H_SW, H_SD,
+ H_SM, H_OPS, H_DEFS, H_SRC, H_ARRT, H_R, H_PR, H_NWK, H_DCAP, H_ECAP, H_TMCAP, H_SCAP, H_NMON,
+ H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, N_H) = range(39)
+N_SW = N_STATS + 1
+# F (float64): the stack-wake probability, each worker's poll-time EWMA, then a window of the OS
+# stream's uniform draws (refilled between events from the same numpy Generator)
+F_STACK, F_EWMA = 0, 1
+U_MARGIN = 64  # draws one event may take at most, with room to spare
+
+
+def allocate(nw, ncpu, nmon, ops, defs, src, arrt, params, stack_prob, caps, ucap=4096):
+    """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side."""
+    tcap, icap, ecap, dcap, lcap, scap = caps
+    shapes = [("W", (nw, NW)), ("T", (tcap, NT)), ("LQ", (nw, LOCAL_QUEUE_CAPACITY)), ("DEF", (nw, dcap)),
+              ("FREE", (tcap,)), ("INJ", (icap,)), ("EV", (ecap, NE)), ("TM", (tcap, 3)), ("IO", (tcap, 3)), ("BQ", (tcap, 2)), ("BT", (BT_CAP, NBT)), ("IDL", (BT_CAP,)), ("C", (ncpu, NC)),
+              ("CW", (ncpu, nw)), ("SL", (nw,)), ("MON", (nmon, N_MON)), ("LAT", (lcap, 2)), ("SR", (scap, NSR)),
+              ("SW", (scap, nw, N_SW)), ("SD", (scap, nw)), ("SM", (scap, nmon, N_MON)), ("OPS", ops.shape),
+              ("DEFS", defs.shape), ("SRC", src.shape), ("ARRT", arrt.shape), ("R", (NR,)), ("PR", (NPR,))]
+    off = N_H
+    offs = {}
+    for name, shp in shapes:
+        offs[name] = off
+        off += int(np.prod(shp))
+    M = np.zeros(off, np.int64)
+    heads = dict(W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO, BQ=H_BQ, BT=H_BT, IDL=H_IDL, C=H_C, CW=H_CW,
+                 SL=H_SL, MON=H_MON, LAT=H_LAT, SR=H_SR, SW=H_SW, SD=H_SD, SM=H_SM, OPS=H_OPS, DEFS=H_DEFS,
+                 SRC=H_SRC, ARRT=H_ARRT, R=H_R, PR=H_PR)
+    views = {}
+    for name, shp in shapes:
+        M[heads[name]] = offs[name]
+        views[name] = M[offs[name]:offs[name] + int(np.prod(shp))].reshape(shp)
+    M[H_NWK] = nw
+    M[H_DCAP] = dcap
+    M[H_ECAP] = ecap
+    M[H_TMCAP] = tcap
+    M[H_SCAP] = scap
+    M[H_NMON] = nmon
+    M[H_LCAP] = lcap
+    M[H_ICAP] = icap
+    M[H_TCAP] = tcap
+    M[H_FU0] = F_EWMA + nw
+    M[H_UCAP] = ucap
+    views["OPS"][:] = ops
+    views["DEFS"][:] = defs
+    views["SRC"][:] = src
+    views["ARRT"][:] = arrt
+    views["PR"][:] = params
+    views["FREE"][:] = np.arange(tcap - 1, -1, -1)
+    views["R"][R_FREE_TOP] = tcap
+    F = np.zeros(F_EWMA + nw + ucap)
+    F[F_STACK] = stack_prob
+    return M, F, views

@@ -1,0 +1,556 @@
+"""tokio/worker.py (with the generator parts of tokio/park.py, host/thread.py and
+workload/interpret.py), compiled: the worker's run loop as a state machine.
+
+The SimPy worker is a generator; here its position is a label (W_PC) and its locals are columns
+of its row. `step` resumes the worker at its label and runs until the next yield: it schedules
+the event the generator would have yielded and returns. Each label says which line of the
+reference it stands for. `run_for` and `wait_cpu` are subroutines with a return label.
+"""
+from numba import njit
+
+from .batch import about_to_park, end_processing, start_processing, submit, tuned_global_queue_interval, unparked
+from .cpus import acquire, own_cpu, release
+from .driver import next_expiration, next_io_ns, park_timeout_ns, pop_expired, pop_io_ready
+from .events import call_at, timeout
+from .handle import complete, free_task, notify_if_work_pending, notify_parked, schedule_local, take_debt, wake
+from .idle import (is_parked, transition_worker_from_searching, transition_worker_to_parked,
+                   transition_worker_to_searching, unpark_worker_by_id)
+from .fastrand import fastrand_n
+from .interpret import await_point, consume_budget
+from .park import should_notify_others
+from .program import DONE, fetch
+from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_task, push_back_or_overflow,
+                    q_append, steal_into)
+from .taskmon import poll_end, poll_start
+from .thread import ahead
+from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_BY_PROC, F_DEDUPE,
+                    F_FROM_PARKED_Q, F_HAS_PARK_UNPARK, F_LIFO_CAP, F_PER_RUN_TASK,
+                    F_START_AFTER_PARK, F_SUBMIT_BEFORE_PARK, H_DCAP, H_DEF, H_PR, H_R, H_T, H_W,
+                    IDLE, NT, NW, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPIN, OPK_YIELD,
+                    PR_DRIVER_POLL, PR_EVI, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NW, PR_PARK, PR_POLL,
+                    PR_READY, PR_RUN_TASK, PR_SELF_TUNING, PR_SLACK, PR_STEAL, PR_UNPARK_LAT,
+                    RUNNING, R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_HOLDER, R_INJ_LEN, R_NEXT_WAKE,
+                    R_NOW, R_POLLS_RUN, R_READY, R_WAKEUP_PENDING, SCHEDULED, S_POLLS, T_JCUR,
+                    T_NEXT_SIB, T_NOTIFIED, T_OPA, T_OPK, T_SEND, T_STATE, T_SUB, T_TFIRED, T_TSET,
+                    T_YIELDED, W_BLOCKED, W_BUDGET, W_COST, W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI,
+                    W_HAS_STALL_EV, W_IN_BATCH, W_IN_PARK, W_LAST_RESUME, W_LIFO, W_LIFO_EN,
+                    W_LIFO_POLLS, W_NOTIFIED, W_ON_DRIVER, W_OWED, W_PARK_GEN, W_PARK_START,
+                    W_PARK_TRIG, W_PC, W_POLLING, W_POLL_RET, W_PRE, W_PREEMPTED_AT, W_Q_LEN,
+                    W_RF_NS, W_RF_RET, W_SEARCHING, W_STALLED, W_START, W_TASK, W_TICK, W_WAKE_CPU,
+                    W_WAKE_PENDING, W_WRET)
+
+# labels (where the generator stands)
+(L_START, L_RF, L_RF2, L_RF3, L_WC, L_WC2, L_WC3, L_STARTED, L_LOOP, L_MAINT, L_NEXT,
+ L_AFTER_STEAL, L_DEFER_NB, L_AFTER_PARK, L_RT, L_RT_FIRST_DONE, L_RT_LIFO, L_POLL, L_P1, L_PF,
+ L_PF_A, L_PF_B, L_PF_C, L_PEND, L_P2, L_P3, L_P4, L_PARK, L_PK_LOOP, L_PB0, L_PB1, L_PB2,
+ L_PB_END, L_PK_C) = range(34)
+
+
+# ---------------------------------------------------------------- park.py's task-waking parts
+@njit(cache=True)
+def drain_defer(M, F, w):
+    n = M[M[H_W] + (w) * NW + (W_DEFER_LEN)]
+    if n == 0:
+        return
+    M[M[H_W] + (w) * NW + (W_DEFER_LEN)] = 0
+    if M[M[H_PR] + (F_DEDUPE)]:
+        for i in range(n - 1, -1, -1):  # 1.29+ pops from the end
+            wake(M, F, M[M[H_DEF] + (w) * M[H_DCAP] + (i)], w)
+    else:
+        for i in range(n):
+            wake(M, F, M[M[H_DEF] + (w) * M[H_DCAP] + (i)], w)
+
+
+@njit(cache=True)
+def poll_driver(M, F, w):
+    now = M[M[H_R] + (R_NOW)]
+    # wakes add no timers, so dispatching while popping is Driver.poll's order
+    while True:
+        t = pop_expired(M, F, now)
+        if t < 0:
+            break
+        M[M[H_T] + (t) * NT + (T_TFIRED)] = 1
+        wake(M, F, t, w)
+    # max_io_events_per_tick: one epoll_wait returns at most 1024 events
+    n = 0
+    while n < 1024:
+        t = pop_io_ready(M, F, now)
+        if t < 0:
+            break
+        n += 1
+        M[M[H_T] + (t) * NT + (T_TFIRED)] = 1
+        wake(M, F, t, w)
+    M[M[H_R] + (R_READY)] += n
+    M[M[H_R] + (R_NEXT_WAKE)] = next_expiration(M, F)
+
+
+@njit(cache=True)
+def park_internal_nonblocking(M, F, w):
+    R = M[H_R]
+    M[M[H_W] + (w) * NW + (W_IN_PARK)] = 1
+    if M[R + (R_HOLDER)] < 0:
+        M[R + (R_HOLDER)] = w
+        M[R + (R_WAKEUP_PENDING)] = 0
+        poll_driver(M, F, w)
+        M[R + (R_HOLDER)] = -1
+    drain_defer(M, F, w)
+    M[M[H_W] + (w) * NW + (W_IN_PARK)] = 0
+    if should_notify_others(M, F, w):
+        notify_parked(M, F)
+
+
+@njit(cache=True)
+def transition_to_parked(M, F, w):
+    if has_tasks(M, F, w):
+        return False
+    last = transition_worker_to_parked(M, F, w, M[M[H_W] + (w) * NW + (W_SEARCHING)] != 0)
+    M[M[H_W] + (w) * NW + (W_SEARCHING)] = 0
+    if last:
+        notify_if_work_pending(M, F)
+    return True
+
+
+@njit(cache=True)
+def transition_from_parked(M, F, w):
+    W = M[H_W]
+    if M[W + (w) * NW + (W_LIFO)] >= 0 or (M[M[H_PR] + (F_FROM_PARKED_Q)] and M[W + (w) * NW + (W_Q_LEN)] > 0):
+        M[W + (w) * NW + (W_SEARCHING)] = 0 if unpark_worker_by_id(M, F, w) else 1
+        return True
+    if is_parked(M, F, w):
+        return False
+    M[W + (w) * NW + (W_SEARCHING)] = 1
+    return True
+
+
+# ---------------------------------------------------------------- next_task, steal_work
+@njit(cache=True)
+def next_task(M, F, w):
+    W = M[H_W]
+    R = M[H_R]
+    if M[W + (w) * NW + (W_TICK)] % M[W + (w) * NW + (W_GQI)] == 0:
+        if M[M[H_PR] + (PR_SELF_TUNING)]:
+            M[W + (w) * NW + (W_GQI)] = tuned_global_queue_interval(M, F, w, M[W + (w) * NW + (W_GQI)])
+        if M[R + (R_INJ_LEN)] > 0:
+            return inj_popleft(M, F)
+        return next_local_task(M, F, w)
+    t = next_local_task(M, F, w)
+    if t >= 0 or M[R + (R_INJ_LEN)] == 0:
+        return t
+    if not M[M[H_PR] + (F_BATCH_PULL)]:
+        return inj_popleft(M, F)
+    n = M[R + (R_INJ_LEN)] // M[M[H_PR] + (PR_NW)] + 1
+    n = min(n, LOCAL_QUEUE_CAPACITY - M[W + (w) * NW + (W_Q_LEN)], LOCAL_QUEUE_CAPACITY // 2)
+    n = max(1, min(n, M[R + (R_INJ_LEN)]))
+    first = inj_popleft(M, F)
+    for _ in range(n - 1):
+        q_append(M, F, w, inj_popleft(M, F))
+    return first
+
+
+@njit(cache=True)
+def steal_work(M, F, w):
+    W = M[H_W]
+    if not M[W + (w) * NW + (W_SEARCHING)]:
+        if not transition_worker_to_searching(M, F):
+            return -1
+        M[W + (w) * NW + (W_SEARCHING)] = 1
+    n = M[M[H_PR] + (PR_NW)]
+    start = fastrand_n(M, F, w, n)
+    for i in range(n):
+        v = (start + i) % n
+        if v == w:
+            continue
+        if M[W + (w) * NW + (W_Q_LEN)] > LOCAL_QUEUE_CAPACITY // 2:
+            break
+        t = steal_into(M, F, v, w)
+        if t >= 0:
+            return t
+    if M[M[H_R] + (R_INJ_LEN)] > 0:
+        return inj_popleft(M, F)
+    return -1
+
+
+@njit(cache=True)
+def transition_from_searching(M, F, w):
+    M[M[H_W] + (w) * NW + (W_SEARCHING)] = 0
+    if transition_worker_from_searching(M, F):
+        notify_parked(M, F)
+
+
+@njit(cache=True)
+def wake_latency_ns(M, F, idle_ns):
+    return M[M[H_PR] + (PR_UNPARK_LAT)] if idle_ns < M[M[H_PR] + (PR_HALT_POLL)] else M[M[H_PR] + (PR_IDLE_WAKE_LAT)]
+
+
+# ---------------------------------------------------------------- the state machine
+@njit(cache=True)
+def step(M, F, w):
+    W = M[H_W]
+    R = M[H_R]
+    T = M[H_T]
+    PR = M[H_PR]
+    pc = M[W + (w) * NW + (W_PC)]
+    while True:
+        # ---------------- Thread.run_for(ns)
+        if pc == L_RF:
+            if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                M[W + (w) * NW + (W_WRET)] = L_RF2
+                pc = L_WC
+                continue
+            pc = L_RF2
+        if pc == L_RF2:
+            ns = M[W + (w) * NW + (W_RF_NS)]
+            if ns and not ahead(M, F, ns):
+                M[W + (w) * NW + (W_CPU_UNTIL)] = M[R + (R_NOW)] + ns
+                timeout(M, F, ns, EV_RESUME, w, 0)
+                M[W + (w) * NW + (W_PC)] = L_RF3
+                return
+            pc = L_RF3
+        if pc == L_RF3:
+            M[R + (R_CURRENT)] = w
+            pc = M[W + (w) * NW + (W_RF_RET)]
+            continue
+        # ---------------- Thread.wait_cpu()
+        if pc == L_WC:
+            if M[W + (w) * NW + (W_STALLED)]:
+                M[W + (w) * NW + (W_HAS_STALL_EV)] = 1
+                M[W + (w) * NW + (W_OWED)] += max(0, M[W + (w) * NW + (W_CPU_UNTIL)] - M[W + (w) * NW + (W_PREEMPTED_AT)])
+                M[W + (w) * NW + (W_PC)] = L_WC2
+                return
+            pc = L_WC2
+        if pc == L_WC2:
+            owed = M[W + (w) * NW + (W_OWED)]
+            M[W + (w) * NW + (W_OWED)] = 0
+            if owed > 0:
+                M[W + (w) * NW + (W_CPU_UNTIL)] = 0
+                timeout(M, F, owed, EV_RESUME, w, 0)
+                M[W + (w) * NW + (W_PC)] = L_WC3
+                return
+            pc = L_WC3
+        if pc == L_WC3:
+            M[R + (R_CURRENT)] = w
+            pc = M[W + (w) * NW + (W_WRET)]
+            continue
+        # ---------------- Worker.run
+        if pc == L_START:
+            M[W + (w) * NW + (W_RF_NS)] = 0
+            M[W + (w) * NW + (W_RF_RET)] = L_STARTED
+            pc = L_RF
+            continue
+        if pc == L_STARTED:
+            start_processing(M, F, w, M[R + (R_NOW)])
+            M[W + (w) * NW + (W_LAST_RESUME)] = M[R + (R_NOW)]
+            pc = L_LOOP
+        if pc == L_LOOP:
+            M[W + (w) * NW + (W_TICK)] += 1
+            if M[W + (w) * NW + (W_TICK)] % M[PR + (PR_EVI)] == 0:
+                if M[PR + (F_BUSY_BY_PROC)]:
+                    end_processing(M, F, w, M[R + (R_NOW)])
+                M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_DRIVER_POLL)] + take_debt(M, F)
+                M[W + (w) * NW + (W_RF_RET)] = L_MAINT
+                pc = L_RF
+                continue
+            pc = L_NEXT
+        if pc == L_MAINT:
+            park_internal_nonblocking(M, F, w)
+            submit(M, F, w)
+            if M[PR + (F_BUSY_BY_PROC)]:
+                start_processing(M, F, w, M[R + (R_NOW)])
+            pc = L_NEXT
+        if pc == L_NEXT:
+            t = next_task(M, F, w)
+            if t >= 0:
+                M[W + (w) * NW + (W_TASK)] = t
+                M[W + (w) * NW + (W_PRE)] = M[PR + (PR_RUN_TASK)] + take_debt(M, F)
+                pc = L_RT
+                continue
+            if M[PR + (F_BUSY_BY_PROC)]:
+                end_processing(M, F, w, M[R + (R_NOW)])
+            t = steal_work(M, F, w)
+            if t >= 0:
+                if M[PR + (F_BUSY_BY_PROC)]:
+                    start_processing(M, F, w, M[R + (R_NOW)])
+                M[W + (w) * NW + (W_TASK)] = t
+                M[W + (w) * NW + (W_PRE)] = M[PR + (PR_RUN_TASK)] + M[PR + (PR_STEAL)] + take_debt(M, F)
+                pc = L_RT
+                continue
+            M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_STEAL)] + take_debt(M, F)
+            M[W + (w) * NW + (W_RF_RET)] = L_AFTER_STEAL
+            pc = L_RF
+            continue
+        if pc == L_AFTER_STEAL:
+            if M[W + (w) * NW + (W_DEFER_LEN)] > 0:
+                M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_DRIVER_POLL)]
+                M[W + (w) * NW + (W_RF_RET)] = L_DEFER_NB
+                pc = L_RF
+                continue
+            pc = L_PARK
+            continue
+        if pc == L_DEFER_NB:
+            park_internal_nonblocking(M, F, w)
+            pc = L_AFTER_PARK
+        if pc == L_AFTER_PARK:
+            if M[PR + (F_BUSY_BY_PROC)] and M[PR + (F_START_AFTER_PARK)]:
+                start_processing(M, F, w, M[R + (R_NOW)])
+            pc = L_LOOP
+            continue
+        # ---------------- Worker.run_task
+        if pc == L_RT:
+            if M[W + (w) * NW + (W_SEARCHING)]:
+                transition_from_searching(M, F, w)
+            M[W + (w) * NW + (S_POLLS)] += 1
+            M[W + (w) * NW + (W_IN_BATCH)] += 1
+            M[W + (w) * NW + (W_BUDGET)] = BUDGET
+            M[W + (w) * NW + (W_POLL_RET)] = L_RT_FIRST_DONE
+            pc = L_POLL
+            continue
+        if pc == L_RT_FIRST_DONE:
+            M[W + (w) * NW + (W_LIFO_POLLS)] = 0
+            pc = L_RT_LIFO
+        if pc == L_RT_LIFO:
+            t = M[W + (w) * NW + (W_LIFO)]
+            if t < 0:
+                M[W + (w) * NW + (W_LIFO_EN)] = 1
+                pc = L_LOOP
+                continue
+            if M[W + (w) * NW + (W_BUDGET)] == 0:
+                M[W + (w) * NW + (W_LIFO)] = -1
+                push_back_or_overflow(M, F, w, t)
+                pc = L_LOOP
+                continue
+            cap = M[PR + (F_LIFO_CAP)]
+            if cap > 0:
+                M[W + (w) * NW + (W_LIFO_POLLS)] += 1
+                if M[W + (w) * NW + (W_LIFO_POLLS)] >= cap:
+                    M[W + (w) * NW + (W_LIFO_EN)] = 0
+            M[W + (w) * NW + (W_LIFO)] = -1
+            if not M[PR + (F_PER_RUN_TASK)]:
+                M[W + (w) * NW + (S_POLLS)] += 1
+            M[W + (w) * NW + (W_TASK)] = t
+            M[W + (w) * NW + (W_PRE)] = 0
+            M[W + (w) * NW + (W_POLL_RET)] = L_RT_LIFO
+            pc = L_POLL
+            continue
+        # ---------------- Worker.poll
+        if pc == L_POLL:
+            if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                M[W + (w) * NW + (W_WRET)] = L_P1
+                pc = L_WC
+                continue
+            pc = L_P1
+        if pc == L_P1:
+            t = M[W + (w) * NW + (W_TASK)]
+            M[R + (R_POLLS_RUN)] += 1
+            M[T + (t) * NT + (T_STATE)] = RUNNING
+            M[W + (w) * NW + (W_POLLING)] = t
+            start = M[R + (R_NOW)] + M[W + (w) * NW + (W_PRE)]
+            M[W + (w) * NW + (W_START)] = start
+            poll_start(M, F, t, start)
+            M[W + (w) * NW + (W_COST)] = M[W + (w) * NW + (W_PRE)] + M[PR + (PR_POLL)]
+            pc = L_PF
+        # ---------------- poll_future's loop
+        if pc == L_PF:
+            t = M[W + (w) * NW + (W_TASK)]
+            cost = M[W + (w) * NW + (W_COST)]
+            while True:
+                k = M[T + (t) * NT + (T_OPK)]
+                if k == -1:
+                    k = fetch(M, F, t)
+                    if k == DONE:
+                        break
+                    M[T + (t) * NT + (T_OPK)] = k
+                if M[R + (R_DEBT)]:
+                    cost += M[R + (R_DEBT)]
+                    M[R + (R_DEBT)] = 0
+                if k == OPK_SPIN:
+                    cost += M[T + (t) * NT + (T_OPA)]
+                    M[T + (t) * NT + (T_OPK)] = -1
+                    continue
+                if k == OPK_NOW:
+                    M[T + (t) * NT + (T_SEND)] = M[R + (R_NOW)] + cost
+                    M[T + (t) * NT + (T_OPK)] = -1
+                    continue
+                if k == OPK_YIELD and M[T + (t) * NT + (T_YIELDED)]:
+                    M[T + (t) * NT + (T_YIELDED)] = 0
+                    M[T + (t) * NT + (T_OPK)] = -1
+                    continue
+                if k == OPK_JOIN:
+                    h = M[T + (t) * NT + (T_OPA)]
+                    if M[T + (h) * NT + (T_STATE)] == COMPLETE and M[W + (w) * NW + (W_BUDGET)]:
+                        consume_budget(M, F, w)
+                        cost += M[PR + (PR_READY)]
+                        M[T + (t) * NT + (T_OPK)] = -1
+                        # the handle is passed and dropped: its slot is free
+                        M[T + (t) * NT + (T_JCUR)] = M[T + (h) * NT + (T_NEXT_SIB)]
+                        M[T + (t) * NT + (T_SUB)] += 1
+                        free_task(M, F, h)
+                        continue
+                elif k == OPK_SLEEP or k == OPK_IO:
+                    if M[T + (t) * NT + (T_TSET)] and M[T + (t) * NT + (T_TFIRED)] and M[W + (w) * NW + (W_BUDGET)]:
+                        consume_budget(M, F, w)
+                        cost += M[PR + (PR_READY)]
+                        M[T + (t) * NT + (T_TSET)] = 0
+                        M[T + (t) * NT + (T_TFIRED)] = 0
+                        M[T + (t) * NT + (T_OPK)] = -1
+                        continue
+                break
+            M[W + (w) * NW + (W_COST)] = cost
+            if k == DONE:
+                M[W + (w) * NW + (W_DONE)] = 1
+                pc = L_PEND
+                continue
+            if cost:
+                if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                    M[W + (w) * NW + (W_WRET)] = L_PF_A
+                    pc = L_WC
+                    continue
+                pc = L_PF_A
+            else:
+                pc = L_PF_C
+        if pc == L_PF_A:
+            cost = M[W + (w) * NW + (W_COST)]
+            if not ahead(M, F, cost):
+                M[W + (w) * NW + (W_CPU_UNTIL)] = M[R + (R_NOW)] + cost
+                timeout(M, F, cost, EV_RESUME, w, 0)
+                M[W + (w) * NW + (W_PC)] = L_PF_B
+                return
+            pc = L_PF_C
+        if pc == L_PF_B:
+            M[R + (R_CURRENT)] = w
+            pc = L_PF_C
+        if pc == L_PF_C:
+            t = M[W + (w) * NW + (W_TASK)]
+            pending, c = await_point(M, F, w, t, M[T + (t) * NT + (T_OPK)])
+            M[W + (w) * NW + (W_COST)] = c
+            if pending:
+                M[W + (w) * NW + (W_DONE)] = 0
+                pc = L_PEND
+            else:
+                pc = L_PF
+                continue
+        # ---------------- the rest of Worker.poll
+        if pc == L_PEND:
+            M[W + (w) * NW + (W_COST)] += M[R + (R_DEBT)]
+            M[R + (R_DEBT)] = 0
+            if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                M[W + (w) * NW + (W_WRET)] = L_P2
+                pc = L_WC
+                continue
+            pc = L_P2
+        if pc == L_P2:
+            cost = M[W + (w) * NW + (W_COST)]
+            if cost and not ahead(M, F, cost):
+                M[W + (w) * NW + (W_CPU_UNTIL)] = M[R + (R_NOW)] + cost
+                timeout(M, F, cost, EV_RESUME, w, 0)
+                M[W + (w) * NW + (W_PC)] = L_P3
+                return
+            pc = L_P4
+        if pc == L_P3:
+            M[R + (R_CURRENT)] = w
+            if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                M[W + (w) * NW + (W_WRET)] = L_P4
+                pc = L_WC
+                continue
+            pc = L_P4
+        if pc == L_P4:
+            t = M[W + (w) * NW + (W_TASK)]
+            poll_end(M, F, t, M[W + (w) * NW + (W_START)], M[R + (R_NOW)], M[W + (w) * NW + (W_DONE)] != 0)
+            M[W + (w) * NW + (W_POLLING)] = -1
+            if M[W + (w) * NW + (W_DONE)]:
+                complete(M, F, t, w)
+            elif M[T + (t) * NT + (T_NOTIFIED)]:
+                M[T + (t) * NT + (T_NOTIFIED)] = 0
+                M[T + (t) * NT + (T_STATE)] = SCHEDULED
+                schedule_local(M, F, w, t, True)
+            else:
+                M[T + (t) * NT + (T_STATE)] = IDLE
+            pc = M[W + (w) * NW + (W_POLL_RET)]
+            continue
+        # ---------------- Parker.park
+        if pc == L_PARK:
+            if not transition_to_parked(M, F, w):
+                pc = L_AFTER_PARK
+                continue
+            pc = L_PK_LOOP
+        if pc == L_PK_LOOP:
+            about_to_park(M, F, w, M[R + (R_NOW)])
+            if M[PR + (F_SUBMIT_BEFORE_PARK)]:
+                submit(M, F, w)
+            M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_PARK)] + take_debt(M, F)
+            M[W + (w) * NW + (W_RF_RET)] = L_PB0
+            pc = L_RF
+            continue
+        # ---------------- Parker.park_blocking
+        if pc == L_PB0:
+            if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                M[W + (w) * NW + (W_WRET)] = L_PB1  # run_for(0): wait_cpu, then nothing to spend
+                pc = L_WC
+                continue
+            pc = L_PB1
+        if pc == L_PB1:
+            M[W + (w) * NW + (W_IN_PARK)] = 1
+            if M[W + (w) * NW + (W_NOTIFIED)]:
+                M[W + (w) * NW + (W_NOTIFIED)] = 0
+                M[W + (w) * NW + (W_ON_DRIVER)] = 0
+                pc = L_PB_END
+            elif M[R + (R_HOLDER)] < 0 and M[R + (R_WAKEUP_PENDING)]:
+                M[R + (R_WAKEUP_PENDING)] = 0
+                M[R + (R_HOLDER)] = w
+                poll_driver(M, F, w)
+                M[R + (R_HOLDER)] = -1
+                M[W + (w) * NW + (W_ON_DRIVER)] = 0
+                pc = L_PB_END
+            else:
+                M[W + (w) * NW + (W_PARK_GEN)] += 1
+                gen = M[W + (w) * NW + (W_PARK_GEN)]
+                M[W + (w) * NW + (W_PARK_TRIG)] = 0
+                M[W + (w) * NW + (W_BLOCKED)] = 1
+                now = M[R + (R_NOW)]
+                M[W + (w) * NW + (W_PARK_START)] = now
+                M[W + (w) * NW + (W_WAKE_PENDING)] = 0
+                on_driver = M[R + (R_HOLDER)] < 0
+                M[W + (w) * NW + (W_ON_DRIVER)] = 1 if on_driver else 0
+                if on_driver:
+                    M[R + (R_HOLDER)] = w
+                    M[R + (R_BLOCKED_HOLDER)] = w
+                    to = park_timeout_ns(M, F, now)
+                    M[R + (R_NEXT_WAKE)] = next_expiration(M, F)
+                    nio = next_io_ns(M, F)
+                    if to >= 0:
+                        lat = M[PR + (PR_SLACK)] + wake_latency_ns(M, F, now + to - now)
+                        call_at(M, F, now + to + lat, EV_TWAKE, w, gen)
+                    if nio >= 0 and nio <= now:
+                        # readiness already pending: epoll_wait returns at once
+                        call_at(M, F, now, EV_TWAKE, w, gen)
+                M[W + (w) * NW + (W_WAKE_CPU)] = -1
+                release(M, F, w)
+                M[W + (w) * NW + (W_PC)] = L_PB2
+                return
+        if pc == L_PB2:
+            M[W + (w) * NW + (W_BLOCKED)] = 0
+            wc = M[W + (w) * NW + (W_WAKE_CPU)]
+            acquire(M, F, w, wc if wc >= 0 else own_cpu(M, F, w))
+            M[R + (R_CURRENT)] = w
+            M[W + (w) * NW + (W_NOTIFIED)] = 0
+            if M[W + (w) * NW + (W_ON_DRIVER)]:
+                M[R + (R_BLOCKED_HOLDER)] = -1
+                poll_driver(M, F, w)
+                M[R + (R_HOLDER)] = -1
+            pc = L_PB_END
+        if pc == L_PB_END:
+            drain_defer(M, F, w)
+            M[W + (w) * NW + (W_IN_PARK)] = 0
+            if should_notify_others(M, F, w):
+                notify_parked(M, F)
+            pc = L_PK_C
+        if pc == L_PK_C:
+            if M[PR + (F_HAS_PARK_UNPARK)]:
+                unparked(M, F, w, M[R + (R_NOW)])
+            else:
+                M[W + (w) * NW + (W_LAST_RESUME)] = M[R + (R_NOW)]
+            submit(M, F, w)
+            if transition_from_parked(M, F, w):
+                pc = L_AFTER_PARK
+            else:
+                pc = L_PK_LOOP
+            continue

@@ -1,0 +1,328 @@
+"""The compiled engine's Python side: refuse what it does not cover, lay a spec out in arrays,
+run the kernel (rerunning with bigger arrays if one ran out), and turn its samples into the same
+SimResult the SimPy engine returns, through the reference's own RuntimeMonitor.
+"""
+import glob
+import heapq
+import os
+import sys
+
+import numpy as np
+from types import SimpleNamespace
+
+from ..errors import UserError
+from ..host.costs import default_host
+from ..metrics.runtime import RuntimeMonitor
+from ..simulate import SimResult, header, rng_streams
+from ..spec import External
+from ..tokio.fastrand import core_generators
+from .fast import CACHE_DIR, state as st
+from .fast.loop import PAUSE, PAUSE_U, run, setup
+from .fast.program import Unsupported, compile_program
+
+
+class EngineUnsupported(UserError):
+    """The fast engine does not run this input yet (the message names the feature)."""
+
+
+def unsupported(spec, profile, observers=()):
+    """The first feature of this input the fast engine does not cover, or None."""
+    if observers:
+        return "an observer (the SimPy engine's per-event hooks)"
+    if spec.machine is not None:
+        return "a machine (NUMA placement and memory costs)"
+    if len(spec.runtimes) != 1:
+        return "several runtimes"
+    if spec.pools:
+        return "offload pools"
+    if spec.regions:
+        return "memory regions"
+    for src in spec.sources:
+        if src.runtime is not None and src.runtime != spec.runtimes[0].name:
+            return "a source feeding another runtime"
+    try:
+        compile_program(spec, spec.task_names())
+    except Unsupported as e:
+        return str(e)
+    return None
+
+
+def check(spec, profile, observers=()):
+    why = unsupported(spec, profile, observers)
+    if why is not None:
+        raise EngineUnsupported("--engine fast", f"not covered by the compiled engine yet: {why} (use --engine simpy)")
+
+
+def _arrivals(spec, streams, origin, end_ns):
+    """Each source's arrival times, drawn in the order the SimPy processes draw them (they share
+    the "arrivals" stream): a small event loop of the sources alone keeps their relative order."""
+    rng = streams["arrivals"]
+    times = [[] for _ in spec.sources]
+    q = []
+    eid = 0
+    for si in range(len(spec.sources)):
+        heapq.heappush(q, (origin, eid, si))
+        eid += 1
+    while q:
+        now, _, si = heapq.heappop(q)
+        src = spec.sources[si]
+        if not isinstance(src, External):
+            times[si].append(now)
+            continue
+        if now >= end_ns:
+            continue
+        times[si].append(now)
+        mean = src.interval.sample(rng) if not src.interval.is_fixed else int(src.interval.mean_ns)
+        gap = int(round(rng.exponential(mean))) if src.arrival == "poisson" else mean
+        nxt = now + max(gap, 1)
+        if nxt < end_ns:
+            heapq.heappush(q, (nxt, eid, si))
+            eid += 1
+    return times
+
+
+def _params(spec, profile, host, nsrc):
+    p = np.zeros(st.NPR, np.int64)
+    rs = spec.runtimes[0]
+    p[st.PR_POLL] = host.poll_ns
+    p[st.PR_SPAWN] = host.spawn_ns
+    p[st.PR_READY] = host.ready_ns
+    p[st.PR_RUN_TASK] = host.run_task_ns
+    p[st.PR_STEAL] = host.steal_ns
+    p[st.PR_DRIVER_POLL] = host.driver_poll_ns
+    p[st.PR_PARK] = host.park_ns
+    p[st.PR_UNPARK_LAT] = host.unpark_latency_ns
+    p[st.PR_IDLE_WAKE_LAT] = host.idle_wake_latency_ns
+    p[st.PR_HALT_POLL] = host.halt_poll_ns
+    p[st.PR_CTX] = host.ctx_switch_ns
+    p[st.PR_BALANCE] = host.balance_ns
+    p[st.PR_UNPARK] = host.unpark_ns
+    p[st.PR_EVENTFD] = host.eventfd_write_ns
+    p[st.PR_SLACK] = host.timer_slack_ns
+    p[st.PR_STARTUP] = host.startup_ns
+    p[st.PR_NW] = rs.workers
+    p[st.PR_NCPU] = max(1, host.cpus)
+    p[st.PR_EVI] = rs.event_interval
+    gqi = rs.global_queue_interval
+    p[st.PR_SELF_TUNING] = int(gqi is None and profile.fixed_global_queue_interval is None)
+    p[st.PR_END] = host.startup_ns + spec.duration_ns
+    p[st.PR_ORIGIN] = host.startup_ns
+    p[st.PR_SAMPLE_NS] = spec.sample_interval_ns
+    p[st.PR_SLOW] = spec.slow_poll_threshold_ns
+    p[st.PR_LONG] = spec.long_delay_threshold_ns
+    p[st.PR_NSRC] = nsrc
+    p[st.PR_IO_WAKE_LAT] = host.io_wake_latency_ns
+    p[st.PR_THREAD_SPAWN] = host.thread_spawn_ns
+    p[st.F_LIFO_CAP] = profile.max_lifo_polls_per_tick or 0
+    p[st.F_PER_RUN_TASK] = profile.poll_count_per_run_task
+    p[st.F_BATCH_PULL] = profile.inject_batch_pull
+    p[st.F_NEWEST_HALF] = profile.overflow_newest_half
+    p[st.F_BUSY_BY_PROC] = profile.busy_by_processing
+    p[st.F_START_AFTER_PARK] = profile.start_processing_after_park
+    p[st.F_DEDUPE] = profile.defer_lifo_dedupe
+    p[st.F_NEEDS_TWO] = profile.notify_others_needs_two
+    p[st.F_FROM_PARKED_Q] = profile.from_parked_checks_queue
+    p[st.F_SUBMIT_BEFORE_PARK] = profile.submit_before_park
+    p[st.F_BUDGET_DEFERS] = profile.budget_exhaustion_defers
+    p[st.F_LIFO_STEALABLE] = profile.lifo_stealable
+    p[st.F_HAS_PARK_UNPARK] = profile.has_park_unpark_count
+    gqi0 = gqi if gqi is not None else (profile.fixed_global_queue_interval or 61)
+    return p, gqi0
+
+
+def _compiled_before() -> bool:
+    return bool(glob.glob(os.path.join(CACHE_DIR, "**", "loop.run-*.nbi"), recursive=True))
+
+
+_warm = False
+
+
+def _kernel():
+    global _warm
+    if not _warm and not _compiled_before():
+        print("numasim: compiling the fast engine (once per machine, about a minute)...", file=sys.stderr, flush=True)
+    _warm = True
+    return setup, run
+
+
+def simulate_fast(spec, profile, host=None, seed=None):
+    host = host or default_host(profile.version)
+    seed = spec.seed if seed is None else seed
+    check(spec, profile)
+    names = spec.task_names()
+    ops, defs, roots = compile_program(spec, names)
+    nw = spec.runtimes[0].workers
+    ncpu = max(1, host.cpus)
+    origin = host.startup_ns
+    end_ns = origin + spec.duration_ns
+    params, gqi0 = _params(spec, profile, host, len(spec.sources))
+    n_samples = (spec.duration_ns + 5_000_000_000 + 10_000_000) // spec.sample_interval_ns + 4
+    caps = [4096, 4096, 1024, 1024, 1 << 16, int(n_samples)]
+    setup, run = _kernel()
+    while True:
+        streams = rng_streams(seed, 1)
+        times = _arrivals(spec, streams, origin, end_ns)
+        src = np.zeros((len(spec.sources), 4), np.int64)
+        arrt = []
+        for si, s in enumerate(spec.sources):
+            src[si] = (1 if isinstance(s, External) else 0, roots[si], len(arrt), len(times[si]))
+            arrt.extend(times[si])
+        M, F, views = st.allocate(nw, ncpu, len(names), ops, defs, src, np.array(arrt + [0], np.int64), params,
+                                  host.stack_wake_prob, caps)
+        S = SimpleNamespace(**views)
+        _init(S, F, nw, gqi0, streams)
+        rng = streams["os"]
+        _refill(S, M, F, rng)
+        setup(M, F)
+        lats = []
+        code = run(M, F)
+        while code in (PAUSE, PAUSE_U):
+            if code == PAUSE:
+                # the latency log is half full: keep what it holds and go on
+                n = int(S.R[st.R_NLAT])
+                lats.append(S.LAT[:n].copy())
+                S.R[st.R_LAT_BASE] += n
+                S.R[st.R_NLAT] = 0
+            else:
+                _refill(S, M, F, rng)
+            code = run(M, F)
+        if code == 0:
+            lats.append(S.LAT[:int(S.R[st.R_NLAT])])
+            break
+        # a capacity ran out: the same run again with it doubled (tasks, inject, events, defer,
+        # latencies, samples)
+        idx = {1: 0, 4: 0, 2: 1, 3: 2, 6: 3, 5: 4, 7: 5}[int(code)]
+        caps[idx] *= 2
+    return _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin, nw)
+
+
+def _refill(S, M, F, rng):
+    """Slide the unused uniform draws to the front of the window and draw the rest from the OS
+    stream: the kernel sees the stream's draws in order, however many it takes."""
+    u0 = int(M[st.H_FU0])
+    cap = int(M[st.H_UCAP])
+    i, n = int(S.R[st.R_U_I]), int(S.R[st.R_U_N])
+    left = F[u0 + i:u0 + n].copy()
+    F[u0:u0 + len(left)] = left
+    F[u0 + len(left):u0 + cap] = rng.random(cap - len(left))
+    S.R[st.R_U_I] = 0
+    S.R[st.R_U_N] = cap
+
+
+def _init(S, F, nw, gqi0, streams):
+    W = S.W
+    W[:, st.W_LIFO] = -1
+    W[:, st.W_WAKE_CPU] = -1
+    W[:, st.W_POLLING] = -1
+    W[:, st.W_LIFO_EN] = 1
+    W[:, st.W_GQI] = gqi0
+    W[:, st.W_BUDGET] = st.BUDGET
+    seed = streams["fastrand"]
+    for i, g in enumerate(core_generators(int(seed[0]), int(seed[1]), nw)):
+        W[i, st.W_FR_ONE] = g.one
+        W[i, st.W_FR_TWO] = g.two
+    F[st.F_EWMA:st.F_EWMA + nw] = 200_000 / 61  # WorkerStats.EWMA_INIT
+    R = S.R
+    R[st.R_CURRENT] = -1
+    R[st.R_HOLDER] = -1
+    R[st.R_BLOCKED_HOLDER] = -1
+    R[st.R_NEXT_WAKE] = -1
+    R[st.R_NUM_UNPARKED] = nw
+    S.C[:, st.C_OWNER] = -1
+    S.C[:, st.C_IDLE_SINCE] = 0  # VcpuStacking.idle_since
+
+
+class _Obj:
+    pass
+
+
+class FastRuntime:
+    """What a run leaves of its runtime for inspection (the SimPy engine returns the live object)."""
+
+    def __init__(self, spec, profile, S):
+        R = S.R
+        self.name = spec.runtimes[0].name
+        self.profile = profile
+        self.num_workers = spec.runtimes[0].workers
+        self.spawned_tasks_count = int(R[st.R_SPAWNED])
+        self.num_alive_tasks = int(R[st.R_ALIVE])
+        self.remote_schedule_count = int(R[st.R_REMOTE])
+        self.budget_forced_yield_count = int(R[st.R_BUDGET_FORCED])
+        self.max_searching_seen = int(R[st.R_MAX_SEARCHING])
+        self.polls_run = int(R[st.R_POLLS_RUN])
+        self.events = int(R[st.R_EVENTS])
+        self.worker_polls = [int(x) for x in S.W[:, st.S_POLLS]]
+        self.task_polls = {}
+
+
+def _shim(spec, profile, names, nw):
+    """An object shaped like the Runtime that RuntimeMonitor reads."""
+    rt = _Obj()
+    rt.name = spec.runtimes[0].name
+    rt.profile = profile
+    rt.env = _Obj()
+    rt.driver = _Obj()
+    rt.blocking = _Obj()
+    rt.blocking.queue = ()
+    rt.blocking.num_threads = 0
+    rt.blocking.num_idle = 0
+    rt.workers = []
+    for _ in range(nw):
+        w = _Obj()
+        w.stats = _Obj()
+        w.lifo = None
+        rt.workers.append(w)
+    rt.monitors = {}
+    for n in names:
+        m = _Obj()
+        m.latencies = []
+        m.max_idle = 0
+        rt.monitors[n] = m
+    return rt
+
+
+def _load(rt, S, LAT, i, names, lat_from):
+    """Set the shim to sample row i; latencies completed since row `lat_from`'s count."""
+    row = S.SR[i]
+    rt.env.now = int(row[st.SR_T])
+    rt.remote_schedule_count = int(row[st.SR_REMOTE])
+    rt.budget_forced_yield_count = int(row[st.SR_BUDGET])
+    rt.driver.ready_count = int(row[st.SR_READY])
+    rt.num_alive_tasks = int(row[st.SR_ALIVE])
+    rt.inject = range(int(row[st.SR_INJ]))
+    rt.blocking.queue = range(int(row[st.SR_BQ]))
+    rt.blocking.num_threads = int(row[st.SR_BT])
+    rt.blocking.num_idle = int(row[st.SR_BIDLE])
+    for w, wo in enumerate(rt.workers):
+        pub = S.SW[i, w]
+        wo.stats.published = tuple(int(x) for x in pub[:st.N_STATS])
+        wo.stats.published_mean_poll_time = int(pub[st.N_STATS])
+        wo.queue = range(int(S.SD[i, w]))
+    lo = int(lat_from)
+    hi = int(row[st.SR_NLAT])
+    lat = LAT[lo:hi]
+    for m, name in enumerate(names):
+        mon = rt.monitors[name]
+        c = tuple(int(x) for x in S.SM[i, m, :17])
+        mon.snapshot = (lambda c=c: c)
+        mon.max_idle = int(S.SM[i, m, 17])
+        mon.latencies = [int(x) for x in lat[lat[:, 0] == m, 1]]
+    return hi
+
+
+def _result(spec, profile, host, seed, S, LAT, names, origin, nw):
+    rt = _shim(spec, profile, names, nw)
+    n = int(S.R[st.R_NSAMPLE])
+    _load(rt, S, LAT, 0, names, 0)
+    mon = RuntimeMonitor(rt, origin)
+    records = []
+    lat_from = S.SR[0, st.SR_NLAT]
+    for i in range(1, n):
+        lat_from = _load(rt, S, LAT, i, names, lat_from)
+        records.append(mon.sample())
+    polls = int(S.W[:, st.S_POLLS].sum()) if not profile.poll_count_per_run_task else None
+    lat = {}
+    for name, xs in mon.all_latencies.items():
+        lat.setdefault(name, []).extend(xs)
+    return SimResult(header(spec, profile, host, seed), records, FastRuntime(spec, profile, S), polls,
+                     {rt.name: records}, None, lat, None, {rt.name: mon.per_worker})

@@ -157,3 +157,18 @@ def balance(M, F):
     for c in range(M[M[H_PR] + (PR_NCPU)]):
         if M[M[H_C] + (c) * NC + (C_OWNER)] == -1:
             pull_to(M, F, c)
+
+
+@njit(cache=True)
+def yield_cpu(M, F, w):
+    """Cpus.yield_cpu: sched_yield from running thread w; a thread waiting for this CPU runs and
+    w queues behind it (True: w must wait for its CPU); nobody waiting: False."""
+    c = M[M[H_W] + (w) * NW + (W_CPU)]
+    if M[M[H_C] + (c) * NC + (C_OWNER)] != w or M[M[H_C] + (c) * NC + (C_NWAIT)] == 0:
+        return False
+    nxt = _pop_front(M, F, c)
+    _wait(M, F, c, w, False)
+    M[M[H_C] + (c) * NC + (C_OWNER)] = nxt
+    resume(M, F, nxt, M[M[H_PR] + (PR_CTX)])
+    call_at(M, F, M[M[H_R] + (R_NOW)] + M[M[H_PR] + (PR_BALANCE)], EV_BALANCE, 0, 0)
+    return True

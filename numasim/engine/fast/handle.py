@@ -180,8 +180,10 @@ def complete(M, F, t, worker):
 
 @njit(cache=True)
 def notify_if_work_pending(M, F):
+    # work a thief could take: the queue, and the LIFO slot where it lives in the queue (1.51)
+    lifo = M[M[H_PR] + (F_LIFO_STEALABLE)]
     for w in range(M[M[H_PR] + (PR_NW)]):
-        if M[M[H_W] + (w) * NW + (W_Q_LEN)] > 0:
+        if M[M[H_W] + (w) * NW + (W_Q_LEN)] > 0 or (lifo and M[M[H_W] + (w) * NW + (W_LIFO)] >= 0):
             notify_parked(M, F)
             return
     if M[M[H_R] + (R_INJ_LEN)] > 0:

@@ -69,7 +69,9 @@ def await_point(M, F, w, t, k):
         M[T + (t) * NT + (T_YIELDED)] = 1
         defer_wake(M, F, w, t)
         return True, 0
-    if M[M[H_W] + (w) * NW + (W_BUDGET)] == 0 and (k == OPK_JOIN or M[T + (t) * NT + (T_TSET)]):
+    if M[M[H_W] + (w) * NW + (W_BUDGET)] == 0:
+        # poll_proceed runs first in every budgeted await point, before a JoinHandle, a Sleep or
+        # an I/O resource registers anything
         budget_exhausted(M, F, w, t)
         return True, 0
     if k == OPK_JOIN:

@@ -9,7 +9,7 @@ reference it stands for. `run_for` and `wait_cpu` are subroutines with a return 
 from numba import njit
 
 from .batch import about_to_park, end_processing, start_processing, submit, tuned_global_queue_interval, unparked
-from .cpus import acquire, own_cpu, release
+from .cpus import acquire, own_cpu, release, yield_cpu
 from .driver import next_expiration, next_io_ns, park_timeout_ns, pop_expired, pop_io_ready
 from .events import call_at, timeout
 from .handle import complete, free_task, notify_if_work_pending, notify_parked, schedule_local, take_debt, wake
@@ -24,26 +24,26 @@ from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_tas
 from .taskmon import poll_end, poll_start
 from .thread import ahead
 from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_BY_PROC, F_DEDUPE,
-                    F_FROM_PARKED_Q, F_HAS_PARK_UNPARK, F_LIFO_CAP, F_PER_RUN_TASK,
+                    F_FROM_PARKED_Q, F_HAS_PARK_UNPARK, F_LIFO_CAP, F_PARK_SPIN, F_PER_RUN_TASK,
                     F_START_AFTER_PARK, F_SUBMIT_BEFORE_PARK, H_DCAP, H_DEF, H_PR, H_R, H_T, H_W,
                     IDLE, NT, NW, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPIN, OPK_YIELD,
                     PR_DRIVER_POLL, PR_EVI, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NW, PR_PARK, PR_POLL,
-                    PR_READY, PR_RUN_TASK, PR_SELF_TUNING, PR_SLACK, PR_STEAL, PR_UNPARK_LAT,
-                    RUNNING, R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_HOLDER, R_INJ_LEN, R_NEXT_WAKE,
-                    R_NOW, R_POLLS_RUN, R_READY, R_WAKEUP_PENDING, SCHEDULED, S_POLLS, T_JCUR,
-                    T_NEXT_SIB, T_NOTIFIED, T_OPA, T_OPK, T_SEND, T_STATE, T_SUB, T_TFIRED, T_TSET,
-                    T_YIELDED, W_BLOCKED, W_BUDGET, W_COST, W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI,
-                    W_HAS_STALL_EV, W_IN_BATCH, W_IN_PARK, W_LAST_RESUME, W_LIFO, W_LIFO_EN,
-                    W_LIFO_POLLS, W_NOTIFIED, W_ON_DRIVER, W_OWED, W_PARK_GEN, W_PARK_START,
-                    W_PARK_TRIG, W_PC, W_POLLING, W_POLL_RET, W_PRE, W_PREEMPTED_AT, W_Q_LEN,
-                    W_RF_NS, W_RF_RET, W_SEARCHING, W_STALLED, W_START, W_TASK, W_TICK, W_WAKE_CPU,
-                    W_WAKE_PENDING, W_WRET)
+                    PR_READY, PR_RUN_TASK, PR_SCHED_YIELD, PR_SELF_TUNING, PR_SLACK, PR_STEAL,
+                    PR_UNPARK_LAT, RUNNING, R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_HOLDER,
+                    R_INJ_LEN, R_NEXT_WAKE, R_NOW, R_POLLS_RUN, R_READY, R_WAKEUP_PENDING,
+                    SCHEDULED, S_POLLS, T_JCUR, T_NEXT_SIB, T_NOTIFIED, T_OPA, T_OPK, T_SEND,
+                    T_STATE, T_SUB, T_TFIRED, T_TSET, T_YIELDED, W_BLOCKED, W_BUDGET, W_COST,
+                    W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI, W_HAS_STALL_EV, W_IN_BATCH, W_IN_PARK,
+                    W_LAST_RESUME, W_LIFO, W_LIFO_EN, W_LIFO_POLLS, W_NOTIFIED, W_ON_DRIVER, W_OWED,
+                    W_PARK_GEN, W_PARK_START, W_PARK_TRIG, W_PC, W_POLLING, W_POLL_RET, W_PRE,
+                    W_PREEMPTED_AT, W_Q_LEN, W_RF_NS, W_RF_RET, W_SEARCHING, W_SPIN, W_STALLED,
+                    W_START, W_TASK, W_TICK, W_WAKE_CPU, W_WAKE_PENDING, W_WRET)
 
 # labels (where the generator stands)
 (L_START, L_RF, L_RF2, L_RF3, L_WC, L_WC2, L_WC3, L_STARTED, L_LOOP, L_MAINT, L_NEXT,
  L_AFTER_STEAL, L_DEFER_NB, L_AFTER_PARK, L_RT, L_RT_FIRST_DONE, L_RT_LIFO, L_POLL, L_P1, L_PF,
  L_PF_A, L_PF_B, L_PF_C, L_PEND, L_P2, L_P3, L_P4, L_PARK, L_PK_LOOP, L_PB0, L_PB1, L_PB2,
- L_PB_END, L_PK_C) = range(34)
+ L_PB_END, L_PK_C, L_PB_SPIN, L_PB_BLOCK) = range(36)
 
 
 # ---------------------------------------------------------------- park.py's task-waking parts
@@ -489,6 +489,23 @@ def step(M, F, w):
             pc = L_PB1
         if pc == L_PB1:
             M[W + (w) * NW + (W_IN_PARK)] = 1
+            M[W + (w) * NW + (W_SPIN)] = 0
+            pc = L_PB_SPIN
+        if pc == L_PB_SPIN:
+            # 1.24's park.rs: up to three times, take a pending NOTIFIED, else sched_yield; a
+            # yield hands the CPU to a thread waiting for it and queues this one behind it
+            if M[W + (w) * NW + (W_SPIN)] < M[PR + (F_PARK_SPIN)] and not M[W + (w) * NW + (W_NOTIFIED)]:
+                M[W + (w) * NW + (W_SPIN)] += 1
+                if yield_cpu(M, F, w):
+                    M[W + (w) * NW + (W_WRET)] = L_PB_SPIN
+                    pc = L_WC
+                    continue
+                M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_SCHED_YIELD)]
+                M[W + (w) * NW + (W_RF_RET)] = L_PB_SPIN
+                pc = L_RF
+                continue
+            pc = L_PB_BLOCK
+        if pc == L_PB_BLOCK:
             if M[W + (w) * NW + (W_NOTIFIED)]:
                 M[W + (w) * NW + (W_NOTIFIED)] = 0
                 M[W + (w) * NW + (W_ON_DRIVER)] = 0

@@ -6,6 +6,7 @@ the pieces grow independently. A `UserError` becomes one line on stderr and exit
 """
 import argparse
 import importlib
+import os
 import pkgutil
 import signal
 import sys
@@ -38,6 +39,7 @@ def main(argv=None) -> int:
         return 2
     # SIGTERM stops a command the way Ctrl-C does: workers stopped, finished rows kept
     previous = raise_on_sigterm()
+    engine_before = os.environ.get("NUMASIM_ENGINE")
     try:
         if getattr(args, "engine", None):
             from .engine import set_default
@@ -57,6 +59,11 @@ def main(argv=None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        # --engine holds for this command only (main may be called again in one process)
+        if engine_before is None:
+            os.environ.pop("NUMASIM_ENGINE", None)
+        else:
+            os.environ["NUMASIM_ENGINE"] = engine_before
 
 
 if __name__ == "__main__":

@@ -504,6 +504,11 @@ def step(M, F, w):
                 M[W + (w) * NW + (W_RF_RET)] = L_PB_SPIN
                 pc = L_RF
                 continue
+            if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                # preempted during the spin's last yield: the CPU back before blocking
+                M[W + (w) * NW + (W_WRET)] = L_PB_BLOCK
+                pc = L_WC
+                continue
             pc = L_PB_BLOCK
         if pc == L_PB_BLOCK:
             if M[W + (w) * NW + (W_NOTIFIED)]:

@@ -5,6 +5,10 @@ The SimPy worker is a generator; here its position is a label (W_PC) and its loc
 of its row. `step` resumes the worker at its label and runs until the next yield: it schedules
 the event the generator would have yielded and returns. Each label says which line of the
 reference it stands for. `run_for` and `wait_cpu` are subroutines with a return label.
+
+It is long because it is one state machine: the labels of run, run_task, poll, poll_future's
+loop, park and park_blocking jump to each other; split across files they would hide the control
+flow that mirrors the generators line for line.
 """
 from numba import njit
 

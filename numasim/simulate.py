@@ -13,7 +13,7 @@ import simpy
 
 from . import __version__
 from .metrics.runtime import RuntimeMonitor
-from .metrics.task import I_DROP, I_INSTR, TaskMonitor
+from .metrics.task import I_DROP, I_INSTR, TaskMonitor, TaskSampler
 from .spec import External, Root, Spec
 from .machine.placement import initial_cpus
 from .host.costs import Host, default_host
@@ -33,12 +33,14 @@ DRAIN_POLL_NS = 10_000_000
 @dataclass
 class SimResult:
     header: dict
-    intervals: list  # the first runtime's tokio-probe/1 interval records
+    # the first runtime's tokio-probe/1 interval records; their `tasks` cover every runtime
+    intervals: list
     runtime: Runtime  # the first runtime, for inspection
     # every poll the engine ran, LIFO polls included, where the profile's polls_count counts each
     # poll (1.24); None where it counts run_task calls (1.29+) and so is not that number
     polls: int
-    runtimes: dict = field(default_factory=dict)  # name -> that runtime's interval records
+    # name -> that runtime's interval records (each with the same `tasks`, of every runtime)
+    runtimes: dict = field(default_factory=dict)
     numa: dict = None  # NUMA facts (a spec with a machine), see docs/machine-workload-api.md
     task_latencies: dict = field(default_factory=dict)  # task name -> [ns] of every completed task
     system: System = None  # every runtime, the CPUs and pools, for inspection
@@ -233,8 +235,9 @@ def _drain(env, runtimes, end_ns: int, sampler):
 class TraceSampler:
     """The trace sampler, an observer of the clock: from the origin, every sample interval, one
     `RuntimeMonitor` sample per runtime (tokio-metrics' `RuntimeMonitor::intervals`, with the
-    per-worker series) and, on a machine, the CPU each thread runs on. It stops the run at the
-    first sample after `done`."""
+    per-worker series), each carrying the same task records (`TaskSampler`: a TaskMonitor is per
+    task name, whichever runtime runs the task) and, on a machine, the CPU each thread runs on. It
+    stops the run at the first sample after `done`."""
 
     def __init__(self, env, sys, origin: int, interval_ns: int):
         self.env = env
@@ -242,6 +245,7 @@ class TraceSampler:
         self.origin = origin
         self.interval = interval_ns
         self.monitors = []
+        self.tasks = TaskSampler(sys.runtimes.values())
         self.records = {name: [] for name in sys.runtimes}
         self.done = False
         self.stop = env.event()
@@ -256,8 +260,9 @@ class TraceSampler:
         while True:
             nxt += self.interval
             yield env.timeout(nxt - env.now)
+            tasks = self.tasks.sample()
             for mon in self.monitors:
-                self.records[mon.rt.name].append(mon.sample())
+                self.records[mon.rt.name].append(mon.sample(tasks))
             if threads is not None:
                 sys.numa.sample_threads(env.now - self.origin, threads)
             if self.done:
@@ -266,11 +271,7 @@ class TraceSampler:
 
     def latencies(self) -> dict:
         """Task name -> every completed task's latency (ns), over all runtimes."""
-        lat = {}
-        for mon in self.monitors:
-            for name, xs in mon.all_latencies.items():
-                lat.setdefault(name, []).extend(xs)
-        return lat
+        return self.tasks.all_latencies
 
 
 def _numa_facts(sys):

@@ -171,6 +171,34 @@ def test_a_cross_runtime_spawn_is_a_remote_schedule_of_the_target(machine):
     assert res.runtimes["a"] and res.intervals == res.runtimes["a"]
 
 
+@pytest.mark.parametrize("machine", [True, False])
+def test_task_records_cover_every_runtime(machine):
+    """A TaskMonitor is per name: the trace's `tasks` count a name's tasks whichever runtime runs
+    them, in the first runtime's records and in every other runtime's alike."""
+    na, nb = 7, 11
+    child = {"name": "child", "steps": [{"spin_us": 20}]}
+    d = {"name": "x", "duration_s": 0.02, "sample_interval_ms": 5,
+         "runtimes": [{"name": "a", "workers": 1}, {"name": "b", "workers": 1}],
+         "sources": [root([{"spawn": child, "count": na}, {"spawn": child, "count": nb, "runtime": "b"}],
+                          runtime="a"),
+                     root([{"spin_us": 30}], runtime="b", name="only_b")]}
+    if machine:
+        d["machine"] = {"preset": M}
+    res = run(parse_spec(d))
+    a, b = res.system.runtimes["a"], res.system.runtimes["b"]
+    assert a.monitors["child"].c[0] == na and b.monitors["child"].c[0] == nb
+    for records in (res.intervals, res.runtimes["b"]):
+        tot = lambda name, f: sum(r["tasks"][name][f] for r in records)
+        assert tot("child", "instrumented_count") == na + nb == tot("child", "dropped_count")
+        assert sum(r["tasks"]["child"]["completed"]["count"] for r in records) == na + nb
+        assert tot("only_b", "instrumented_count") == 1 and tot("only_b", "total_poll_count") == 1
+        assert tot("child", "total_poll_count") == na + nb
+    assert len(res.task_latencies["child"]) == na + nb and len(res.task_latencies["only_b"]) == 1
+    # the records of both runtimes report the same task deltas; their runtime members differ
+    assert [r["tasks"] for r in res.intervals] == [r["tasks"] for r in res.runtimes["b"]]
+    assert remote_schedules(res.runtimes["b"]) >= nb
+
+
 def test_an_offload_completes_with_a_remote_wake_and_pool_threads_stay_on_their_node():
     n = 50
     child = {"name": "child", "steps": [

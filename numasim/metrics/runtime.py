@@ -4,9 +4,9 @@
 per-worker deltas, queue depths are gauges read at sampling time. The field set and names follow
 the version: tokio 1.24 with the 0.3-era names (`injection_queue_depth`, no steal operations, no
 mean poll time), or tokio-metrics 0.5 names for newer releases. TaskMonitor deltas per task name
-ride along in `tasks`, each with its `completed` latency statistics.
+ride along in `tasks` (task.TaskSampler, over every runtime), each with its `completed` latency
+statistics.
 """
-from .task import TASK_FIELDS, completed_stats
 
 # (published index, tokio-metrics name) of the per-worker counters a RuntimeMetrics sample carries
 _COMMON = [(0, "park_count"), (1, "noop_count"), (2, "steal_count"), (4, "polls_count"),
@@ -27,14 +27,12 @@ class RuntimeMonitor:
         self.prev_budget = rt.budget_forced_yield_count
         self.prev_ready = rt.driver.ready_count
         self.prev_t = rt.env.now
-        self.prev_tasks = {}
         # each worker's own deltas per sample (tokio publishes them per worker; RuntimeMetrics
         # folds them into total/max/min), for per-worker utilisation plots
         self.per_worker = []
-        # every completed task's latency, by task name (the interval records keep only statistics)
-        self.all_latencies = {}
 
-    def sample(self) -> dict:
+    def sample(self, tasks: dict) -> dict:
+        """One interval record; `tasks` is this sample's TaskSampler output."""
         rt = self.rt
         now = rt.env.now
         cur = [w.stats.published for w in rt.workers]
@@ -83,19 +81,6 @@ class RuntimeMonitor:
         rec["idle_blocking_threads_count"] = bp.num_idle
         rec["io_driver_ready_count"] = rt.driver.ready_count - self.prev_ready
         rec["elapsed"] = now - self.prev_t
-        tasks = {}
-        for name, mon in rt.monitors.items():
-            snap = mon.snapshot()
-            prev = self.prev_tasks.get(name, (0,) * len(TASK_FIELDS))
-            o = {f: snap[i] - prev[i] for i, f in enumerate(TASK_FIELDS)}
-            o["max_idle_duration"] = mon.max_idle
-            mon.max_idle = 0
-            o["completed"] = completed_stats(mon.latencies)
-            if mon.latencies:
-                self.all_latencies.setdefault(name, []).extend(mon.latencies)
-            mon.latencies = []
-            tasks[name] = o
-            self.prev_tasks[name] = snap
         self.prev = cur
         self.prev_remote = rt.remote_schedule_count
         self.prev_budget = rt.budget_forced_yield_count

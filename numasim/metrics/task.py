@@ -3,6 +3,10 @@
 Idle runs from the end of a poll to the first wake after it; the scheduling delay from that wake
 to the next poll; slow polls and long delays are those at or above the thresholds (50 µs).
 Completed tasks' latencies (instrumentation to the end of the last poll) are kept per interval.
+
+The engine keeps one TaskMonitor per name in each runtime (so that a test or the NUMA report can
+tell which runtime ran what); `TaskSampler` folds them into what the probe's one monitor per name
+sees, whichever runtime runs the task.
 """
 
 TASK_FIELDS = (
@@ -96,3 +100,40 @@ def completed_stats(lat: list) -> dict:
     return {"count": n, "p50": percentile(lat, 0.5), "p90": percentile(lat, 0.9),
             "p99": percentile(lat, 0.99), "max": lat[-1] if lat else 0,
             "mean": sum(lat) // n if n else 0}
+
+
+class TaskSampler:
+    """The `tasks` member of interval records: per task name, the deltas since the previous sample
+    summed over every runtime's monitor of that name (tokio-metrics' TaskMonitor is per name, not
+    per runtime), with the latencies of every task of that name that completed."""
+
+    def __init__(self, runtimes):
+        self.runtimes = list(runtimes)
+        self.prev = {}
+        self.all_latencies = {}  # every completed task's latency, by name, over the whole run
+
+    def sample(self) -> dict:
+        merged = {}
+        for rt in self.runtimes:
+            for name, mon in rt.monitors.items():
+                m = merged.get(name)
+                if m is None:
+                    m = merged[name] = [list(mon.c), mon.max_idle, list(mon.latencies)]
+                else:
+                    m[0] = [a + b for a, b in zip(m[0], mon.c)]
+                    m[1] = max(m[1], mon.max_idle)
+                    m[2].extend(mon.latencies)
+                mon.max_idle = 0
+                mon.latencies = []
+        tasks = {}
+        zero = (0,) * len(TASK_FIELDS)
+        for name, (snap, max_idle, lat) in merged.items():
+            prev = self.prev.get(name, zero)
+            o = {f: snap[i] - prev[i] for i, f in enumerate(TASK_FIELDS)}
+            o["max_idle_duration"] = max_idle
+            o["completed"] = completed_stats(lat)
+            if lat:
+                self.all_latencies.setdefault(name, []).extend(lat)
+            tasks[name] = o
+            self.prev[name] = tuple(snap)
+        return tasks

@@ -197,6 +197,10 @@ class Runtime:
     def push_remote_task(self, task):
         self.remote_schedule_count += 1
         self.inject.append(task)
+        # the inject queue sits behind the runtime's `synced` mutex, unlike a worker's own queue:
+        # the pushing thread pays for it (a worker of another runtime through System.cross; a
+        # thread outside every runtime settles its own debt)
+        self.debt += self.host.remote_schedule_ns
         self.notify_parked()
 
     def notify_parked(self):

@@ -147,8 +147,15 @@ def main(argv=None):
             body += ["", f"## {name}, tokio {v}", "", "| case | figure | real | sim | error |", "|---|---|---|---|---|"]
             body += [f"| {c} | {k} | {r:.4g} | {g:.4g} | {e * 100:.1f}% |" for c, k, r, g, e in rows]
     if args.md:
+        # the layout section (experiments/layouts.py writes it) survives a rewrite of this table
+        keep = ""
+        if os.path.exists(args.md):
+            with open(args.md) as f:
+                old = f.read()
+            if "<!-- layouts: begin -->" in old:
+                keep = "\n" + old[old.index("<!-- layouts: begin -->"):]
         with open(args.md, "w") as f:
-            f.write("\n".join(head + noise_rows + body) + "\n")
+            f.write("\n".join(head + noise_rows + body) + "\n" + keep)
     return 0
 
 

@@ -57,6 +57,21 @@ def latency_ms(path, name):
     return F.figures(path).get(f"{name}.latency_mean_ms")
 
 
+def p50_ms(path, name):
+    """The body of the distribution: the completion-weighted mean of the intervals' p50s, over the
+    intervals figures.py keeps (the mean latency also carries the tail)."""
+    head, iv = F.load(path)
+    dur_ns = head["spec"]["duration_s"] * 1e9
+    keep = [r for r in iv if r["t"] <= dur_ns][1:] or iv
+    n = s = 0
+    for r in keep:
+        c = r.get("tasks", {}).get(name, {}).get("completed")
+        if c and c["count"]:
+            n += c["count"]
+            s += c["count"] * c["p50"]
+    return s / n / 1e6 if n else None
+
+
 def _simulate(job):
     spec_path, version, seed, out, host_path = job
     from numasim.commands.predict import load_host
@@ -79,8 +94,8 @@ def real_traces(version, name, reps):
     return paths
 
 
-def median_latency(paths, name):
-    xs = [latency_ms(p, name) for p in paths]
+def median_latency(paths, name, stat=latency_ms):
+    xs = [stat(p, name) for p in paths]
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None, xs
 
@@ -113,9 +128,13 @@ def table(versions, seeds, reps, out_dir, workers, hosts=None, only=None):
                 real = r_split / r_one if r_one and r_split else None
                 pred = p_split / p_one if p_one and p_split else None
                 err = abs(pred - real) / real if real and pred else None
+                q = [median_latency(ps, name, p50_ms)[0] for ps in
+                     (real_traces(v, f"{c}-one", reps), real_traces(v, f"{c}-split", reps), sims[:seeds], sims[seeds:])]
                 rows.append({"version": v, "case": c, "job": name, "real_one_ms": r_one, "real_split_ms": r_split,
                              "reps": (len(xs_one), len(xs_split)), "sim_one_ms": p_one, "sim_split_ms": p_split,
-                             "real": real, "pred": pred, "error": err})
+                             "real": real, "pred": pred, "error": err,
+                             "real_p50": q[1] / q[0] if q[0] and q[1] else None,
+                             "pred_p50": q[3] / q[2] if q[2] and q[3] else None})
     return rows
 
 
@@ -153,14 +172,19 @@ def markdown(rows, cmd):
              "median over the repetitions of a job's mean latency split, over that of one; the predicted",
              "ratio the same on the simulator's traces. Error = |pred - real| / real.", ""]
     lines += [f"- {s}" for s in summary(rows)]
-    lines += ["", "| tokio | case | job | real one ms | real split ms | real ratio | predicted ratio | error |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "The ratio is of mean latencies (figures.py's `latency_mean_ms`); the p50 columns give the same",
+              "ratio for the body of the distribution (the completion-weighted mean of the intervals' p50s),",
+              "which shows how much of a change is in the tail.", "",
+              "| tokio | case | job | reps one/split | real one ms | real split ms | real ratio | predicted ratio | error "
+              "| real p50 ratio | predicted p50 ratio |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         d = direction_ok(r)
         mark = "" if d is None or d else " (wrong direction)"
         err = "–" if r["error"] is None else f"{100 * r['error']:.1f}%"
-        lines.append(f"| {r['version']} | {r['case']} | {r['job']} | {fmt(r['real_one_ms'])} | {fmt(r['real_split_ms'])} "
-                     f"| {fmt(r['real'])} | {fmt(r['pred'])} | {err}{mark} |")
+        lines.append(f"| {r['version']} | {r['case']} | {r['job']} | {r['reps'][0]}/{r['reps'][1]} "
+                     f"| {fmt(r['real_one_ms'])} | {fmt(r['real_split_ms'])} "
+                     f"| {fmt(r['real'])} | {fmt(r['pred'])} | {err}{mark} | {fmt(r['real_p50'])} | {fmt(r['pred_p50'])} |")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -192,11 +216,12 @@ def main(argv=None):
     hosts = dict(p.split("=", 1) for p in args.profile)
     rows = table(args.versions.split(","), args.seeds, reps, args.out, args.workers, hosts,
                  [c for c in args.cases.split(",") if c])
-    print(f"{'tokio':5} {'case':13} {'job':4} {'real':>7} {'pred':>7} {'error':>7}")
+    print(f"{'tokio':5} {'case':13} {'job':4} {'real':>7} {'pred':>7} {'error':>7}   p50: {'real':>6} {'pred':>6}")
     for r in rows:
         e = "-" if r["error"] is None else f"{100 * r['error']:.1f}%"
         d = direction_ok(r)
         print(f"{r['version']:5} {r['case']:13} {r['job']:4} {fmt(r['real']):>7} {fmt(r['pred']):>7} {e:>7}"
+              f"        {fmt(r['real_p50']):>6} {fmt(r['pred_p50']):>6}"
               f"{'  WRONG DIRECTION' if d is False else ''}   reps {r['reps']}")
     for s in summary(rows):
         print(s)

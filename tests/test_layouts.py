@@ -126,3 +126,24 @@ def test_each_hop_of_a_chain_pays_a_round_trip(version):
     extra4 = mean_latency(split4, "a") - mean_latency(one4, "a")
     # twice the hand-offs (8 crossings against 4): clearly more extra latency
     assert extra4 > 1.25 * extra2
+
+
+def test_the_layout_table_replaces_only_its_own_section(tmp_path, fidelity_dir):
+    """experiments/layouts.py rewrites the section between its markers and leaves the public
+    table (experiments/fidelity.py's) alone; a file without the section gets it appended."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "experiments" / "layouts.py"
+    spec = importlib.util.spec_from_file_location("layouts_script", path)
+    L = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(L)
+    md = tmp_path / "fidelity.md"
+    md.write_text("# public\n\n| a | b |\n")
+    L.write_section(md, f"{L.BEGIN}\nfirst\n{L.END}")
+    assert md.read_text() == f"# public\n\n| a | b |\n\n{L.BEGIN}\nfirst\n{L.END}\n"
+    md.write_text(md.read_text() + "tail\n")
+    L.write_section(md, f"{L.BEGIN}\nsecond\n{L.END}")
+    assert md.read_text() == f"# public\n\n| a | b |\n\n{L.BEGIN}\nsecond\n{L.END}\ntail\n"
+    row = {"real": 1.5, "pred": 0.9, "error": 0.4}
+    assert L.direction_ok(row) is False
+    assert L.direction_ok(dict(row, real=1.05)) is None  # not a clear change

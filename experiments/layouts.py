@@ -170,7 +170,10 @@ def markdown(rows, cmd):
              "and on two runtimes of 1 worker with the sources split (`split`), both captured on real tokio",
              "(`fidelity/layouts/capture.sh`, specs and traces in `fidelity/layouts/`). The real ratio is the",
              "median over the repetitions of a job's mean latency split, over that of one; the predicted",
-             "ratio the same on the simulator's traces. Error = |pred - real| / real.", ""]
+             "ratio the same on the simulator's traces. Error = |pred - real| / real. Every repetition counts,",
+             "the first of a batch included (`--reps 2,3,...` drops some); a job whose real ratio moves by",
+             "more than 10% must be predicted in the same direction. On this 2-vCPU guest single repetitions",
+             "of one layout vary by up to 3x (the guest stalls now and then), so read ratios near 1 loosely.", ""]
     lines += [f"- {s}" for s in summary(rows)]
     lines += ["", "The ratio is of mean latencies (figures.py's `latency_mean_ms`); the p50 columns give the same",
               "ratio for the body of the distribution (the completion-weighted mean of the intervals' p50s),",

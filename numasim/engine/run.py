@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from ..errors import UserError
 from ..host.costs import default_host
 from ..metrics.runtime import RuntimeMonitor
+from ..metrics.task import TaskSampler
 from ..simulate import SimResult, header, rng_streams
 from ..spec import External
 from ..tokio.fastrand import core_generators
@@ -317,14 +318,15 @@ def _result(spec, profile, host, seed, S, LAT, names, origin, nw):
     n = int(S.R[st.R_NSAMPLE])
     _load(rt, S, LAT, 0, names, 0)
     mon = RuntimeMonitor(rt, origin)
+    tasks = TaskSampler([rt])
     records = []
     lat_from = S.SR[0, st.SR_NLAT]
     for i in range(1, n):
         lat_from = _load(rt, S, LAT, i, names, lat_from)
-        records.append(mon.sample())
+        records.append(mon.sample(tasks.sample()))
     polls = int(S.W[:, st.S_POLLS].sum()) if not profile.poll_count_per_run_task else None
     lat = {}
-    for name, xs in mon.all_latencies.items():
+    for name, xs in tasks.all_latencies.items():
         lat.setdefault(name, []).extend(xs)
     return SimResult(header(spec, profile, host, seed), records, FastRuntime(spec, profile, S), polls,
                      {rt.name: records}, None, lat, None, {rt.name: mon.per_worker})

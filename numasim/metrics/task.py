@@ -118,9 +118,9 @@ class TaskSampler:
             for name, mon in rt.monitors.items():
                 m = merged.get(name)
                 if m is None:
-                    m = merged[name] = [list(mon.c), mon.max_idle, list(mon.latencies)]
+                    m = merged[name] = [list(mon.snapshot()), mon.max_idle, list(mon.latencies)]
                 else:
-                    m[0] = [a + b for a, b in zip(m[0], mon.c)]
+                    m[0] = [a + b for a, b in zip(m[0], mon.snapshot())]
                     m[1] = max(m[1], mon.max_idle)
                     m[2].extend(mon.latencies)
                 mon.max_idle = 0

@@ -208,6 +208,25 @@ def read(path, lines) -> model.Trace:
     return assemble(path, scrapes, types, [])
 
 
+def kept_field(field, counter, name, notes):
+    """(canonical field, is it a TaskMetrics field) for a series numasim keeps; None, with a note
+    saying why, for a histogram or summary, a derived value or an unknown metric. The scrape
+    reader and the Prometheus API reader share it, so both keep and skip the same series."""
+    if field == "histogram":
+        base = name.rsplit('_', 1)[0] if name.endswith(('_sum', '_count')) else name
+        notes.append(f"{base} (histogram/summary) skipped: the interval shape holds ints only")
+        return None
+    field = F.canonical(field)
+    task = field in F.TASK_SET or (field == "mean_poll_duration" and counter)
+    if field in F.DERIVED or (task and field not in F.TASK_SET):
+        notes.append(f"derived value tokio_{field} skipped (numasim keeps the raw fields)")
+        return None
+    if field not in F.RUNTIME_SET and not task:
+        notes.append(f"unknown metric {name} skipped")
+        return None
+    return field, task
+
+
 def assemble(path, scrapes, types, notes) -> model.Trace:
     scrapes = [s for s in scrapes if s.samples]
     if not scrapes:
@@ -224,18 +243,10 @@ def assemble(path, scrapes, types, notes) -> model.Trace:
                 skipped.add(name)
                 continue
             field, scale, counter = f
-            if field == "histogram":
-                notes.append(f"{name.rsplit('_', 1)[0] if name.endswith(('_sum', '_count')) else name} "
-                             "(histogram/summary) skipped: the interval shape holds ints only")
+            kept = kept_field(field, counter, name, notes)
+            if kept is None:
                 continue
-            field = F.canonical(field)
-            task = field in F.TASK_SET or (field == "mean_poll_duration" and counter)
-            if field in F.DERIVED or (task and field not in F.TASK_SET):
-                notes.append(f"derived value tokio_{field} skipped (numasim keeps the raw fields)")
-                continue
-            if field not in F.RUNTIME_SET and not task:
-                notes.append(f"unknown metric {name} skipped")
-                continue
+            field, task = kept
             value = _decimal(text, where)
             if task:
                 lab = dict(labels)

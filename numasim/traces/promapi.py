@@ -37,7 +37,7 @@ from fractions import Fraction
 from ..errors import TraceError, UserError
 from . import fields as F
 from . import model
-from .prom import TASK_LABELS, _decimal, _field
+from .prom import TASK_LABELS, _decimal, _field, kept_field
 
 FORMAT = "prometheus-api"
 # Prometheus refuses a query_range whose (end - start) / step exceeds this (per series).
@@ -306,17 +306,10 @@ def to_traces(series, where: str, kind: str, types: dict | None = None, match=No
             skipped.add(name)
             continue
         field, scale, counter = f
-        if field == "histogram":
-            notes.append(f"{name} (histogram/summary) skipped: the interval shape holds ints only")
+        kept = kept_field(field, counter, name, notes)
+        if kept is None:
             continue
-        field = F.canonical(field)
-        task = field in F.TASK_SET or (field == "mean_poll_duration" and counter)
-        if field in F.DERIVED or (task and field not in F.TASK_SET):
-            notes.append(f"derived value tokio_{field} skipped (numasim keeps the raw fields)")
-            continue
-        if field not in F.RUNTIME_SET and not task:
-            notes.append(f"unknown metric {name} skipped")
-            continue
+        field, task = kept
         labels = {k: v for k, v in s.labels.items() if k != "__name__"}
         if task:
             tname = next((labels[k] for k in TASK_LABELS if k in labels), "task")

@@ -22,7 +22,9 @@ def free_task(M, F, t):
 
 
 @njit(cache=True)
-def new_task(M, F, d):
+def alloc_task(M):
+    """A fresh task slot from the free stack, every field cleared and every link unset; -1 (and
+    the overflow flag, which makes the caller rerun with more room) when the slots are used up."""
     R = M[H_R]
     if M[R + (R_FREE_TOP)] == 0:
         M[R + (R_OVERFLOW)] = 1
@@ -38,6 +40,16 @@ def new_task(M, F, d):
     M[T + (t) * NT + (T_GTAIL)] = -1
     M[T + (t) * NT + (T_JCUR)] = -1
     M[T + (t) * NT + (T_NEXT_SIB)] = -1
+    return t
+
+
+@njit(cache=True)
+def new_task(M, F, d):
+    t = alloc_task(M)
+    if t < 0:
+        return -1
+    R = M[H_R]
+    T = M[H_T]
     for k in range(MAX_KEPT):
         M[T + (t) * NT + (T_KEPT + 2 * k)] = -1
         M[T + (t) * NT + (T_KEPT + 2 * k + 1)] = -1
@@ -58,21 +70,10 @@ def new_task(M, F, d):
 def new_handle(M, F, held):
     """A JoinHandle's task of a blocking closure: running until the closure returns; no
     TaskMonitor and no live-task count (Runtime.spawn_blocking's "<blocking>" task)."""
-    R = M[H_R]
-    if M[R + (R_FREE_TOP)] == 0:
-        M[R + (R_OVERFLOW)] = 1
+    t = alloc_task(M)
+    if t < 0:
         return -1
-    M[R + (R_FREE_TOP)] -= 1
-    t = M[M[H_FREE] + (M[R + (R_FREE_TOP)])]
     T = M[H_T]
-    for k in range(NT):
-        M[T + (t) * NT + (k)] = 0
-    M[T + (t) * NT + (T_OPK)] = -1
-    M[T + (t) * NT + (T_WAITER)] = -1
-    M[T + (t) * NT + (T_GHEAD)] = -1
-    M[T + (t) * NT + (T_GTAIL)] = -1
-    M[T + (t) * NT + (T_JCUR)] = -1
-    M[T + (t) * NT + (T_NEXT_SIB)] = -1
     M[T + (t) * NT + (T_STATE)] = RUNNING
     M[T + (t) * NT + (T_HELD)] = held
     return t

@@ -24,6 +24,57 @@ def _swap(M, TM, i, j):
 
 
 @njit(cache=True)
+def _push(M, H, LEN, key, task):
+    """Add (key, seq, task) to the 3-column heap at H whose length is at R + LEN (the timers and
+    the pending I/O share one sequence, so equal keys keep insertion order); False when full."""
+    R = M[H_R]
+    M[R + (R_TM_SEQ)] += 1
+    n = M[R + (LEN)]
+    if n >= M[H_TMCAP]:
+        M[R + (R_OVERFLOW)] = 4
+        return False
+    M[H + (n) * 3 + (0)] = key
+    M[H + (n) * 3 + (1)] = M[R + (R_TM_SEQ)]
+    M[H + (n) * 3 + (2)] = task
+    M[R + (LEN)] = n + 1
+    i = n
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(M, H, i, p):
+            _swap(M, H, i, p)
+            i = p
+        else:
+            break
+    return True
+
+
+@njit(cache=True)
+def _pop(M, H, LEN):
+    """Remove the root of a non-empty heap (see _push); its task."""
+    R = M[H_R]
+    t = M[H + (0) * 3 + (2)]
+    n = M[R + (LEN)] - 1
+    M[R + (LEN)] = n
+    if n > 0:
+        for c in range(3):
+            M[H + (0) * 3 + (c)] = M[H + (n) * 3 + (c)]
+        i = 0
+        while True:
+            l = 2 * i + 1
+            if l >= n:
+                break
+            m = l
+            if l + 1 < n and _less(M, H, l + 1, l):
+                m = l + 1
+            if _less(M, H, m, i):
+                _swap(M, H, m, i)
+                i = m
+            else:
+                break
+    return t
+
+
+@njit(cache=True)
 def deadline_to_tick(deadline):
     return -(-deadline // MS)
 
@@ -31,27 +82,11 @@ def deadline_to_tick(deadline):
 @njit(cache=True)
 def add_timer(M, F, deadline, task):
     """True if the parked driver must be unparked (the new deadline is earlier than its wake)."""
-    R = M[H_R]
-    TM = M[H_TM]
     tick = deadline_to_tick(deadline)
-    M[R + (R_TM_SEQ)] += 1
-    n = M[R + (R_TM_LEN)]
-    if n >= M[H_TMCAP]:
-        M[R + (R_OVERFLOW)] = 4
+    if not _push(M, M[H_TM], R_TM_LEN, tick, task):
         return False
-    M[TM + (n) * 3 + (0)] = tick
-    M[TM + (n) * 3 + (1)] = M[R + (R_TM_SEQ)]
-    M[TM + (n) * 3 + (2)] = task
-    M[R + (R_TM_LEN)] = n + 1
-    i = n
-    while i > 0:
-        p = (i - 1) >> 1
-        if _less(M, TM, i, p):
-            _swap(M, TM, i, p)
-            i = p
-        else:
-            break
-    return M[R + (R_NEXT_WAKE)] < 0 or tick < M[R + (R_NEXT_WAKE)]
+    nw = M[M[H_R] + (R_NEXT_WAKE)]
+    return nw < 0 or tick < nw
 
 
 @njit(cache=True)
@@ -71,55 +106,16 @@ def park_timeout_ns(M, F, now):
 @njit(cache=True)
 def pop_expired(M, F, now):
     """The next expired timer's task, or -1 (Driver.poll's loop, one at a time)."""
-    R = M[H_R]
     TM = M[H_TM]
-    n = M[R + (R_TM_LEN)]
-    if n == 0 or M[TM + (0) * 3 + (0)] > now // MS:
+    if M[M[H_R] + (R_TM_LEN)] == 0 or M[TM + (0) * 3 + (0)] > now // MS:
         return -1
-    t = M[TM + (0) * 3 + (2)]
-    n -= 1
-    M[R + (R_TM_LEN)] = n
-    if n > 0:
-        for c in range(3):
-            M[TM + (0) * 3 + (c)] = M[TM + (n) * 3 + (c)]
-        i = 0
-        while True:
-            l = 2 * i + 1
-            if l >= n:
-                break
-            m = l
-            if l + 1 < n and _less(M, TM, l + 1, l):
-                m = l + 1
-            if _less(M, TM, m, i):
-                _swap(M, TM, m, i)
-                i = m
-            else:
-                break
-    return t
+    return _pop(M, TM, R_TM_LEN)
 
 
 @njit(cache=True)
 def add_io(M, F, ready_at, task):
     """Driver.add_io (Runtime.add_io schedules the readiness event itself)."""
-    R = M[H_R]
-    IO = M[H_IO]
-    M[R + (R_TM_SEQ)] += 1
-    n = M[R + (R_IO_LEN)]
-    if n >= M[H_TMCAP]:
-        M[R + (R_OVERFLOW)] = 4
-        return
-    M[IO + (n) * 3 + (0)] = ready_at
-    M[IO + (n) * 3 + (1)] = M[R + (R_TM_SEQ)]
-    M[IO + (n) * 3 + (2)] = task
-    M[R + (R_IO_LEN)] = n + 1
-    i = n
-    while i > 0:
-        p = (i - 1) >> 1
-        if _less(M, IO, i, p):
-            _swap(M, IO, i, p)
-            i = p
-        else:
-            break
+    _push(M, M[H_IO], R_IO_LEN, ready_at, task)
 
 
 @njit(cache=True)
@@ -131,28 +127,7 @@ def next_io_ns(M, F):
 @njit(cache=True)
 def pop_io_ready(M, F, now):
     """The next ready I/O's task, or -1 (Driver.poll's second loop; the caller stops at 1024)."""
-    R = M[H_R]
     IO = M[H_IO]
-    n = M[R + (R_IO_LEN)]
-    if n == 0 or M[IO] > now:
+    if M[M[H_R] + (R_IO_LEN)] == 0 or M[IO] > now:
         return -1
-    t = M[IO + 2]
-    n -= 1
-    M[R + (R_IO_LEN)] = n
-    if n > 0:
-        for c in range(3):
-            M[IO + c] = M[IO + (n) * 3 + c]
-        i = 0
-        while True:
-            l = 2 * i + 1
-            if l >= n:
-                break
-            m = l
-            if l + 1 < n and _less(M, IO, l + 1, l):
-                m = l + 1
-            if _less(M, IO, m, i):
-                _swap(M, IO, m, i)
-                i = m
-            else:
-                break
-    return t
+    return _pop(M, IO, R_IO_LEN)

@@ -128,6 +128,19 @@ def test_each_hop_of_a_chain_pays_a_round_trip(version):
     assert extra4 > 1.25 * extra2
 
 
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_a_light_source_gains_a_runtime_of_its_own_only_if_a_long_idle_wake_is_cheap(version):
+    """A light source beside a heavy one: on one runtime its jobs queue behind the heavy jobs on
+    the busy workers; split, its own worker is idle between jobs, so every job pays the wake of
+    a long-parked worker (`idle_wake_latency_ns`). Cheap, as measured on the capture machine
+    (fidelity/wakeprobe: 13.5 µs), the light job gains (real imb-cpu b: 0.71); at the default
+    host's 60 µs it loses."""
+    src = [ext(120, "a", [{"spin_us": 50}], "r0"), ext(1000, "b", [{"spin_us": 50}], "r1")]
+    cheap, _, _ = ratio(src, "b", version, Host.from_dict({}).with_values({"idle_wake_latency_ns": 13_500}))
+    dear, _, _ = ratio(src, "b", version, Host.from_dict({}).with_values({"idle_wake_latency_ns": 60_000}))
+    assert cheap < 1 < dear
+
+
 def test_the_layout_table_replaces_only_its_own_section(tmp_path, fidelity_dir):
     """experiments/layouts.py rewrites the section between its markers and leaves the public
     table (experiments/fidelity.py's) alone; a file without the section gets it appended."""

@@ -72,14 +72,19 @@ class Host:
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "host") -> "Host":
-        known = {f.name for f in fields(cls)}
+        return cls().with_values(d, where)
+
+    def with_values(self, d: dict, where: str = "host") -> "Host":
+        """This host with the parameters named in `d` replaced (checked: known names,
+        non-negative numbers)."""
+        known = {f.name for f in fields(self)}
         for k, v in d.items():
             if k not in known:
                 raise UserError(f"{where}.{k}", f"unknown host parameter (known: {', '.join(sorted(known))})")
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
                 raise UserError(f"{where}.{k}", f"expected a non-negative number, got {v!r}")
-        floats = {f.name for f in fields(cls) if f.type in (float, "float")}
-        return replace(cls(), **{k: (float(v) if k in floats else int(round(v))) for k, v in d.items()})
+        floats = {f.name for f in fields(self) if f.type in (float, "float")}
+        return replace(self, **{k: (float(v) if k in floats else int(round(v))) for k, v in d.items()})
 
 
 DEFAULT_HOST = Host()

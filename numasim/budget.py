@@ -8,10 +8,13 @@ migrations on a NUMA machine. It is an order of magnitude, enough to refuse `dur
 or 1e6 sweep points before anything runs, not a prediction (tests/test_budget.py bounds it
 against the engine's own poll counts).
 
-Above `MAX_EVENTS` a command refuses with one line unless `--yes`, or `--max-events N` sets
-another limit. The CPU time shown beside the count uses the engine's measured pace: ~80k
-events per CPU-second for a plain spec, ~15k on a NUMA machine (the Hawk default: 2-node
-Graviton4-class, 64 tokio threads migrating, 128 pinned pool threads).
+The CPU time shown beside the count uses the pace of the engine that will run the input: ~80k
+events per CPU-second for a plain spec on the SimPy engine, ~15k on a NUMA machine (the Hawk
+default: 2-node Graviton4-class, 64 tokio threads migrating, 128 pinned pool threads), ~1.7M on
+the compiled engine where it covers the input, plus a fixed ~3 ms per run. Above `MAX_EVENTS` at
+the SimPy engine's pace (the
+same ~21 minutes of CPU at any pace: 1e8 events on the SimPy engine, ~2e9 on the compiled one) a
+command refuses with one line unless `--yes`, or `--max-events N` sets another limit.
 """
 from __future__ import annotations
 
@@ -22,7 +25,9 @@ from .errors import UserError
 
 PACE_PLAIN = 80_000        # events per CPU-second, README "Speed and size"
 PACE_MACHINE = 15_000      # measured on the default Hawk scenario
-MAX_EVENTS = 1e8
+PACE_FAST = 1_700_000      # the compiled engine on the public specs: 1.69-2.02 M polls per CPU-second
+RUN_CPU_S = 0.003          # a run's fixed cost beside its events (a 760-event spec: 3 ms on the compiled engine)
+MAX_EVENTS = 1e8           # at PACE_PLAIN; the default limit is this much CPU time at any pace
 LOOP_FLOOR_NS = 1_000      # an iteration of a loop costs at least about one poll's host time
 
 
@@ -93,6 +98,11 @@ def spec_events(spec) -> float:
 
 
 def pace(spec) -> float:
+    """Events per CPU-second of the engine that will run `spec` (--engine's choice)."""
+    from .engine import which
+    from .tokio.profile import get_profile
+    if which(spec, get_profile("1.49")) == "fast":
+        return PACE_FAST
     return PACE_MACHINE if spec.machine is not None else PACE_PLAIN
 
 
@@ -128,9 +138,10 @@ def duration(cpu_s: float) -> str:
 
 def add_arguments(p) -> None:
     p.add_argument("--yes", action="store_true",
-                   help=f"run even if the estimate is above the limit ({human(MAX_EVENTS)} simulated events)")
+                   help="run even if the estimate is above the limit (about 21 minutes of CPU)")
     p.add_argument("--max-events", type=float, default=None, metavar="N",
-                   help=f"refuse above N estimated simulated events instead of {human(MAX_EVENTS)}")
+                   help=f"refuse above N estimated simulated events instead of about 21 minutes of CPU "
+                        f"({human(MAX_EVENTS)} events on the SimPy engine, {human(MAX_EVENTS * PACE_FAST / PACE_PLAIN)} on the compiled one)")
 
 
 def check(where: str, runs: int, events: float, args, processes: int = 1, pace_per_s: float = PACE_PLAIN,
@@ -138,14 +149,16 @@ def check(where: str, runs: int, events: float, args, processes: int = 1, pace_p
     """Say what is about to run (on stderr, for anything over ~10 CPU-seconds, unless quiet) and
     refuse it above the limit; `where` names the input (a file) in the refusal."""
     limit = getattr(args, "max_events", None)
-    limit = MAX_EVENTS if limit is None else limit
+    limit = MAX_EVENTS * max(pace_per_s, PACE_PLAIN) / PACE_PLAIN if limit is None else limit
     if not limit > 0:
         raise UserError("--max-events", f"expected a positive number, got {limit:g}")
-    cpu_s = events / pace_per_s
+    # a run's fixed cost counts as the events it could have run: a million tiny runs are not free
+    work = events + runs * RUN_CPU_S * pace_per_s
+    cpu_s = work / pace_per_s
     wall = f", ~{duration(cpu_s / min(processes, runs))} on {processes} processes" if processes > 1 and runs > 1 else ""
     text = (f"{human(runs)} run{'s' if runs != 1 else ''}, about {human(events)} simulated events "
             f"(~{duration(cpu_s)} of CPU{wall})")
-    if events > limit and not getattr(args, "yes", False):
+    if work > limit and not getattr(args, "yes", False):
         raise UserError(where, f"{text}: above the limit of {human(limit)} events; "
                               "pass --yes to run it anyway, or --max-events N")
     if not quiet and cpu_s >= 10:

@@ -47,9 +47,9 @@ def register(sub):
 def _estimate(args, cases, free, host0, seeds):
     """Simulations the fit may run: every case and seed per round, rounds = --max-evals, the
     start, the final errors and the curvature's two per free parameter."""
-    from ..budget import PACE_PLAIN, check, pace, spec_events
+    from ..budget import check, pace, spec_events
     from ..calibrate import _parse, host_params, spec_params
-    per_round, slowest = 0.0, PACE_PLAIN
+    per_round, slowest = 0.0, float("inf")
     for c in cases:
         raw = c.raw
         if args.fit_duration is not None and raw.get("duration_s", 0) > args.fit_duration:

@@ -2,6 +2,9 @@
 
     python benchmarks/bench_engine.py [--repeat N] [--specs DIR] [--versions 1.24,1.49]
 
+(`--specs benchmarks/specs`: the public specs' shapes with durations drawn inside the tasks;
+`--specs fidelity/layouts/specs`: one runtime against two.)
+
 Each spec runs once per tokio profile on the SimPy engine and on the compiled engine (after a
 first call that loads or compiles the kernels, timed on its own); the figure is task polls (every
 poll of every task, LIFO polls included) per CPU second of this process, and the ratio of the two.
@@ -56,7 +59,7 @@ def main(argv=None):
             spec = load_spec(p)
             a, ts = _timed(lambda: simulate(spec, prof), args.repeat)
             b, tf = _timed(lambda: simulate_fast(spec, prof), args.repeat)
-            polls = sum(m.c[8] for m in a.runtime.monitors.values())
+            polls = sum(m.c[8] for rt in a.system.runtimes.values() for m in rt.monitors.values())
             same = list(a.lines()) == list(b.lines())
             tot["simpy"] += ts
             tot["fast"] += tf

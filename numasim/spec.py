@@ -32,6 +32,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
+import numpy as np
+
 from .errors import SpecError
 
 US = 1000  # ns per µs: the model keeps integer nanoseconds, specs speak µs
@@ -59,10 +61,27 @@ class Dist:
             return int(round(rng.exponential(self.mean_ns)))
         if self.kind == "uniform":
             return int(round(rng.uniform(self.low_ns, self.high_ns)))
-        # lognormal with the given mean and coefficient of variation
+        if self.mean_ns <= 0:
+            return 0
+        return int(round(rng.lognormal(*self._lognormal())))
+
+    def _lognormal(self):
+        """(mu, sigma) of the lognormal with the given mean and coefficient of variation."""
         s2 = math.log1p(self.cv * self.cv)
-        mu = math.log(self.mean_ns) - s2 / 2 if self.mean_ns > 0 else 0.0
-        return int(round(rng.lognormal(mu, math.sqrt(s2)))) if self.mean_ns > 0 else 0
+        return math.log(self.mean_ns) - s2 / 2, math.sqrt(s2)
+
+    def sample_n(self, rng, n: int):
+        """`n` draws at once: the same values as `n` calls of `sample`, in order (numpy fills an
+        array draw by draw, from the generator as the single draws take it); int64 ns."""
+        if self.kind == "fixed" or (self.kind == "lognormal" and self.mean_ns <= 0):
+            return np.full(n, self.sample(rng), np.int64)
+        if self.kind == "exponential":
+            x = rng.exponential(self.mean_ns, n)
+        elif self.kind == "uniform":
+            x = rng.uniform(self.low_ns, self.high_ns, n)
+        else:
+            x = rng.lognormal(*self._lognormal(), n)
+        return np.rint(x).astype(np.int64)  # round() of one draw: half to even, as rint
 
 
 def fixed(us: float) -> Dist:

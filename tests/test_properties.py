@@ -12,6 +12,18 @@ from helpers import noops_by_rule, run
 durations = st.integers(0, 60)
 
 
+
+def dist(hi):
+    """A duration drawn inside the task, mean up to `hi` µs."""
+    return st.one_of(
+        st.builds(lambda m, cv: {"dist": "lognormal", "mean_us": m, "cv": cv}, st.integers(0, hi),
+                  st.sampled_from([0.2, 0.5, 1.0, 2.0])),
+        st.builds(lambda m: {"dist": "exponential", "mean_us": m}, st.integers(1, hi)),
+        st.builds(lambda lo, w: {"dist": "uniform", "low_us": lo, "high_us": lo + w}, st.integers(0, hi // 2),
+                  st.integers(0, hi // 2)),
+    )
+
+
 # the leaf steps, by name (tests/test_engine_equivalence.py draws from the compiled engine's subset)
 LEAVES = {
     "spin": st.builds(lambda u: {"spin_us": u}, durations),
@@ -19,6 +31,11 @@ LEAVES = {
     "sleep": st.builds(lambda u: {"sleep_us": u}, st.integers(0, 2500)),
     "io": st.builds(lambda u: {"io_us": u}, st.integers(0, 800)),
     "blocking": st.builds(lambda u: {"spawn_blocking_us": u}, st.integers(0, 300)),
+    # the same steps with durations drawn from each task's own stream
+    "spin~": st.builds(lambda d: {"spin_us": d}, dist(60)),
+    "sleep~": st.builds(lambda d: {"sleep_us": d}, dist(2500)),
+    "io~": st.builds(lambda d: {"io_us": d}, dist(800)),
+    "blocking~": st.builds(lambda d: {"spawn_blocking_us": d}, dist(300)),
 }
 
 

@@ -62,5 +62,4 @@ def add_argument(p):
                    help="simulation engine: fast (compiled; refuses what it does not cover yet), simpy (the "
                         "reference), or auto, the default: fast where it covers the input, else simpy. Both "
                         "write the same bytes. Covered now: a spec without machine, pools or regions, one "
-                        "runtime, fixed-duration spin/yield/sleep/spawn(join)/repeat/loop_until_end; "
-                        "see docs/engine.md")
+                        "runtime, every step but mem/offload; see docs/engine.md")

@@ -9,7 +9,7 @@ from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_
                     H_W, IDLE, MAX_KEPT, NT, NW, N_MON, PR_EVENTFD, PR_NW, RUNNING, R_ALIVE,
                     R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_FREE_TOP, R_INJ_LEN, R_LIVE_MON,
                     R_NEXT_ID, R_NOW, R_OVERFLOW, R_REMOTE, R_SPAWNED, R_WAKEUP_PENDING, SCHEDULED,
-                    S_LOCAL_SCHED, T_CREATED, T_DEF, T_GHEAD, T_GTAIL, T_HELD, T_JCUR, T_KEPT,
+                    S_LOCAL_SCHED, T_CREATED, T_DEF, T_GHEAD, T_GTAIL, T_HELD, T_ID, T_JCUR, T_KEPT, T_KEY,
                     T_MON, T_NEXT_SIB, T_NOTIFIED, T_OPK, T_PC, T_STATE, T_WAITER, T_WOKE,
                     W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN)
 from .taskmon import I_INSTR
@@ -44,7 +44,7 @@ def alloc_task(M):
 
 
 @njit(cache=True)
-def new_task(M, F, d):
+def new_task(M, F, d, key):
     t = alloc_task(M)
     if t < 0:
         return -1
@@ -59,6 +59,8 @@ def new_task(M, F, d):
     M[T + (t) * NT + (T_MON)] = m
     M[T + (t) * NT + (T_CREATED)] = M[R + (R_NOW)]
     M[R + (R_NEXT_ID)] += 1
+    M[T + (t) * NT + (T_ID)] = M[R + (R_NEXT_ID)]
+    M[T + (t) * NT + (T_KEY)] = key
     M[M[H_MON] + (m) * N_MON + (I_INSTR)] += 1
     M[R + (R_LIVE_MON)] += 1
     M[R + (R_SPAWNED)] += 1
@@ -126,8 +128,10 @@ def schedule_local(M, F, w, t, is_yield):
 
 
 @njit(cache=True)
-def spawn(M, F, d, worker):
-    t = new_task(M, F, d)
+def spawn(M, F, d, worker, key):
+    """tokio::spawn from `worker` (-1: from outside the runtime); `key` places the task in the
+    spawn tree."""
+    t = new_task(M, F, d, key)
     if t < 0:
         return t
     M[M[H_T] + (t) * NT + (T_STATE)] = SCHEDULED

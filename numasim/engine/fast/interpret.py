@@ -8,9 +8,10 @@ from .driver import add_io, add_timer
 from .events import call_at
 from .handle import spawn, unpark_driver, wake
 from .park import defer_wake
+from .program import child_key
 from .state import (COMPLETE, EV_IO_READY, F_BUDGET_DEFERS, H_OPS, H_PR, H_R, H_T, H_W, NO, NT, NW,
                     OPK_BLOCKING, OPK_JOIN, OPK_SLEEP, OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN,
-                    R_BUDGET_FORCED, R_NOW, T_GHEAD, T_GTAIL, T_HELD, T_JCUR, T_KEPT, T_NEXT_SIB,
+                    R_BUDGET_FORCED, R_NOW, T_GHEAD, T_GTAIL, T_HELD, T_JCUR, T_KEPT, T_KEY, T_NEXT_SIB,
                     T_OPA, T_OPK, T_PC, T_SPAWNED, T_STATE, T_SUB, T_TFIRED, T_TSET, T_WAITER,
                     T_YIELDED, W_BUDGET)
 
@@ -36,7 +37,7 @@ def await_point(M, F, w, t, k):
     T = M[H_T]
     if k == OPK_SPAWN:
         M[T + (t) * NT + (T_SPAWNED)] += 1
-        c = spawn(M, F, M[T + (t) * NT + (T_OPA)], w)
+        c = spawn(M, F, M[T + (t) * NT + (T_OPA)], w, child_key(M[T + (t) * NT + (T_KEY)], M[T + (t) * NT + (T_SPAWNED)]))
         if c >= 0 and M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)]:
             # joined later: this task holds the JoinHandle until its join passes it
             M[T + (c) * NT + (T_HELD)] = 1

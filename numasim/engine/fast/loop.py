@@ -8,6 +8,7 @@ from .cpus import balance, start
 from .events import call_at, pop, schedule, timeout
 from .handle import spawn
 from .park import timeout_wake
+from .program import child_key
 from .queue import CAP  # noqa: F401 (the ring size the depth gauge below assumes)
 from .state import (EV_BALANCE, EV_BT_COND, EV_BT_EV, EV_BT_KEEP, EV_BT_RESUME, EV_ENDER,
                     EV_IO_READY, EV_NOOP, EV_RESUME, EV_SAMPLER, EV_SRC, EV_SRC_INIT,
@@ -17,7 +18,7 @@ from .state import (EV_BALANCE, EV_BT_COND, EV_BT_EV, EV_BT_KEEP, EV_BT_RESUME, 
                     PR_ORIGIN, PR_SAMPLE_NS, P_PARK, R_ALIVE, R_BLOCKED_HOLDER, R_BP_IDLE,
                     R_BP_THREADS, R_BQ_LEN, R_BUDGET_FORCED, R_CURRENT, R_DEBT, R_DONE,
                     R_ENDER_LIMIT, R_ENDER_PHASE, R_EVENTS, R_EV_LEN, R_INJ_LEN, R_LAT_BASE,
-                    R_LIVE_MON, R_NLAT, R_NOW, R_NSAMPLE, R_OVERFLOW, R_READY, R_REMOTE,
+                    R_LIVE_MON, R_NEED_T, R_NLAT, R_NOW, R_NSAMPLE, R_PAUSED_W, R_OVERFLOW, R_READY, R_REMOTE,
                     R_SAMPLER_NXT, R_SAMPLER_PHASE, R_STOPPED, R_U_I, R_U_N, SR_ALIVE, SR_BIDLE,
                     SR_BQ, SR_BT, SR_BUDGET, SR_INJ, SR_NLAT, SR_READY, SR_REMOTE, SR_T, URGENT,
                     U_MARGIN, W_CPU, W_LIFO, W_PARK_GEN, W_PUB_MEAN, W_Q_LEN)
@@ -28,6 +29,7 @@ DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
 PAUSE = 100
 PAUSE_U = 101  # the window of uniform draws runs low: the caller refills it
+PAUSE_D = 102  # a task's draw window is dry (R_NEED_T): the caller fills it and calls again
 
 
 @njit(cache=True)
@@ -72,7 +74,8 @@ def _source(M, F, si, k):
         schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)  # the process returns
         return
     M[R + (R_CURRENT)] = -1
-    spawn(M, F, M[M[H_SRC] + (si) * 4 + (1)], -1)
+    # the arrival's place in the spawn tree: (-1 - source, arrival), counted from 1 (a root: 0)
+    spawn(M, F, M[M[H_SRC] + (si) * 4 + (1)], -1, child_key(-1 - si, k + 1 if kind else 0))
     M[R + (R_DEBT)] = 0  # the spawner thread pays its own syscalls
     if kind == 0 or k + 1 >= cnt:
         schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
@@ -156,12 +159,26 @@ def run(M, F):
     R = M[H_R]
     PR = M[H_PR]
     half = M[H_LCAP] // 2
+    w = M[R + (R_PAUSED_W)]
+    if w >= 0:
+        # the rest of the event that stopped for draws
+        M[R + (R_PAUSED_W)] = -1
+        M[R + (R_NEED_T)] = -1
+        step(M, F, w)
+        if M[R + (R_NEED_T)] >= 0:
+            return PAUSE_D
+        if M[R + (R_OVERFLOW)]:
+            return M[R + (R_OVERFLOW)]
+        if M[R + (R_U_N)] - M[R + (R_U_I)] < U_MARGIN:
+            return PAUSE_U
     while M[R + (R_EV_LEN)] > 0:
         t, k, a, b = pop(M, F)
         M[R + (R_NOW)] = t
         M[R + (R_EVENTS)] += 1
         if k == EV_RESUME:
             step(M, F, a)
+            if M[R + (R_NEED_T)] >= 0:
+                return PAUSE_D
         elif k == EV_TWAKE:
             timeout_wake(M, F, a, b)
         elif k == EV_STALL_SUCCEED:

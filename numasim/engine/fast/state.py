@@ -26,7 +26,11 @@ N_STATS = 9
 # ---- task row (tokio/task.py Task; the program position of workload/program.py's generator)
 (T_STATE, T_NOTIFIED, T_OPK, T_PC, T_SUB, T_SEND, T_YIELDED, T_TFIRED, T_TSET, T_WAITER, T_DEF,
  T_MON, T_CREATED, T_POLLED, T_LAST_END, T_WOKE, T_SPAWNED, T_GHEAD, T_GTAIL, T_JCUR, T_NEXT_SIB,
- T_HELD, T_OPA, T_CTR) = range(24)
+ T_HELD, T_OPA,
+ # its place in the spawn tree (workload/program.py child_key), its serial number (the Python
+ # side keeps its TaskDraws under it), and the window of its drawn durations (read, filled)
+ T_KEY, T_ID, T_DW_I, T_DW_N,
+ T_CTR) = range(28)
 MAX_DEPTH = 8  # repeat nesting levels a task body may have (deeper specs are refused)
 MAX_KEPT = 4  # names of kept JoinHandles ("as") in one spec
 T_KEPT = T_CTR + MAX_DEPTH  # (head, tail) of each name's kept handles
@@ -52,7 +56,10 @@ C_OWNER, C_IDLE_SINCE, C_NWAIT, NC = range(4)
  R_READY, R_NEXT_WAKE, R_WAKEUP_PENDING, R_STACKED_WAKES, R_BALANCE_MOVES, R_NLAT, R_NSAMPLE,
  R_DONE, R_STOPPED, R_SAMPLER_NXT, R_SAMPLER_PHASE, R_ENDER_PHASE, R_ENDER_LIMIT, R_EVENTS,
  R_POLLS_RUN, R_LAT_BASE, R_U_I, R_U_N, R_IO_LEN, R_BQ_HEAD, R_BQ_LEN, R_BP_THREADS, R_BP_IDLE,
- R_NIDLE_EV, NR) = range(48)
+ R_NIDLE_EV,
+ # a task's draw window ran dry inside a poll: the task, the dist it needs, the worker to resume
+ R_NEED_T, R_NEED_D, R_PAUSED_W,
+ NR) = range(51)
 
 # ---- parameters (host costs, profile flags, the spec's numbers)
 (PR_POLL, PR_SPAWN, PR_READY, PR_RUN_TASK, PR_STEAL, PR_DRIVER_POLL, PR_PARK, PR_UNPARK_LAT,
@@ -73,6 +80,9 @@ URGENT, NORMAL = 0, 1
 (K_END, K_SPIN, K_YIELD, K_SLEEP, K_SPAWN, K_REPEAT, K_REPEAT_END, K_LOOP, K_LOOP_END, K_IO,
  K_BLOCKING, K_JOIN) = range(12)
 O_K, O_A, O_B, O_C, O_D, NO = range(6)  # O_D of a spawn: 1 + its "as" name's slot, or 0
+# O_B of spin/sleep/io/spawn_blocking: 0 for the fixed duration in O_A, else 1 + the index of the
+# distribution its duration is drawn from (engine/run.py draws it, through the task's TaskDraws)
+DW_K = 32  # a task's draw window: (value, distribution index) pairs
 # the operation a task is parked on (T_OPK), as workload/program.py's OP_* codes
 OPK_NONE, OPK_SPIN, OPK_YIELD, OPK_SLEEP, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SPAWN, OPK_BLOCKING = -1, 0, 1, 2, 3, 5, 7, 4, 6
 
@@ -86,7 +96,7 @@ DEFS_MON_COL = 1
 # than the rules themselves. Each table starts at the offset stored in its header slot.
 (H_W, H_T, H_LQ, H_DEF, H_FREE, H_INJ, H_EV, H_TM, H_C, H_CW, H_SL, H_MON, H_LAT, H_SR, H_SW, H_SD,
  H_SM, H_OPS, H_DEFS, H_SRC, H_ARRT, H_R, H_PR, H_NWK, H_DCAP, H_ECAP, H_TMCAP, H_SCAP, H_NMON,
- H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, N_H) = range(39)
+ H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, H_DW, N_H) = range(40)
 N_SW = N_STATS + 1
 # F (float64): the stack-wake probability, each worker's poll-time EWMA, then a window of the OS
 # stream's uniform draws (refilled between events from the same numpy Generator)
@@ -98,7 +108,7 @@ def allocate(nw, ncpu, nmon, ops, defs, src, arrt, params, stack_prob, caps, uca
     """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side."""
     tcap, icap, ecap, dcap, lcap, scap = caps
     shapes = [("W", (nw, NW)), ("T", (tcap, NT)), ("LQ", (nw, LOCAL_QUEUE_CAPACITY)), ("DEF", (nw, dcap)),
-              ("FREE", (tcap,)), ("INJ", (icap,)), ("EV", (ecap, NE)), ("TM", (tcap, 3)), ("IO", (tcap, 3)), ("BQ", (tcap, 2)), ("BT", (BT_CAP, NBT)), ("IDL", (BT_CAP,)), ("C", (ncpu, NC)),
+              ("FREE", (tcap,)), ("INJ", (icap,)), ("EV", (ecap, NE)), ("TM", (tcap, 3)), ("DW", (tcap, DW_K, 2)), ("IO", (tcap, 3)), ("BQ", (tcap, 2)), ("BT", (BT_CAP, NBT)), ("IDL", (BT_CAP,)), ("C", (ncpu, NC)),
               ("CW", (ncpu, nw)), ("SL", (nw,)), ("MON", (nmon, N_MON)), ("LAT", (lcap, 2)), ("SR", (scap, NSR)),
               ("SW", (scap, nw, N_SW)), ("SD", (scap, nw)), ("SM", (scap, nmon, N_MON)), ("OPS", ops.shape),
               ("DEFS", defs.shape), ("SRC", src.shape), ("ARRT", arrt.shape), ("R", (NR,)), ("PR", (NPR,))]
@@ -108,7 +118,7 @@ def allocate(nw, ncpu, nmon, ops, defs, src, arrt, params, stack_prob, caps, uca
         offs[name] = off
         off += int(np.prod(shp))
     M = np.zeros(off, np.int64)
-    heads = dict(W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO, BQ=H_BQ, BT=H_BT, IDL=H_IDL, C=H_C, CW=H_CW,
+    heads = dict(DW=H_DW, W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO, BQ=H_BQ, BT=H_BT, IDL=H_IDL, C=H_C, CW=H_CW,
                  SL=H_SL, MON=H_MON, LAT=H_LAT, SR=H_SR, SW=H_SW, SD=H_SD, SM=H_SM, OPS=H_OPS, DEFS=H_DEFS,
                  SRC=H_SRC, ARRT=H_ARRT, R=H_R, PR=H_PR)
     views = {}
@@ -133,6 +143,8 @@ def allocate(nw, ncpu, nmon, ops, defs, src, arrt, params, stack_prob, caps, uca
     views["PR"][:] = params
     views["FREE"][:] = np.arange(tcap - 1, -1, -1)
     views["R"][R_FREE_TOP] = tcap
+    views["R"][R_NEED_T] = -1
+    views["R"][R_PAUSED_W] = -1
     F = np.zeros(F_EWMA + nw + ucap)
     F[F_STACK] = stack_prob
     return M, F, views

@@ -22,7 +22,7 @@ from .idle import (is_parked, transition_worker_from_searching, transition_worke
 from .fastrand import fastrand_n
 from .interpret import await_point, consume_budget
 from .park import should_notify_others
-from .program import DONE, fetch
+from .program import DONE, NEED_DRAW, fetch
 from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_task, push_back_or_overflow,
                     q_append, steal_into)
 from .taskmon import poll_end, poll_start
@@ -34,7 +34,7 @@ from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_
                     PR_DRIVER_POLL, PR_EVI, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NW, PR_PARK, PR_POLL,
                     PR_READY, PR_RUN_TASK, PR_SCHED_YIELD, PR_SELF_TUNING, PR_SLACK, PR_STEAL,
                     PR_UNPARK_LAT, RUNNING, R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_HOLDER,
-                    R_INJ_LEN, R_NEXT_WAKE, R_NOW, R_POLLS_RUN, R_READY, R_WAKEUP_PENDING,
+                    R_INJ_LEN, R_NEXT_WAKE, R_NOW, R_PAUSED_W, R_POLLS_RUN, R_READY, R_WAKEUP_PENDING,
                     SCHEDULED, S_POLLS, T_JCUR, T_NEXT_SIB, T_NOTIFIED, T_OPA, T_OPK, T_SEND,
                     T_STATE, T_SUB, T_TFIRED, T_TSET, T_YIELDED, W_BLOCKED, W_BUDGET, W_COST,
                     W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI, W_HAS_STALL_EV, W_IN_BATCH, W_IN_PARK,
@@ -362,6 +362,13 @@ def step(M, F, w):
                     k = fetch(M, F, t)
                     if k == DONE:
                         break
+                    if k == NEED_DRAW:
+                        # the task's draw window is dry: stop here, before anything else happens,
+                        # for the Python side to fill it (loop.run resumes this worker at L_PF)
+                        M[W + (w) * NW + (W_COST)] = cost
+                        M[W + (w) * NW + (W_PC)] = L_PF
+                        M[R + (R_PAUSED_W)] = w
+                        return
                     M[T + (t) * NT + (T_OPK)] = k
                 if M[R + (R_DEBT)]:
                     cost += M[R + (R_DEBT)]

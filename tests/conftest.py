@@ -35,3 +35,9 @@ def fidelity_dir():
 @pytest.fixture(scope="session")
 def fidelity_specs(fidelity_dir):
     return sorted(glob.glob(str(fidelity_dir / "specs" / "*.json")))
+
+
+@pytest.fixture(scope="session")
+def fidelity_layout_specs():
+    """fidelity/layouts/specs: the one-runtime/split spec pairs (in this repository)."""
+    return sorted(glob.glob(str(pathlib.Path(__file__).resolve().parents[1] / "fidelity" / "layouts" / "specs" / "*.json")))

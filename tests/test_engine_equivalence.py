@@ -50,9 +50,13 @@ def assert_same(spec, v, seed=None):
     assert a.polls == b.polls
     assert a.task_latencies == b.task_latencies
     assert a.per_worker == b.per_worker
-    assert a.runtime.spawned_tasks_count == b.runtime.spawned_tasks_count
-    assert a.runtime.num_alive_tasks == b.runtime.num_alive_tasks
-    assert a.runtime.idle.max_searching_seen == b.runtime.max_searching_seen
+    assert a.runtimes == b.runtimes  # every runtime's interval records
+    for name, ra in a.system.runtimes.items():
+        rb = b.system.runtimes[name]
+        assert ra.spawned_tasks_count == rb.spawned_tasks_count
+        assert ra.num_alive_tasks == rb.num_alive_tasks
+        assert ra.remote_schedule_count == rb.remote_schedule_count
+        assert ra.idle.max_searching_seen == rb.max_searching_seen
     return a, b
 
 
@@ -96,6 +100,57 @@ def test_another_seed_and_host_give_the_same_trace(fidelity_specs):
     host = Host(cpus=3, stack_wake_prob=0.9, halt_poll_ns=50_000)
     p = get_profile("1.49")
     assert text(simulate_simpy(spec, p, host, seed=77)) == text(simulate_fast(spec, p, host, seed=77))
+
+
+# ---- several runtimes on the flat host
+def spread(raw, nrt, workers, seed):
+    """`raw` over `nrt` runtimes: each source feeds, and each spawn goes into, a runtime picked
+    by a seeded draw (a spawn may also stay on its spawner's runtime)."""
+    import random
+    rnd = random.Random(seed)
+    names = [f"r{i}" for i in range(nrt)]
+
+    def walk(x):
+        if isinstance(x, dict):
+            out = {k: walk(v) for k, v in x.items()}
+            if "spawn" in out:
+                r = rnd.choice(names + [None])
+                if r is not None:
+                    out["runtime"] = r
+            return out
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        return x
+    out = walk({k: v for k, v in raw.items() if k != "runtime"})
+    out["runtimes"] = [{"name": n, "workers": w} for n, w in zip(names, workers)]
+    for src in out["sources"]:
+        src["runtime"] = rnd.choice(names)
+    return parse_spec(out)
+
+
+multi_specs = st.builds(spread, st.builds(lambda s: s.raw, covered_specs), st.integers(2, 3),
+                        st.lists(st.integers(1, 3), min_size=3, max_size=3), st.integers(0, 2**31))
+
+
+@given(multi_specs, st.sampled_from(VERSIONS))
+def test_random_specs_on_several_runtimes_give_the_same_trace(s, v):
+    """Sources feeding any runtime, spawns into another runtime (a remote schedule through
+    System.cross), joins waking across runtimes, the inject lock's cost, every runtime's records."""
+    assert unsupported(s, get_profile(v)) is None
+    assert_same(s, v)
+
+
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+def test_layout_pairs_give_the_same_trace_on_both_engines(fidelity_layout_specs, v):
+    """fidelity/layouts: every one-runtime/split pair, 0.3 s of each (the full second in the
+    thorough profile)."""
+    import os
+    full = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
+    for path in fidelity_layout_specs:
+        spec = load_spec(path)
+        if not full:
+            spec = parse_spec(dict(spec.raw, duration_s=0.3), path)
+        assert_same(spec, v)
 
 
 LN = {"dist": "lognormal", "mean_us": 20, "cv": 1.0}
@@ -147,9 +202,17 @@ def test_the_compiled_child_key_is_pythons_tuple_hash(parent, index):
 
 
 # ---- the property tests' invariants, on the compiled engine
-@given(covered_specs, st.sampled_from(VERSIONS))
+@given(st.one_of(covered_specs, multi_specs), st.sampled_from(VERSIONS))
 def test_fast_engine_keeps_the_scheduler_invariants(s, v):
     res = simulate_fast(s, get_profile(v))
+    if len(res.system.runtimes) > 1:
+        for rt in res.system.runtimes.values():
+            assert rt.num_alive_tasks == 0
+            assert rt.max_searching_seen <= max(1, (rt.num_workers + 1) // 2)
+        dropped = sum(t["dropped_count"] for r in res.intervals for t in r["tasks"].values())
+        assert dropped == sum(rt.spawned_tasks_count for rt in res.system.runtimes.values())
+        assert text(res) == text(simulate_fast(s, get_profile(v)))
+        return
     rt = res.runtime
     # no lost or duplicated task: each spawned task completes exactly once
     assert rt.num_alive_tasks == 0

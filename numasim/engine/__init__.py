@@ -61,5 +61,5 @@ def add_argument(p):
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help="simulation engine: fast (compiled; refuses what it does not cover yet), simpy (the "
                         "reference), or auto, the default: fast where it covers the input, else simpy. Both "
-                        "write the same bytes. Covered now: a spec without machine, pools or regions, one "
-                        "runtime, every step but mem/offload; see docs/engine.md")
+                        "write the same bytes. Covered now: a spec without machine, pools or regions (one or "
+                        "several runtimes, every step but mem/offload); see docs/engine.md")

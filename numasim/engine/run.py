@@ -33,15 +33,10 @@ def unsupported(spec, profile, observers=()):
         return "an observer (the SimPy engine's per-event hooks)"
     if spec.machine is not None:
         return "a machine (NUMA placement and memory costs)"
-    if len(spec.runtimes) != 1:
-        return "several runtimes"
     if spec.pools:
         return "offload pools"
     if spec.regions:
         return "memory regions"
-    for src in spec.sources:
-        if src.runtime is not None and src.runtime != spec.runtimes[0].name:
-            return "a source feeding another runtime"
     try:
         compile_program(spec, spec.task_names())
     except Unsupported as e:
@@ -85,7 +80,6 @@ def _arrivals(spec, streams, origin, end_ns):
 
 def _params(spec, profile, host, nsrc):
     p = np.zeros(st.NPR, np.int64)
-    rs = spec.runtimes[0]
     p[st.PR_POLL] = host.poll_ns
     p[st.PR_SPAWN] = host.spawn_ns
     p[st.PR_READY] = host.ready_ns
@@ -102,11 +96,10 @@ def _params(spec, profile, host, nsrc):
     p[st.PR_EVENTFD] = host.eventfd_write_ns
     p[st.PR_SLACK] = host.timer_slack_ns
     p[st.PR_STARTUP] = host.startup_ns
-    p[st.PR_NW] = rs.workers
+    p[st.PR_NW] = sum(rs.workers for rs in spec.runtimes)
     p[st.PR_NCPU] = max(1, host.cpus)
-    p[st.PR_EVI] = rs.event_interval
-    gqi = rs.global_queue_interval
-    p[st.PR_SELF_TUNING] = int(gqi is None and profile.fixed_global_queue_interval is None)
+    p[st.PR_NRT] = len(spec.runtimes)
+    p[st.PR_REMOTE_SCHED] = host.remote_schedule_ns
     p[st.PR_END] = host.startup_ns + spec.duration_ns
     p[st.PR_ORIGIN] = host.startup_ns
     p[st.PR_SAMPLE_NS] = spec.sample_interval_ns
@@ -130,8 +123,7 @@ def _params(spec, profile, host, nsrc):
     p[st.F_BUDGET_DEFERS] = profile.budget_exhaustion_defers
     p[st.F_LIFO_STEALABLE] = profile.lifo_stealable
     p[st.F_HAS_PARK_UNPARK] = profile.has_park_unpark_count
-    gqi0 = gqi if gqi is not None else (profile.fixed_global_queue_interval or 61)
-    return p, gqi0
+    return p
 
 
 def _compiled_before() -> bool:
@@ -156,26 +148,28 @@ def simulate_fast(spec, profile, host=None, seed=None):
     names = spec.task_names()
     prog = compile_program(spec, names)
     ops, defs, roots = prog.ops, prog.defs, prog.roots
-    nw = spec.runtimes[0].workers
+    rts = [rs.name for rs in spec.runtimes]
+    nw = sum(rs.workers for rs in spec.runtimes)
     ncpu = max(1, host.cpus)
     origin = host.startup_ns
     end_ns = origin + spec.duration_ns
-    params, gqi0 = _params(spec, profile, host, len(spec.sources))
+    params = _params(spec, profile, host, len(spec.sources))
     n_samples = (spec.duration_ns + 5_000_000_000 + 10_000_000) // spec.sample_interval_ns + 4
     caps = [4096, 4096, 1024, 1024, 1 << 16, int(n_samples)]
     setup, run = _kernel()
     while True:
-        streams = rng_streams(seed, 1)
+        streams = rng_streams(seed, len(spec.runtimes))
         times = _arrivals(spec, streams, origin, end_ns)
-        src = np.zeros((len(spec.sources), 4), np.int64)
+        src = np.zeros((len(spec.sources), st.NSRC_COLS), np.int64)
         arrt = []
         for si, s in enumerate(spec.sources):
-            src[si] = (1 if isinstance(s, External) else 0, roots[si], len(arrt), len(times[si]))
+            src[si] = (1 if isinstance(s, External) else 0, roots[si], len(arrt), len(times[si]),
+                       0 if s.runtime is None else rts.index(s.runtime))
             arrt.extend(times[si])
-        M, F, views = st.allocate(nw, ncpu, len(names), ops, defs, src, np.array(arrt + [0], np.int64), params,
-                                  host.stack_wake_prob, caps)
+        M, F, views = st.allocate(nw, ncpu, len(rts), len(names), ops, defs, src, np.array(arrt + [0], np.int64),
+                                  params, host.stack_wake_prob, caps)
         S = SimpleNamespace(**views)
-        _init(S, F, nw, gqi0, streams)
+        _init(S, F, spec, profile, streams)
         rng = streams["os"]
         _refill(S, M, F, rng)
         setup(M, F)
@@ -206,7 +200,7 @@ def simulate_fast(spec, profile, host=None, seed=None):
         # latencies, samples)
         idx = {1: 0, 4: 0, 2: 1, 3: 2, 6: 3, 5: 4, 7: 5}[int(code)]
         caps[idx] *= 2
-    return _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin, nw)
+    return _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin)
 
 
 def _fill(S, prog, draws, seed):
@@ -270,25 +264,36 @@ def _refill(S, M, F, rng):
     S.R[st.R_U_N] = cap
 
 
-def _init(S, F, nw, gqi0, streams):
+def _init(S, F, spec, profile, streams):
     W = S.W
     W[:, st.W_LIFO] = -1
     W[:, st.W_WAKE_CPU] = -1
     W[:, st.W_POLLING] = -1
     W[:, st.W_LIFO_EN] = 1
-    W[:, st.W_GQI] = gqi0
     W[:, st.W_BUDGET] = st.BUDGET
     seed = streams["fastrand"]
-    for i, g in enumerate(core_generators(int(seed[0]), int(seed[1]), nw)):
-        W[i, st.W_FR_ONE] = g.one
-        W[i, st.W_FR_TWO] = g.two
-    F[st.F_EWMA:st.F_EWMA + nw] = 200_000 / 61  # WorkerStats.EWMA_INIT
-    R = S.R
-    R[st.R_CURRENT] = -1
-    R[st.R_HOLDER] = -1
-    R[st.R_BLOCKED_HOLDER] = -1
-    R[st.R_NEXT_WAKE] = -1
-    R[st.R_NUM_UNPARKED] = nw
+    w0 = 0
+    for r, rs in enumerate(spec.runtimes):
+        nw = rs.workers
+        gqi = rs.global_queue_interval
+        Q = S.RT[r]
+        Q[st.Q_NW] = nw
+        Q[st.Q_W0] = w0
+        Q[st.Q_EVI] = rs.event_interval
+        Q[st.Q_SELF_TUNING] = int(gqi is None and profile.fixed_global_queue_interval is None)
+        Q[st.Q_CURRENT] = -1
+        Q[st.Q_HOLDER] = -1
+        Q[st.Q_BLOCKED_HOLDER] = -1
+        Q[st.Q_NEXT_WAKE] = -1
+        Q[st.Q_NUM_UNPARKED] = nw
+        W[w0:w0 + nw, st.W_RT] = r
+        W[w0:w0 + nw, st.W_GQI] = gqi if gqi is not None else (profile.fixed_global_queue_interval or 61)
+        # each runtime's builder seed: two words of the run's fastrand stream per runtime
+        for i, g in enumerate(core_generators(int(seed[2 * r]), int(seed[2 * r + 1]), nw)):
+            W[w0 + i, st.W_FR_ONE] = g.one
+            W[w0 + i, st.W_FR_TWO] = g.two
+        w0 += nw
+    F[st.F_EWMA:st.F_EWMA + w0] = 200_000 / 61  # WorkerStats.EWMA_INIT
     S.C[:, st.C_OWNER] = -1
     S.C[:, st.C_IDLE_SINCE] = 0  # VcpuStacking.idle_since
 
@@ -298,28 +303,32 @@ class _Obj:
 
 
 class FastRuntime:
-    """What a run leaves of its runtime for inspection (the SimPy engine returns the live object)."""
+    """What a run leaves of a runtime for inspection (the SimPy engine returns the live object)."""
 
-    def __init__(self, spec, profile, S):
-        R = S.R
-        self.name = spec.runtimes[0].name
+    def __init__(self, spec, profile, S, r):
+        Q = S.RT[r]
+        rs = spec.runtimes[r]
+        w0, nw = int(Q[st.Q_W0]), rs.workers
+        self.name = rs.name
         self.profile = profile
-        self.num_workers = spec.runtimes[0].workers
-        self.spawned_tasks_count = int(R[st.R_SPAWNED])
-        self.num_alive_tasks = int(R[st.R_ALIVE])
-        self.remote_schedule_count = int(R[st.R_REMOTE])
-        self.budget_forced_yield_count = int(R[st.R_BUDGET_FORCED])
-        self.max_searching_seen = int(R[st.R_MAX_SEARCHING])
-        self.polls_run = int(R[st.R_POLLS_RUN])
-        self.events = int(R[st.R_EVENTS])
-        self.worker_polls = [int(x) for x in S.W[:, st.S_POLLS]]
+        self.num_workers = nw
+        self.spawned_tasks_count = int(Q[st.Q_SPAWNED])
+        self.num_alive_tasks = int(Q[st.Q_ALIVE])
+        self.remote_schedule_count = int(Q[st.Q_REMOTE])
+        self.budget_forced_yield_count = int(Q[st.Q_BUDGET_FORCED])
+        self.max_searching_seen = int(Q[st.Q_MAX_SEARCHING])
+        self.polls_run = int(Q[st.Q_POLLS_RUN])
+        self.events = int(S.R[st.R_EVENTS])
+        self.worker_polls = [int(x) for x in S.W[w0:w0 + nw, st.S_POLLS]]
         self.task_polls = {}
 
 
-def _shim(spec, profile, names, nw):
+def _shim(spec, profile, names, r):
     """An object shaped like the Runtime that RuntimeMonitor reads."""
+    rs = spec.runtimes[r]
     rt = _Obj()
-    rt.name = spec.runtimes[0].name
+    rt.index = r
+    rt.name = rs.name
     rt.profile = profile
     rt.env = _Obj()
     rt.driver = _Obj()
@@ -328,7 +337,7 @@ def _shim(spec, profile, names, nw):
     rt.blocking.num_threads = 0
     rt.blocking.num_idle = 0
     rt.workers = []
-    for _ in range(nw):
+    for _ in range(rs.workers):
         w = _Obj()
         w.stats = _Obj()
         w.lifo = None
@@ -342,9 +351,10 @@ def _shim(spec, profile, names, nw):
     return rt
 
 
-def _load(rt, S, LAT, i, names, lat_from):
+def _load(rt, S, LAT, i, names, lat_from, w0):
     """Set the shim to sample row i; latencies completed since row `lat_from`'s count."""
-    row = S.SR[i]
+    r = rt.index
+    row = S.SR[i, r]
     rt.env.now = int(row[st.SR_T])
     rt.remote_schedule_count = int(row[st.SR_REMOTE])
     rt.budget_forced_yield_count = int(row[st.SR_BUDGET])
@@ -355,36 +365,48 @@ def _load(rt, S, LAT, i, names, lat_from):
     rt.blocking.num_threads = int(row[st.SR_BT])
     rt.blocking.num_idle = int(row[st.SR_BIDLE])
     for w, wo in enumerate(rt.workers):
-        pub = S.SW[i, w]
+        pub = S.SW[i, w0 + w]
         wo.stats.published = tuple(int(x) for x in pub[:st.N_STATS])
         wo.stats.published_mean_poll_time = int(pub[st.N_STATS])
-        wo.queue = range(int(S.SD[i, w]))
+        wo.queue = range(int(S.SD[i, w0 + w]))
     lo = int(lat_from)
     hi = int(row[st.SR_NLAT])
     lat = LAT[lo:hi]
+    nn = len(names)
     for m, name in enumerate(names):
         mon = rt.monitors[name]
-        c = tuple(int(x) for x in S.SM[i, m, :17])
+        g = r * nn + m  # this runtime's monitor of the name
+        c = tuple(int(x) for x in S.SM[i, g, :17])
         mon.snapshot = (lambda c=c: c)
-        mon.max_idle = int(S.SM[i, m, 17])
-        mon.latencies = [int(x) for x in lat[lat[:, 0] == m, 1]]
+        mon.max_idle = int(S.SM[i, g, 17])
+        mon.latencies = [int(x) for x in lat[lat[:, 0] == g, 1]]
     return hi
 
 
-def _result(spec, profile, host, seed, S, LAT, names, origin, nw):
-    rt = _shim(spec, profile, names, nw)
+def _result(spec, profile, host, seed, S, LAT, names, origin):
+    nrt = len(spec.runtimes)
+    shims = [_shim(spec, profile, names, r) for r in range(nrt)]
+    w0s = [int(S.RT[r, st.Q_W0]) for r in range(nrt)]
     n = int(S.R[st.R_NSAMPLE])
-    _load(rt, S, LAT, 0, names, 0)
-    mon = RuntimeMonitor(rt, origin)
-    tasks = TaskSampler([rt])
-    records = []
-    lat_from = S.SR[0, st.SR_NLAT]
+    for rt, w0 in zip(shims, w0s):
+        _load(rt, S, LAT, 0, names, 0, w0)
+    mons = [RuntimeMonitor(rt, origin) for rt in shims]
+    tasks = TaskSampler(shims)
+    records = {rt.name: [] for rt in shims}
+    lat_from = S.SR[0, 0, st.SR_NLAT]
     for i in range(1, n):
-        lat_from = _load(rt, S, LAT, i, names, lat_from)
-        records.append(mon.sample(tasks.sample()))
+        for rt, w0 in zip(shims, w0s):
+            hi = _load(rt, S, LAT, i, names, lat_from, w0)
+        lat_from = hi
+        t = tasks.sample()
+        for rt, mon in zip(shims, mons):
+            records[rt.name].append(mon.sample(t))
     polls = int(S.W[:, st.S_POLLS].sum()) if not profile.poll_count_per_run_task else None
     lat = {}
     for name, xs in tasks.all_latencies.items():
         lat.setdefault(name, []).extend(xs)
-    return SimResult(header(spec, profile, host, seed), records, FastRuntime(spec, profile, S), polls,
-                     {rt.name: records}, None, lat, None, {rt.name: mon.per_worker})
+    first = shims[0].name
+    system = _Obj()
+    system.runtimes = {rt.name: FastRuntime(spec, profile, S, r) for r, rt in enumerate(shims)}
+    return SimResult(header(spec, profile, host, seed), records[first], system.runtimes[first], polls, records,
+                     None, lat, system, {rt.name: mon.per_worker for rt, mon in zip(shims, mons)})

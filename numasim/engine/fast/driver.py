@@ -1,9 +1,11 @@
 """tokio/driver.py, compiled: the 1 ms timer wheel as an array heap of (tick, seq, task).
 
-Pending I/O readiness is a second heap of (ready_at_ns, seq, task) beside it."""
+Pending I/O readiness is a second heap of (ready_at_ns, seq, task) beside it. Each runtime has
+its own driver: both heaps of runtime r sit at r * capacity in S.TM and S.IO."""
 from numba import njit
 
-from .state import (H_IO, H_R, H_TM, H_TMCAP, R_IO_LEN, R_NEXT_WAKE, R_OVERFLOW, R_TM_LEN, R_TM_SEQ)
+from .state import (H_IO, H_R, H_RT, H_T, H_TM, H_TMCAP, NQ, NT, Q_IO_LEN, Q_NEXT_WAKE, Q_TM_LEN,
+                    Q_TM_SEQ, R_OVERFLOW, T_RT)
 
 MS = 1_000_000
 
@@ -24,19 +26,18 @@ def _swap(M, TM, i, j):
 
 
 @njit(cache=True)
-def _push(M, H, LEN, key, task):
-    """Add (key, seq, task) to the 3-column heap at H whose length is at R + LEN (the timers and
+def _push(M, Q, H, LEN, key, task):
+    """Add (key, seq, task) to the 3-column heap at H whose length is at Q + LEN (the timers and
     the pending I/O share one sequence, so equal keys keep insertion order); False when full."""
-    R = M[H_R]
-    M[R + (R_TM_SEQ)] += 1
-    n = M[R + (LEN)]
+    M[Q + (Q_TM_SEQ)] += 1
+    n = M[Q + (LEN)]
     if n >= M[H_TMCAP]:
-        M[R + (R_OVERFLOW)] = 4
+        M[M[H_R] + (R_OVERFLOW)] = 4
         return False
     M[H + (n) * 3 + (0)] = key
-    M[H + (n) * 3 + (1)] = M[R + (R_TM_SEQ)]
+    M[H + (n) * 3 + (1)] = M[Q + (Q_TM_SEQ)]
     M[H + (n) * 3 + (2)] = task
-    M[R + (LEN)] = n + 1
+    M[Q + (LEN)] = n + 1
     i = n
     while i > 0:
         p = (i - 1) >> 1
@@ -49,12 +50,11 @@ def _push(M, H, LEN, key, task):
 
 
 @njit(cache=True)
-def _pop(M, H, LEN):
+def _pop(M, Q, H, LEN):
     """Remove the root of a non-empty heap (see _push); its task."""
-    R = M[H_R]
     t = M[H + (0) * 3 + (2)]
-    n = M[R + (LEN)] - 1
-    M[R + (LEN)] = n
+    n = M[Q + (LEN)] - 1
+    M[Q + (LEN)] = n
     if n > 0:
         for c in range(3):
             M[H + (0) * 3 + (c)] = M[H + (n) * 3 + (c)]
@@ -75,59 +75,75 @@ def _pop(M, H, LEN):
 
 
 @njit(cache=True)
+def _tm(M, r):
+    return M[H_TM] + (r) * M[H_TMCAP] * 3
+
+
+@njit(cache=True)
+def _io(M, r):
+    return M[H_IO] + (r) * M[H_TMCAP] * 3
+
+
+@njit(cache=True)
 def deadline_to_tick(deadline):
     return -(-deadline // MS)
 
 
 @njit(cache=True)
 def add_timer(M, F, deadline, task):
-    """True if the parked driver must be unparked (the new deadline is earlier than its wake)."""
+    """True if the parked driver must be unparked (the new deadline is earlier than its wake).
+    The timer goes to the driver of the task's runtime."""
+    r = M[M[H_T] + (task) * NT + (T_RT)]
+    Q = M[H_RT] + (r) * NQ
     tick = deadline_to_tick(deadline)
-    if not _push(M, M[H_TM], R_TM_LEN, tick, task):
+    if not _push(M, Q, _tm(M, r), Q_TM_LEN, tick, task):
         return False
-    nw = M[M[H_R] + (R_NEXT_WAKE)]
+    nw = M[Q + (Q_NEXT_WAKE)]
     return nw < 0 or tick < nw
 
 
 @njit(cache=True)
-def next_expiration(M, F):
-    return M[M[H_TM] + (0) * 3 + (0)] if M[M[H_R] + (R_TM_LEN)] > 0 else -1
+def next_expiration(M, F, r):
+    return M[_tm(M, r)] if M[M[H_RT] + (r) * NQ + (Q_TM_LEN)] > 0 else -1
 
 
 @njit(cache=True)
-def park_timeout_ns(M, F, now):
+def park_timeout_ns(M, F, r, now):
     """-1: no timer."""
-    if M[M[H_R] + (R_TM_LEN)] == 0:
+    if M[M[H_RT] + (r) * NQ + (Q_TM_LEN)] == 0:
         return -1
-    d = M[M[H_TM] + (0) * 3 + (0)] - now // MS
+    d = M[_tm(M, r)] - now // MS
     return (d if d > 0 else 0) * MS
 
 
 @njit(cache=True)
-def pop_expired(M, F, now):
+def pop_expired(M, F, r, now):
     """The next expired timer's task, or -1 (Driver.poll's loop, one at a time)."""
-    TM = M[H_TM]
-    if M[M[H_R] + (R_TM_LEN)] == 0 or M[TM + (0) * 3 + (0)] > now // MS:
+    TM = _tm(M, r)
+    Q = M[H_RT] + (r) * NQ
+    if M[Q + (Q_TM_LEN)] == 0 or M[TM] > now // MS:
         return -1
-    return _pop(M, TM, R_TM_LEN)
+    return _pop(M, Q, TM, Q_TM_LEN)
 
 
 @njit(cache=True)
 def add_io(M, F, ready_at, task):
-    """Driver.add_io (Runtime.add_io schedules the readiness event itself)."""
-    _push(M, M[H_IO], R_IO_LEN, ready_at, task)
+    """Driver.add_io on the task's runtime (Runtime.add_io schedules the readiness event)."""
+    r = M[M[H_T] + (task) * NT + (T_RT)]
+    _push(M, M[H_RT] + (r) * NQ, _io(M, r), Q_IO_LEN, ready_at, task)
 
 
 @njit(cache=True)
-def next_io_ns(M, F):
+def next_io_ns(M, F, r):
     """-1: no I/O pending."""
-    return M[M[H_IO]] if M[M[H_R] + (R_IO_LEN)] > 0 else -1
+    return M[_io(M, r)] if M[M[H_RT] + (r) * NQ + (Q_IO_LEN)] > 0 else -1
 
 
 @njit(cache=True)
-def pop_io_ready(M, F, now):
+def pop_io_ready(M, F, r, now):
     """The next ready I/O's task, or -1 (Driver.poll's second loop; the caller stops at 1024)."""
-    IO = M[H_IO]
-    if M[M[H_R] + (R_IO_LEN)] == 0 or M[IO] > now:
+    IO = _io(M, r)
+    Q = M[H_RT] + (r) * NQ
+    if M[Q + (Q_IO_LEN)] == 0 or M[IO] > now:
         return -1
-    return _pop(M, IO, R_IO_LEN)
+    return _pop(M, Q, IO, Q_IO_LEN)

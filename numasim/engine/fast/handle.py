@@ -1,18 +1,39 @@
 """tokio/handle.py, compiled: spawning, waking, scheduling onto the local or the inject queue,
-notifying a parked worker, completing a task. `worker` -1 means a thread outside the runtime."""
+notifying a parked worker, completing a task. `worker` -1 means a thread outside the runtime.
+
+A task belongs to the runtime it was spawned into (T_RT), a worker to its own (W_RT); `wake`,
+`push_remote_task` and `complete` act on the task's runtime. A thread of one runtime acting on
+another goes through `cross_in`/`cross_out` (host/system.py System.cross): that runtime's
+`current` is set to the caller and the costs it ran up move back onto the caller's runtime."""
 from numba import njit
 
 from .idle import worker_to_notify
 from .park import unpark, wake_thread
 from .queue import inj_append, push_back_or_overflow
-from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_MON, H_PR, H_R, H_T,
-                    H_W, IDLE, MAX_KEPT, NT, NW, N_MON, PR_EVENTFD, PR_NW, RUNNING, R_ALIVE,
-                    R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_FREE_TOP, R_INJ_LEN, R_LIVE_MON,
-                    R_NEXT_ID, R_NOW, R_OVERFLOW, R_REMOTE, R_SPAWNED, R_WAKEUP_PENDING, SCHEDULED,
-                    S_LOCAL_SCHED, T_CREATED, T_DEF, T_GHEAD, T_GTAIL, T_HELD, T_ID, T_JCUR, T_KEPT, T_KEY,
-                    T_MON, T_NEXT_SIB, T_NOTIFIED, T_OPK, T_PC, T_STATE, T_WAITER, T_WOKE,
-                    W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN)
+from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_MON, H_NNAMES, H_PR,
+                    H_R, H_RT, H_T, H_W, IDLE, MAX_KEPT, NDEFS, NQ, NT, NW, N_MON, PR_EVENTFD,
+                    PR_REMOTE_SCHED, Q_ALIVE, Q_BLOCKED_HOLDER, Q_CURRENT, Q_DEBT, Q_INJ_LEN, Q_NW,
+                    Q_REMOTE, Q_SPAWNED, Q_W0, Q_WAKEUP_PENDING, RUNNING, R_FREE_TOP, R_LIVE_MON,
+                    R_NEXT_ID, R_NOW, R_OVERFLOW, SCHEDULED, S_LOCAL_SCHED, T_CREATED, T_DEF,
+                    T_GHEAD, T_GTAIL, T_HELD, T_ID, T_JCUR, T_KEPT, T_KEY, T_MON, T_NEXT_SIB,
+                    T_NOTIFIED, T_OPK, T_PC, T_RT, T_STATE, T_WAITER, T_WOKE, W_IN_PARK, W_LIFO,
+                    W_LIFO_EN, W_Q_LEN, W_RT)
 from .taskmon import I_INSTR
+
+
+@njit(cache=True)
+def cross_in(M, src, dst):
+    """System.cross, before the call: runtime dst's "thread running now" is src's."""
+    M[M[H_RT] + (dst) * NQ + (Q_CURRENT)] = M[M[H_RT] + (src) * NQ + (Q_CURRENT)]
+
+
+@njit(cache=True)
+def cross_out(M, src, dst):
+    """System.cross, after the call: the host costs it incurred are the caller's."""
+    d = M[H_RT] + (dst) * NQ + (Q_DEBT)
+    if M[d]:
+        M[M[H_RT] + (src) * NQ + (Q_DEBT)] += M[d]
+        M[d] = 0
 
 
 @njit(cache=True)
@@ -44,18 +65,21 @@ def alloc_task(M):
 
 
 @njit(cache=True)
-def new_task(M, F, d, key):
+def new_task(M, F, d, key, r):
     t = alloc_task(M)
     if t < 0:
         return -1
     R = M[H_R]
+    Q = M[H_RT] + (r) * NQ
     T = M[H_T]
     for k in range(MAX_KEPT):
         M[T + (t) * NT + (T_KEPT + 2 * k)] = -1
         M[T + (t) * NT + (T_KEPT + 2 * k + 1)] = -1
     M[T + (t) * NT + (T_DEF)] = d
-    M[T + (t) * NT + (T_PC)] = M[M[H_DEFS] + (d) * 2 + (0)]
-    m = M[M[H_DEFS] + (d) * 2 + (DEFS_MON_COL)]
+    M[T + (t) * NT + (T_PC)] = M[M[H_DEFS] + (d) * NDEFS + (0)]
+    M[T + (t) * NT + (T_RT)] = r
+    # the TaskMonitor of its name in its runtime
+    m = r * M[H_NNAMES] + M[M[H_DEFS] + (d) * NDEFS + (DEFS_MON_COL)]
     M[T + (t) * NT + (T_MON)] = m
     M[T + (t) * NT + (T_CREATED)] = M[R + (R_NOW)]
     M[R + (R_NEXT_ID)] += 1
@@ -63,8 +87,8 @@ def new_task(M, F, d, key):
     M[T + (t) * NT + (T_KEY)] = key
     M[M[H_MON] + (m) * N_MON + (I_INSTR)] += 1
     M[R + (R_LIVE_MON)] += 1
-    M[R + (R_SPAWNED)] += 1
-    M[R + (R_ALIVE)] += 1
+    M[Q + (Q_SPAWNED)] += 1
+    M[Q + (Q_ALIVE)] += 1
     return t
 
 
@@ -90,24 +114,28 @@ def complete_outside(M, F, h):
     j = M[T + (h) * NT + (T_WAITER)]
     if j >= 0:
         M[T + (h) * NT + (T_WAITER)] = -1
-        M[M[H_R] + (R_CURRENT)] = -1
+        M[M[H_RT] + (M[T + (j) * NT + (T_RT)]) * NQ + (Q_CURRENT)] = -1
         wake(M, F, j, -1)
     if not M[T + (h) * NT + (T_HELD)]:
         free_task(M, F, h)
 
 
 @njit(cache=True)
-def notify_parked(M, F):
-    i = worker_to_notify(M, F)
+def notify_parked(M, F, r):
+    i = worker_to_notify(M, F, r)
     if i >= 0:
         unpark(M, F, i)
 
 
 @njit(cache=True)
 def push_remote_task(M, F, t):
-    M[M[H_R] + (R_REMOTE)] += 1
-    inj_append(M, F, t)
-    notify_parked(M, F)
+    r = M[M[H_T] + (t) * NT + (T_RT)]
+    Q = M[H_RT] + (r) * NQ
+    M[Q + (Q_REMOTE)] += 1
+    inj_append(M, F, r, t)
+    # the inject queue sits behind the runtime's `synced` mutex: the pushing thread pays for it
+    M[Q + (Q_DEBT)] += M[M[H_PR] + (PR_REMOTE_SCHED)]
+    notify_parked(M, F, r)
 
 
 @njit(cache=True)
@@ -124,14 +152,14 @@ def schedule_local(M, F, w, t, is_yield):
             push_back_or_overflow(M, F, w, prev)
         notify = prev >= 0 or M[M[H_PR] + (F_LIFO_STEALABLE)] != 0
     if notify and not M[W + (w) * NW + (W_IN_PARK)]:
-        notify_parked(M, F)
+        notify_parked(M, F, M[W + (w) * NW + (W_RT)])
 
 
 @njit(cache=True)
-def spawn(M, F, d, worker, key):
-    """tokio::spawn from `worker` (-1: from outside the runtime); `key` places the task in the
-    spawn tree."""
-    t = new_task(M, F, d, key)
+def spawn(M, F, d, worker, key, r):
+    """tokio::spawn into runtime r from `worker` (one of r's; -1: from outside the runtime);
+    `key` places the task in the spawn tree."""
+    t = new_task(M, F, d, key, r)
     if t < 0:
         return t
     M[M[H_T] + (t) * NT + (T_STATE)] = SCHEDULED
@@ -164,12 +192,20 @@ def wake(M, F, t, worker):
 @njit(cache=True)
 def complete(M, F, t, worker):
     T = M[H_T]
+    r = M[T + (t) * NT + (T_RT)]
     M[T + (t) * NT + (T_STATE)] = COMPLETE
-    M[M[H_R] + (R_ALIVE)] -= 1
+    M[M[H_RT] + (r) * NQ + (Q_ALIVE)] -= 1
     j = M[T + (t) * NT + (T_WAITER)]
     if j >= 0:
         M[T + (t) * NT + (T_WAITER)] = -1
-        wake(M, F, j, worker)
+        jr = M[T + (j) * NT + (T_RT)]
+        if jr == r:
+            wake(M, F, j, worker)
+        else:
+            # the joiner lives in another runtime: from there, a wake by a foreign thread
+            cross_in(M, r, jr)
+            wake(M, F, j, -1)
+            cross_out(M, r, jr)
     # handles it kept and never joined are dropped with it
     for k in range(MAX_KEPT):
         h = M[T + (t) * NT + (T_KEPT + 2 * k)]
@@ -184,29 +220,33 @@ def complete(M, F, t, worker):
 
 
 @njit(cache=True)
-def notify_if_work_pending(M, F):
+def notify_if_work_pending(M, F, r):
     # work a thief could take: the queue, and the LIFO slot where it lives in the queue (1.51)
+    Q = M[H_RT] + (r) * NQ
     lifo = M[M[H_PR] + (F_LIFO_STEALABLE)]
-    for w in range(M[M[H_PR] + (PR_NW)]):
+    w0 = M[Q + (Q_W0)]
+    for w in range(w0, w0 + M[Q + (Q_NW)]):
         if M[M[H_W] + (w) * NW + (W_Q_LEN)] > 0 or (lifo and M[M[H_W] + (w) * NW + (W_LIFO)] >= 0):
-            notify_parked(M, F)
+            notify_parked(M, F, r)
             return
-    if M[M[H_R] + (R_INJ_LEN)] > 0:
-        notify_parked(M, F)
+    if M[Q + (Q_INJ_LEN)] > 0:
+        notify_parked(M, F, r)
 
 
 @njit(cache=True)
-def take_debt(M, F):
-    d = M[M[H_R] + (R_DEBT)]
-    M[M[H_R] + (R_DEBT)] = 0
+def take_debt(M, F, r):
+    Q = M[H_RT] + (r) * NQ
+    d = M[Q + (Q_DEBT)]
+    M[Q + (Q_DEBT)] = 0
     return d
 
 
 @njit(cache=True)
-def unpark_driver(M, F):
-    h = M[M[H_R] + (R_BLOCKED_HOLDER)]
+def unpark_driver(M, F, r):
+    Q = M[H_RT] + (r) * NQ
+    h = M[Q + (Q_BLOCKED_HOLDER)]
     if h >= 0:
         wake_thread(M, F, h)
     else:
-        M[M[H_R] + (R_WAKEUP_PENDING)] = 1
-        M[M[H_R] + (R_DEBT)] += M[M[H_PR] + (PR_EVENTFD)]
+        M[Q + (Q_WAKEUP_PENDING)] = 1
+        M[Q + (Q_DEBT)] += M[M[H_PR] + (PR_EVENTFD)]

@@ -1,70 +1,75 @@
-"""tokio/idle.py, compiled: num_unparked, num_searching and the sleepers stack."""
+"""tokio/idle.py, compiled: num_unparked, num_searching and the sleepers stack of runtime r (its
+stack holds global worker numbers, at its first worker's place in S.SL)."""
 from numba import njit
 
-from .state import (H_PR, H_R, H_SL, PR_NW, R_MAX_SEARCHING, R_NSLEEP, R_NUM_SEARCHING,
-                    R_NUM_UNPARKED)
+from .state import (H_RT, H_SL, NQ, Q_MAX_SEARCHING, Q_NSLEEP, Q_NUM_SEARCHING, Q_NUM_UNPARKED,
+                    Q_NW, Q_W0)
 
 
 @njit(cache=True)
-def worker_to_notify(M, F):
-    R = M[H_R]
-    if M[R + (R_NUM_SEARCHING)] != 0 or M[R + (R_NUM_UNPARKED)] >= M[M[H_PR] + (PR_NW)] or M[R + (R_NSLEEP)] == 0:
+def worker_to_notify(M, F, r):
+    R = M[H_RT] + (r) * NQ
+    SL = M[H_SL] + M[R + (Q_W0)]
+    if M[R + (Q_NUM_SEARCHING)] != 0 or M[R + (Q_NUM_UNPARKED)] >= M[R + (Q_NW)] or M[R + (Q_NSLEEP)] == 0:
         return -1
-    M[R + (R_NUM_SEARCHING)] += 1
-    M[R + (R_NUM_UNPARKED)] += 1
-    if M[R + (R_NUM_SEARCHING)] > M[R + (R_MAX_SEARCHING)]:
-        M[R + (R_MAX_SEARCHING)] = M[R + (R_NUM_SEARCHING)]
-    M[R + (R_NSLEEP)] -= 1
-    return M[M[H_SL] + (M[R + (R_NSLEEP)])]
+    M[R + (Q_NUM_SEARCHING)] += 1
+    M[R + (Q_NUM_UNPARKED)] += 1
+    if M[R + (Q_NUM_SEARCHING)] > M[R + (Q_MAX_SEARCHING)]:
+        M[R + (Q_MAX_SEARCHING)] = M[R + (Q_NUM_SEARCHING)]
+    M[R + (Q_NSLEEP)] -= 1
+    return M[SL + (M[R + (Q_NSLEEP)])]
 
 
 @njit(cache=True)
-def transition_worker_to_searching(M, F):
-    R = M[H_R]
-    if 2 * M[R + (R_NUM_SEARCHING)] >= M[M[H_PR] + (PR_NW)]:
+def transition_worker_to_searching(M, F, r):
+    R = M[H_RT] + (r) * NQ
+    if 2 * M[R + (Q_NUM_SEARCHING)] >= M[R + (Q_NW)]:
         return False
-    M[R + (R_NUM_SEARCHING)] += 1
-    if M[R + (R_NUM_SEARCHING)] > M[R + (R_MAX_SEARCHING)]:
-        M[R + (R_MAX_SEARCHING)] = M[R + (R_NUM_SEARCHING)]
+    M[R + (Q_NUM_SEARCHING)] += 1
+    if M[R + (Q_NUM_SEARCHING)] > M[R + (Q_MAX_SEARCHING)]:
+        M[R + (Q_MAX_SEARCHING)] = M[R + (Q_NUM_SEARCHING)]
     return True
 
 
 @njit(cache=True)
-def transition_worker_from_searching(M, F):
-    M[M[H_R] + (R_NUM_SEARCHING)] -= 1
-    return M[M[H_R] + (R_NUM_SEARCHING)] == 0
+def transition_worker_from_searching(M, F, r):
+    M[M[H_RT] + (r) * NQ + (Q_NUM_SEARCHING)] -= 1
+    return M[M[H_RT] + (r) * NQ + (Q_NUM_SEARCHING)] == 0
 
 
 @njit(cache=True)
-def transition_worker_to_parked(M, F, index, is_searching):
-    R = M[H_R]
-    M[R + (R_NUM_UNPARKED)] -= 1
+def transition_worker_to_parked(M, F, r, index, is_searching):
+    R = M[H_RT] + (r) * NQ
+    SL = M[H_SL] + M[R + (Q_W0)]
+    M[R + (Q_NUM_UNPARKED)] -= 1
     last = False
     if is_searching:
-        M[R + (R_NUM_SEARCHING)] -= 1
-        last = M[R + (R_NUM_SEARCHING)] == 0
-    M[M[H_SL] + (M[R + (R_NSLEEP)])] = index
-    M[R + (R_NSLEEP)] += 1
+        M[R + (Q_NUM_SEARCHING)] -= 1
+        last = M[R + (Q_NUM_SEARCHING)] == 0
+    M[SL + (M[R + (Q_NSLEEP)])] = index
+    M[R + (Q_NSLEEP)] += 1
     return last
 
 
 @njit(cache=True)
-def unpark_worker_by_id(M, F, index):
-    R = M[H_R]
-    n = M[R + (R_NSLEEP)]
+def unpark_worker_by_id(M, F, r, index):
+    R = M[H_RT] + (r) * NQ
+    SL = M[H_SL] + M[R + (Q_W0)]
+    n = M[R + (Q_NSLEEP)]
     for i in range(n):
-        if M[M[H_SL] + (i)] == index:
+        if M[SL + (i)] == index:
             for j in range(i, n - 1):
-                M[M[H_SL] + (j)] = M[M[H_SL] + (j + 1)]
-            M[R + (R_NSLEEP)] = n - 1
-            M[R + (R_NUM_UNPARKED)] += 1
+                M[SL + (j)] = M[SL + (j + 1)]
+            M[R + (Q_NSLEEP)] = n - 1
+            M[R + (Q_NUM_UNPARKED)] += 1
             return True
     return False
 
 
 @njit(cache=True)
-def is_parked(M, F, index):
-    for i in range(M[M[H_R] + (R_NSLEEP)]):
-        if M[M[H_SL] + (i)] == index:
+def is_parked(M, F, r, index):
+    SL = M[H_SL] + M[M[H_RT] + (r) * NQ + (Q_W0)]
+    for i in range(M[M[H_RT] + (r) * NQ + (Q_NSLEEP)]):
+        if M[SL + (i)] == index:
             return True
     return False

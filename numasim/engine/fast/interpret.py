@@ -6,21 +6,21 @@ from numba import njit
 from .blocking import spawn_blocking
 from .driver import add_io, add_timer
 from .events import call_at
-from .handle import spawn, unpark_driver, wake
+from .handle import cross_in, cross_out, spawn, unpark_driver, wake
 from .park import defer_wake
 from .program import child_key
-from .state import (COMPLETE, EV_IO_READY, F_BUDGET_DEFERS, H_OPS, H_PR, H_R, H_T, H_W, NO, NT, NW,
-                    OPK_BLOCKING, OPK_JOIN, OPK_SLEEP, OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN,
-                    R_BUDGET_FORCED, R_NOW, T_GHEAD, T_GTAIL, T_HELD, T_JCUR, T_KEPT, T_KEY, T_NEXT_SIB,
-                    T_OPA, T_OPK, T_PC, T_SPAWNED, T_STATE, T_SUB, T_TFIRED, T_TSET, T_WAITER,
-                    T_YIELDED, W_BUDGET)
+from .state import (COMPLETE, DEFS_RT_COL, EV_IO_READY, F_BUDGET_DEFERS, H_DEFS, H_OPS, H_PR, H_R,
+                    H_RT, H_T, H_W, NDEFS, NO, NQ, NT, NW, OPK_BLOCKING, OPK_JOIN, OPK_SLEEP,
+                    OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN, Q_BUDGET_FORCED, R_NOW, T_GHEAD,
+                    T_GTAIL, T_HELD, T_JCUR, T_KEPT, T_KEY, T_NEXT_SIB, T_OPA, T_OPK, T_PC, T_RT,
+                    T_SPAWNED, T_STATE, T_SUB, T_TFIRED, T_TSET, T_WAITER, T_YIELDED, W_BUDGET, W_RT)
 
 
 @njit(cache=True)
 def consume_budget(M, F, w):
     M[M[H_W] + (w) * NW + (W_BUDGET)] -= 1
     if M[M[H_W] + (w) * NW + (W_BUDGET)] == 0:
-        M[M[H_R] + (R_BUDGET_FORCED)] += 1
+        M[M[H_RT] + (M[M[H_W] + (w) * NW + (W_RT)]) * NQ + (Q_BUDGET_FORCED)] += 1
 
 
 @njit(cache=True)
@@ -37,7 +37,18 @@ def await_point(M, F, w, t, k):
     T = M[H_T]
     if k == OPK_SPAWN:
         M[T + (t) * NT + (T_SPAWNED)] += 1
-        c = spawn(M, F, M[T + (t) * NT + (T_OPA)], w, child_key(M[T + (t) * NT + (T_KEY)], M[T + (t) * NT + (T_SPAWNED)]))
+        d = M[T + (t) * NT + (T_OPA)]
+        key = child_key(M[T + (t) * NT + (T_KEY)], M[T + (t) * NT + (T_SPAWNED)])
+        r = M[M[H_W] + (w) * NW + (W_RT)]
+        dst = M[M[H_DEFS] + (d) * NDEFS + (DEFS_RT_COL)]
+        if dst < 0 or dst == r:
+            c = spawn(M, F, d, w, key, r)
+        else:
+            # tokio::spawn on another runtime's Handle: a remote schedule there, through
+            # System.cross
+            cross_in(M, r, dst)
+            c = spawn(M, F, d, -1, key, dst)
+            cross_out(M, r, dst)
         if c >= 0 and M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)]:
             # joined later: this task holds the JoinHandle until its join passes it
             M[T + (c) * NT + (T_HELD)] = 1
@@ -61,7 +72,7 @@ def await_point(M, F, w, t, k):
         M[T + (t) * NT + (T_OPK)] = -1
         return False, M[M[H_PR] + (PR_SPAWN)]
     if k == OPK_BLOCKING:
-        h = spawn_blocking(M, F, M[T + (t) * NT + (T_OPA)], M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)])
+        h = spawn_blocking(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[T + (t) * NT + (T_OPA)], M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)])
         M[T + (t) * NT + (T_JCUR)] = h
         M[T + (t) * NT + (T_SUB)] = 1
         M[T + (t) * NT + (T_OPK)] = -1
@@ -87,7 +98,7 @@ def await_point(M, F, w, t, k):
     M[T + (t) * NT + (T_TFIRED)] = 0
     if k == OPK_SLEEP:
         if add_timer(M, F, M[M[H_R] + (R_NOW)] + M[T + (t) * NT + (T_OPA)], t):
-            unpark_driver(M, F)
+            unpark_driver(M, F, M[T + (t) * NT + (T_RT)])
     else:
         add_io_ready(M, F, M[M[H_R] + (R_NOW)] + M[T + (t) * NT + (T_OPA)], t)
     return True, 0
@@ -97,4 +108,4 @@ def await_point(M, F, w, t, k):
 def add_io_ready(M, F, ready_at, t):
     """Runtime.add_io: the driver's pending readiness, and the epoll event at `ready_at`."""
     add_io(M, F, ready_at, t)
-    call_at(M, F, ready_at, EV_IO_READY, 0, 0)
+    call_at(M, F, ready_at, EV_IO_READY, M[M[H_T] + (t) * NT + (T_RT)], 0)

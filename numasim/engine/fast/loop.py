@@ -1,6 +1,6 @@
-"""simulate.py, compiled: the run itself. The processes SimPy starts (workers, sources, the
-sampler, the ender) are started in the same order, and events are processed until the stop
-event, exactly as `env.run(until=stop)` does."""
+"""simulate.py, compiled: the run itself. The processes SimPy starts (workers of every runtime,
+sources, the sampler, the ender) are started in the same order, and events are processed until
+the stop event, exactly as `env.run(until=stop)` does."""
 from numba import njit
 
 from .blocking import idle_done, idle_event, thread_step
@@ -13,15 +13,16 @@ from .queue import CAP  # noqa: F401 (the ring size the depth gauge below assume
 from .state import (EV_BALANCE, EV_BT_COND, EV_BT_EV, EV_BT_KEEP, EV_BT_RESUME, EV_ENDER,
                     EV_IO_READY, EV_NOOP, EV_RESUME, EV_SAMPLER, EV_SRC, EV_SRC_INIT,
                     EV_STALL_SUCCEED, EV_STOP, EV_TWAKE, F_LIFO_STEALABLE, H_ARRT, H_LCAP, H_MON,
-                    H_NMON, H_NWK, H_PR, H_R, H_SCAP, H_SD, H_SM, H_SR, H_SRC, H_SW, H_W, NORMAL,
-                    NSR, NW, N_MON, N_STATS, N_SW, PR_END, PR_IO_WAKE_LAT, PR_NCPU, PR_NSRC, PR_NW,
-                    PR_ORIGIN, PR_SAMPLE_NS, P_PARK, R_ALIVE, R_BLOCKED_HOLDER, R_BP_IDLE,
-                    R_BP_THREADS, R_BQ_LEN, R_BUDGET_FORCED, R_CURRENT, R_DEBT, R_DONE,
-                    R_ENDER_LIMIT, R_ENDER_PHASE, R_EVENTS, R_EV_LEN, R_INJ_LEN, R_LAT_BASE,
-                    R_LIVE_MON, R_NEED_T, R_NLAT, R_NOW, R_NSAMPLE, R_PAUSED_W, R_OVERFLOW, R_READY, R_REMOTE,
-                    R_SAMPLER_NXT, R_SAMPLER_PHASE, R_STOPPED, R_U_I, R_U_N, SR_ALIVE, SR_BIDLE,
-                    SR_BQ, SR_BT, SR_BUDGET, SR_INJ, SR_NLAT, SR_READY, SR_REMOTE, SR_T, URGENT,
-                    U_MARGIN, W_CPU, W_LIFO, W_PARK_GEN, W_PUB_MEAN, W_Q_LEN)
+                    H_NMON, H_NRT, H_NWK, H_PR, H_R, H_RT, H_SCAP, H_SD, H_SM, H_SR, H_SRC, H_SW,
+                    H_W, NORMAL, NQ, NSR, NSRC_COLS, NW, N_MON, N_STATS, N_SW, PR_END,
+                    PR_IO_WAKE_LAT, PR_NCPU, PR_NSRC, PR_NW, PR_ORIGIN, PR_SAMPLE_NS, P_PARK,
+                    Q_ALIVE, Q_BLOCKED_HOLDER, Q_BP_IDLE, Q_BP_THREADS, Q_BQ_LEN, Q_BUDGET_FORCED,
+                    Q_CURRENT, Q_DEBT, Q_INJ_LEN, Q_READY, Q_REMOTE, R_DONE, R_ENDER_LIMIT,
+                    R_ENDER_PHASE, R_EVENTS, R_EV_LEN, R_LAT_BASE, R_LIVE_MON, R_NEED_T, R_NLAT,
+                    R_NOW, R_NSAMPLE, R_OVERFLOW, R_PAUSED_W, R_SAMPLER_NXT, R_SAMPLER_PHASE,
+                    R_STOPPED, R_U_I, R_U_N, SR_ALIVE, SR_BIDLE, SR_BQ, SR_BT, SR_BUDGET, SR_INJ,
+                    SR_NLAT, SR_READY, SR_REMOTE, SR_T, URGENT, U_MARGIN, W_CPU, W_LIFO, W_PARK_GEN,
+                    W_PUB_MEAN, W_Q_LEN)
 from .taskmon import I_MAX_IDLE
 from .worker import step
 
@@ -40,16 +41,19 @@ def _snapshot(M, F, reset_idle):
     if i >= M[H_SCAP]:
         M[R + (R_OVERFLOW)] = 7
         return
-    M[M[H_SR] + (i) * NSR + (SR_T)] = M[R + (R_NOW)]
-    M[M[H_SR] + (i) * NSR + (SR_REMOTE)] = M[R + (R_REMOTE)]
-    M[M[H_SR] + (i) * NSR + (SR_BUDGET)] = M[R + (R_BUDGET_FORCED)]
-    M[M[H_SR] + (i) * NSR + (SR_READY)] = M[R + (R_READY)]
-    M[M[H_SR] + (i) * NSR + (SR_ALIVE)] = M[R + (R_ALIVE)]
-    M[M[H_SR] + (i) * NSR + (SR_INJ)] = M[R + (R_INJ_LEN)]
-    M[M[H_SR] + (i) * NSR + (SR_NLAT)] = M[R + (R_LAT_BASE)] + M[R + (R_NLAT)]
-    M[M[H_SR] + (i) * NSR + (SR_BQ)] = M[R + (R_BQ_LEN)]
-    M[M[H_SR] + (i) * NSR + (SR_BT)] = M[R + (R_BP_THREADS)]
-    M[M[H_SR] + (i) * NSR + (SR_BIDLE)] = M[R + (R_BP_IDLE)]
+    for r in range(M[H_NRT]):
+        Q = M[H_RT] + (r) * NQ
+        row = M[H_SR] + ((i) * M[H_NRT] + (r)) * NSR
+        M[row + (SR_T)] = M[R + (R_NOW)]
+        M[row + (SR_REMOTE)] = M[Q + (Q_REMOTE)]
+        M[row + (SR_BUDGET)] = M[Q + (Q_BUDGET_FORCED)]
+        M[row + (SR_READY)] = M[Q + (Q_READY)]
+        M[row + (SR_ALIVE)] = M[Q + (Q_ALIVE)]
+        M[row + (SR_INJ)] = M[Q + (Q_INJ_LEN)]
+        M[row + (SR_NLAT)] = M[R + (R_LAT_BASE)] + M[R + (R_NLAT)]
+        M[row + (SR_BQ)] = M[Q + (Q_BQ_LEN)]
+        M[row + (SR_BT)] = M[Q + (Q_BP_THREADS)]
+        M[row + (SR_BIDLE)] = M[Q + (Q_BP_IDLE)]
     for w in range(M[M[H_PR] + (PR_NW)]):
         for k in range(N_STATS):
             M[M[H_SW] + ((i) * M[H_NWK] + (w)) * N_SW + (k)] = M[M[H_W] + (w) * NW + (P_PARK + k)]
@@ -67,16 +71,19 @@ def _snapshot(M, F, reset_idle):
 def _source(M, F, si, k):
     """One arrival of source si (the k-th, at its precomputed time), then the next timeout."""
     R = M[H_R]
-    kind = M[M[H_SRC] + (si) * 4 + (0)]
-    off = M[M[H_SRC] + (si) * 4 + (2)]
-    cnt = M[M[H_SRC] + (si) * 4 + (3)]
+    S = M[H_SRC] + (si) * NSRC_COLS
+    kind = M[S + (0)]
+    off = M[S + (2)]
+    cnt = M[S + (3)]
     if k >= cnt:
         schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)  # the process returns
         return
-    M[R + (R_CURRENT)] = -1
+    r = M[S + (4)]
+    Q = M[H_RT] + (r) * NQ
+    M[Q + (Q_CURRENT)] = -1
     # the arrival's place in the spawn tree: (-1 - source, arrival), counted from 1 (a root: 0)
-    spawn(M, F, M[M[H_SRC] + (si) * 4 + (1)], -1, child_key(-1 - si, k + 1 if kind else 0))
-    M[R + (R_DEBT)] = 0  # the spawner thread pays its own syscalls
+    spawn(M, F, M[S + (1)], -1, child_key(-1 - si, k + 1 if kind else 0), r)
+    M[Q + (Q_DEBT)] = 0  # the spawner thread pays its own syscalls
     if kind == 0 or k + 1 >= cnt:
         schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
         return
@@ -128,9 +135,10 @@ def _ender(M, F):
 
 
 @njit(cache=True)
-def _io_ready(M, F):
-    """Runtime._io_ready: an epoll event; the driver's holder, if blocked in epoll_wait, wakes."""
-    h = M[M[H_R] + (R_BLOCKED_HOLDER)]
+def _io_ready(M, F, r):
+    """Runtime._io_ready of runtime r: an epoll event; the driver's holder, if blocked in
+    epoll_wait, wakes."""
+    h = M[M[H_RT] + (r) * NQ + (Q_BLOCKED_HOLDER)]
     if h >= 0:
         call_at(M, F, M[M[H_R] + (R_NOW)] + M[M[H_PR] + (PR_IO_WAKE_LAT)], EV_TWAKE, h,
                 M[M[H_W] + (h) * NW + (W_PARK_GEN)])
@@ -196,7 +204,7 @@ def run(M, F):
         elif k == EV_ENDER:
             _ender(M, F)
         elif k == EV_IO_READY:
-            _io_ready(M, F)
+            _io_ready(M, F, a)
         elif k == EV_BT_RESUME:
             thread_step(M, F, a)
         elif k == EV_BT_EV:

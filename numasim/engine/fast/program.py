@@ -16,10 +16,11 @@ from numba import int64, njit, uint64
 
 from ...spec import IoWait, Join, LoopUntilEnd, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
-from .state import (DW_K, H_DW, H_R, R_NEED_D, R_NEED_T, R_OVERFLOW, T_DW_I, T_DW_N, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_LOOP, K_LOOP_END, K_REPEAT,
-                    K_REPEAT_END, K_SLEEP, K_SPAWN, K_SPIN, K_YIELD, MAX_DEPTH, MAX_KEPT, NO, NT,
-                    OPK_BLOCKING, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPAWN, OPK_SPIN,
-                    OPK_YIELD, O_A, O_B, O_C, O_K, PR_END, T_CTR, T_GHEAD, T_GTAIL, T_JCUR, T_KEPT,
+from .state import (DW_K, H_DW, H_OPS, H_PR, H_R, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_LOOP,
+                    K_LOOP_END, K_REPEAT, K_REPEAT_END, K_SLEEP, K_SPAWN, K_SPIN, K_YIELD,
+                    MAX_DEPTH, MAX_KEPT, NDEFS, NO, NT, OPK_BLOCKING, OPK_IO, OPK_JOIN, OPK_NOW,
+                    OPK_SLEEP, OPK_SPAWN, OPK_SPIN, OPK_YIELD, O_A, O_B, O_C, O_K, PR_END, R_NEED_D,
+                    R_NEED_T, R_OVERFLOW, T_CTR, T_DW_I, T_DW_N, T_GHEAD, T_GTAIL, T_JCUR, T_KEPT,
                     T_OPA, T_PC, T_SEND, T_SUB)
 
 DONE = -2
@@ -62,9 +63,12 @@ def compile_program(spec, names):
             kept[name] = len(kept)
         return kept[name]
 
-    def task(td):
+    rts = [rs.name for rs in spec.runtimes]
+
+    def task(td, runtime=None):
+        """A def occurrence; `runtime`: the runtime a spawn of it goes into (None: the spawner's)."""
         i = len(defs)
-        defs.append([0, names.index(td.name)])
+        defs.append([0, names.index(td.name), -1 if runtime is None else rts.index(runtime)])
         pending.append((i, td))
         return i
 
@@ -84,9 +88,7 @@ def compile_program(spec, names):
             elif t is IoWait:
                 emit(K_IO, *dur(s.dur))
             elif t is Spawn:
-                if s.runtime is not None:
-                    raise Unsupported("spawn into another runtime")
-                emit(K_SPAWN, task(s.task), s.count, int(s.join), 0 if s.join or s.name is None else 1 + slot(s.name))
+                emit(K_SPAWN, task(s.task, s.runtime), s.count, int(s.join), 0 if s.join or s.name is None else 1 + slot(s.name))
             elif t is Join:
                 emit(K_JOIN, slot(s.name))
             elif t is Repeat:
@@ -115,7 +117,7 @@ def compile_program(spec, names):
     plan = [None] * len(defs)
     for i, p in plans:
         plan[i] = p
-    prog = Program(np.array(ops, np.int64).reshape(-1, NO), np.array(defs, np.int64).reshape(-1, 2), roots,
+    prog = Program(np.array(ops, np.int64).reshape(-1, NO), np.array(defs, np.int64).reshape(-1, NDEFS), roots,
                    list(dists), plan)
     return prog
 

@@ -2,9 +2,9 @@
 overflow into the inject queue (a growable ring), and stealing half of a sibling's queue."""
 from numba import njit
 
-from .state import (F_LIFO_STEALABLE, F_NEWEST_HALF, H_ICAP, H_INJ, H_LQ, H_PR, H_R, H_W,
-                    LOCAL_QUEUE_CAPACITY, NW, R_INJ_HEAD, R_INJ_LEN, R_OVERFLOW, S_OVERFLOW,
-                    S_STEAL, S_STEAL_OPS, W_LIFO, W_Q_HEAD, W_Q_LEN)
+from .state import (F_LIFO_STEALABLE, F_NEWEST_HALF, H_ICAP, H_INJ, H_LQ, H_PR, H_R, H_RT, H_W,
+                    LOCAL_QUEUE_CAPACITY, NQ, NW, Q_INJ_HEAD, Q_INJ_LEN, R_OVERFLOW, S_OVERFLOW,
+                    S_STEAL, S_STEAL_OPS, W_LIFO, W_Q_HEAD, W_Q_LEN, W_RT)
 
 CAP = LOCAL_QUEUE_CAPACITY
 MASK = LOCAL_QUEUE_CAPACITY - 1
@@ -34,26 +34,26 @@ def q_pop(M, F, w):
     return M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + ((M[M[H_W] + (w) * NW + (W_Q_HEAD)] + n) & MASK)]
 
 
-# ---- the inject queue (unbounded: a ring that asks for a rerun when full)
+# ---- the inject queue of runtime r (unbounded: a ring that asks for a rerun when full)
 @njit(cache=True)
-def inj_append(M, F, t):
-    R = M[H_R]
+def inj_append(M, F, r, t):
+    Q = M[H_RT] + (r) * NQ
     cap = M[H_ICAP]
-    n = M[R + (R_INJ_LEN)]
+    n = M[Q + (Q_INJ_LEN)]
     if n >= cap:
-        M[R + (R_OVERFLOW)] = 2
+        M[M[H_R] + (R_OVERFLOW)] = 2
         return
-    M[M[H_INJ] + ((M[R + (R_INJ_HEAD)] + n) % cap)] = t
-    M[R + (R_INJ_LEN)] = n + 1
+    M[M[H_INJ] + (r) * cap + ((M[Q + (Q_INJ_HEAD)] + n) % cap)] = t
+    M[Q + (Q_INJ_LEN)] = n + 1
 
 
 @njit(cache=True)
-def inj_popleft(M, F):
-    R = M[H_R]
-    h = M[R + (R_INJ_HEAD)]
-    t = M[M[H_INJ] + (h)]
-    M[R + (R_INJ_HEAD)] = (h + 1) % M[H_ICAP]
-    M[R + (R_INJ_LEN)] -= 1
+def inj_popleft(M, F, r):
+    Q = M[H_RT] + (r) * NQ
+    h = M[Q + (Q_INJ_HEAD)]
+    t = M[M[H_INJ] + (r) * M[H_ICAP] + (h)]
+    M[Q + (Q_INJ_HEAD)] = (h + 1) % M[H_ICAP]
+    M[Q + (Q_INJ_LEN)] -= 1
     return t
 
 
@@ -64,17 +64,18 @@ def push_back_or_overflow(M, F, w, t):
         q_append(M, F, w, t)
         return
     half = CAP // 2
+    r = M[M[H_W] + (w) * NW + (W_RT)]
     if M[M[H_PR] + (F_NEWEST_HALF)]:
         # the newest half, oldest of them first
         n = M[M[H_W] + (w) * NW + (W_Q_LEN)]
         h = M[M[H_W] + (w) * NW + (W_Q_HEAD)]
         for i in range(n - half, n):
-            inj_append(M, F, M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + ((h + i) & MASK)])
+            inj_append(M, F, r, M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + ((h + i) & MASK)])
         M[M[H_W] + (w) * NW + (W_Q_LEN)] = n - half
     else:
         for _ in range(half):
-            inj_append(M, F, q_popleft(M, F, w))
-    inj_append(M, F, t)
+            inj_append(M, F, r, q_popleft(M, F, w))
+    inj_append(M, F, r, t)
     M[M[H_W] + (w) * NW + (S_OVERFLOW)] += 1
 
 

@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
  S_PARK, S_NOOP, S_STEAL, S_STEAL_OPS, S_POLLS, S_BUSY, S_LOCAL_SCHED, S_OVERFLOW, S_PARK_UNPARK,
  P_PARK, P_NOOP, P_STEAL, P_STEAL_OPS, P_POLLS, P_BUSY, P_LOCAL_SCHED, P_OVERFLOW, P_PARK_UNPARK,
  W_PUB_MEAN, W_PC_LAST_PARK, W_PROC_START, W_BATCH_START, W_IN_BATCH, W_LAST_RESUME,
- NW) = range(65)
+ W_RT,  # its runtime (workers are numbered over every runtime, in spec order)
+ NW) = range(66)
 N_STATS = 9
 
 # ---- task row (tokio/task.py Task; the program position of workload/program.py's generator)
@@ -30,7 +31,8 @@ N_STATS = 9
  # its place in the spawn tree (workload/program.py child_key), its serial number (the Python
  # side keeps its TaskDraws under it), and the window of its drawn durations (read, filled)
  T_KEY, T_ID, T_DW_I, T_DW_N,
- T_CTR) = range(28)
+ T_RT,  # the runtime it was spawned into
+ T_CTR) = range(29)
 MAX_DEPTH = 8  # repeat nesting levels a task body may have (deeper specs are refused)
 MAX_KEPT = 4  # names of kept JoinHandles ("as") in one spec
 T_KEPT = T_CTR + MAX_DEPTH  # (head, tail) of each name's kept handles
@@ -49,22 +51,28 @@ BT_CAP = 512  # max_blocking_threads
 # ---- CPU row (host/cpus.py Cpu)
 C_OWNER, C_IDLE_SINCE, C_NWAIT, NC = range(4)
 
-# ---- runtime / system scalars
-(R_NOW, R_EID, R_EV_LEN, R_OVERFLOW, R_CURRENT, R_DEBT, R_INJ_HEAD, R_INJ_LEN, R_FREE_TOP,
- R_NUM_UNPARKED, R_NUM_SEARCHING, R_NSLEEP, R_MAX_SEARCHING, R_REMOTE, R_BUDGET_FORCED,
- R_SPAWNED, R_ALIVE, R_NEXT_ID, R_LIVE_MON, R_TM_LEN, R_TM_SEQ, R_HOLDER, R_BLOCKED_HOLDER,
- R_READY, R_NEXT_WAKE, R_WAKEUP_PENDING, R_STACKED_WAKES, R_BALANCE_MOVES, R_NLAT, R_NSAMPLE,
- R_DONE, R_STOPPED, R_SAMPLER_NXT, R_SAMPLER_PHASE, R_ENDER_PHASE, R_ENDER_LIMIT, R_EVENTS,
- R_POLLS_RUN, R_LAT_BASE, R_U_I, R_U_N, R_IO_LEN, R_BQ_HEAD, R_BQ_LEN, R_BP_THREADS, R_BP_IDLE,
- R_NIDLE_EV,
+# ---- system scalars (the clock, the event queue, the task slots, the samples, the draws)
+(R_NOW, R_EID, R_EV_LEN, R_OVERFLOW, R_FREE_TOP, R_NEXT_ID, R_LIVE_MON, R_STACKED_WAKES,
+ R_BALANCE_MOVES, R_NLAT, R_NSAMPLE, R_DONE, R_STOPPED, R_SAMPLER_NXT, R_SAMPLER_PHASE,
+ R_ENDER_PHASE, R_ENDER_LIMIT, R_EVENTS, R_LAT_BASE, R_U_I, R_U_N,
  # a task's draw window ran dry inside a poll: the task, the dist it needs, the worker to resume
  R_NEED_T, R_NEED_D, R_PAUSED_W,
- NR) = range(51)
+ NR) = range(25)
+
+# ---- runtime row (tokio/handle.py Runtime: its inject queue, idle state, driver, blocking pool,
+# counters; `current` and `debt`), one per runtime at M[H_RT] + r * NQ
+(Q_CURRENT, Q_DEBT, Q_INJ_HEAD, Q_INJ_LEN, Q_NUM_UNPARKED, Q_NUM_SEARCHING, Q_NSLEEP,
+ Q_MAX_SEARCHING, Q_REMOTE, Q_BUDGET_FORCED, Q_SPAWNED, Q_ALIVE, Q_TM_LEN, Q_TM_SEQ, Q_HOLDER,
+ Q_BLOCKED_HOLDER, Q_READY, Q_NEXT_WAKE, Q_WAKEUP_PENDING, Q_POLLS_RUN, Q_IO_LEN, Q_BQ_HEAD,
+ Q_BQ_LEN, Q_BP_THREADS, Q_BP_IDLE, Q_NIDLE_EV,
+ # its spec: worker count, first worker's number, event_interval, self-tuning global queue interval
+ Q_NW, Q_W0, Q_EVI, Q_SELF_TUNING,
+ NQ) = range(31)
 
 # ---- parameters (host costs, profile flags, the spec's numbers)
 (PR_POLL, PR_SPAWN, PR_READY, PR_RUN_TASK, PR_STEAL, PR_DRIVER_POLL, PR_PARK, PR_UNPARK_LAT,
  PR_IDLE_WAKE_LAT, PR_HALT_POLL, PR_CTX, PR_BALANCE, PR_UNPARK, PR_EVENTFD, PR_SLACK, PR_STARTUP,
- PR_NW, PR_NCPU, PR_EVI, PR_SELF_TUNING, PR_END, PR_ORIGIN, PR_SAMPLE_NS, PR_SLOW, PR_LONG,
+ PR_NW, PR_NCPU, PR_NRT, PR_REMOTE_SCHED, PR_END, PR_ORIGIN, PR_SAMPLE_NS, PR_SLOW, PR_LONG,
  PR_NSRC, PR_IO_WAKE_LAT, PR_THREAD_SPAWN, PR_SCHED_YIELD, F_PARK_SPIN,
  F_LIFO_CAP, F_PER_RUN_TASK, F_BATCH_PULL, F_NEWEST_HALF, F_BUSY_BY_PROC, F_START_AFTER_PARK,
  F_DEDUPE, F_NEEDS_TWO, F_FROM_PARKED_Q, F_SUBMIT_BEFORE_PARK, F_BUDGET_DEFERS, F_LIFO_STEALABLE,
@@ -90,13 +98,17 @@ OPK_NONE, OPK_SPIN, OPK_YIELD, OPK_SLEEP, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SPAWN, 
 (SR_T, SR_REMOTE, SR_BUDGET, SR_READY, SR_ALIVE, SR_INJ, SR_NLAT, SR_BQ, SR_BT, SR_BIDLE, NSR) = range(11)
 N_MON = 19  # TaskMonitor's 17 counters, max_idle, (spare)
 DEFS_MON_COL = 1
+DEFS_RT_COL = 2  # the runtime a spawn of this def goes into (-1: the spawner's)
+NDEFS = 3
+NSRC_COLS = 5  # kind, def, first arrival, arrivals, runtime
 
 # ---- the layout of the one int64 array M that holds all of it. A compiled function takes (M, F)
 # only: Numba increfs every array of a tuple argument on each call, which at ~25 arrays cost more
 # than the rules themselves. Each table starts at the offset stored in its header slot.
 (H_W, H_T, H_LQ, H_DEF, H_FREE, H_INJ, H_EV, H_TM, H_C, H_CW, H_SL, H_MON, H_LAT, H_SR, H_SW, H_SD,
  H_SM, H_OPS, H_DEFS, H_SRC, H_ARRT, H_R, H_PR, H_NWK, H_DCAP, H_ECAP, H_TMCAP, H_SCAP, H_NMON,
- H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, H_DW, N_H) = range(40)
+ H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, H_DW, H_RT, H_NRT, H_NNAMES,
+ N_H) = range(43)
 N_SW = N_STATS + 1
 # F (float64): the stack-wake probability, each worker's poll-time EWMA, then a window of the OS
 # stream's uniform draws (refilled between events from the same numpy Generator)
@@ -104,23 +116,28 @@ F_STACK, F_EWMA = 0, 1
 U_MARGIN = 64  # draws one event may take at most, with room to spare
 
 
-def allocate(nw, ncpu, nmon, ops, defs, src, arrt, params, stack_prob, caps, ucap=4096):
-    """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side."""
+def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, caps, ucap=4096):
+    """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side.
+    `nw` counts the workers of every runtime; each runtime has its own inject queue, timer and
+    I/O heaps, blocking pool and `nnames` TaskMonitors (rows r * nnames + name)."""
     tcap, icap, ecap, dcap, lcap, scap = caps
+    nmon = nrt * nnames
     shapes = [("W", (nw, NW)), ("T", (tcap, NT)), ("LQ", (nw, LOCAL_QUEUE_CAPACITY)), ("DEF", (nw, dcap)),
-              ("FREE", (tcap,)), ("INJ", (icap,)), ("EV", (ecap, NE)), ("TM", (tcap, 3)), ("DW", (tcap, DW_K, 2)), ("IO", (tcap, 3)), ("BQ", (tcap, 2)), ("BT", (BT_CAP, NBT)), ("IDL", (BT_CAP,)), ("C", (ncpu, NC)),
-              ("CW", (ncpu, nw)), ("SL", (nw,)), ("MON", (nmon, N_MON)), ("LAT", (lcap, 2)), ("SR", (scap, NSR)),
-              ("SW", (scap, nw, N_SW)), ("SD", (scap, nw)), ("SM", (scap, nmon, N_MON)), ("OPS", ops.shape),
-              ("DEFS", defs.shape), ("SRC", src.shape), ("ARRT", arrt.shape), ("R", (NR,)), ("PR", (NPR,))]
+              ("FREE", (tcap,)), ("INJ", (nrt, icap)), ("EV", (ecap, NE)), ("TM", (nrt, tcap, 3)),
+              ("DW", (tcap, DW_K, 2)), ("IO", (nrt, tcap, 3)), ("BQ", (nrt, tcap, 2)), ("BT", (nrt * BT_CAP, NBT)),
+              ("IDL", (nrt, BT_CAP)), ("C", (ncpu, NC)), ("CW", (ncpu, nw)), ("SL", (nw,)), ("MON", (nmon, N_MON)),
+              ("LAT", (lcap, 2)), ("SR", (scap, nrt, NSR)), ("SW", (scap, nw, N_SW)), ("SD", (scap, nw)),
+              ("SM", (scap, nmon, N_MON)), ("OPS", ops.shape), ("DEFS", defs.shape), ("SRC", src.shape),
+              ("ARRT", arrt.shape), ("R", (NR,)), ("RT", (nrt, NQ)), ("PR", (NPR,))]
     off = N_H
     offs = {}
     for name, shp in shapes:
         offs[name] = off
         off += int(np.prod(shp))
     M = np.zeros(off, np.int64)
-    heads = dict(DW=H_DW, W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO, BQ=H_BQ, BT=H_BT, IDL=H_IDL, C=H_C, CW=H_CW,
-                 SL=H_SL, MON=H_MON, LAT=H_LAT, SR=H_SR, SW=H_SW, SD=H_SD, SM=H_SM, OPS=H_OPS, DEFS=H_DEFS,
-                 SRC=H_SRC, ARRT=H_ARRT, R=H_R, PR=H_PR)
+    heads = dict(DW=H_DW, W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO,
+                 BQ=H_BQ, BT=H_BT, IDL=H_IDL, C=H_C, CW=H_CW, SL=H_SL, MON=H_MON, LAT=H_LAT, SR=H_SR, SW=H_SW,
+                 SD=H_SD, SM=H_SM, OPS=H_OPS, DEFS=H_DEFS, SRC=H_SRC, ARRT=H_ARRT, R=H_R, RT=H_RT, PR=H_PR)
     views = {}
     for name, shp in shapes:
         M[heads[name]] = offs[name]
@@ -131,6 +148,8 @@ def allocate(nw, ncpu, nmon, ops, defs, src, arrt, params, stack_prob, caps, uca
     M[H_TMCAP] = tcap
     M[H_SCAP] = scap
     M[H_NMON] = nmon
+    M[H_NNAMES] = nnames
+    M[H_NRT] = nrt
     M[H_LCAP] = lcap
     M[H_ICAP] = icap
     M[H_TCAP] = tcap

@@ -29,19 +29,20 @@ from .taskmon import poll_end, poll_start
 from .thread import ahead
 from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_BY_PROC, F_DEDUPE,
                     F_FROM_PARKED_Q, F_HAS_PARK_UNPARK, F_LIFO_CAP, F_PARK_SPIN, F_PER_RUN_TASK,
-                    F_START_AFTER_PARK, F_SUBMIT_BEFORE_PARK, H_DCAP, H_DEF, H_PR, H_R, H_T, H_W,
-                    IDLE, NT, NW, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPIN, OPK_YIELD,
-                    PR_DRIVER_POLL, PR_EVI, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NW, PR_PARK, PR_POLL,
-                    PR_READY, PR_RUN_TASK, PR_SCHED_YIELD, PR_SELF_TUNING, PR_SLACK, PR_STEAL,
-                    PR_UNPARK_LAT, RUNNING, R_BLOCKED_HOLDER, R_CURRENT, R_DEBT, R_HOLDER,
-                    R_INJ_LEN, R_NEXT_WAKE, R_NOW, R_PAUSED_W, R_POLLS_RUN, R_READY, R_WAKEUP_PENDING,
-                    SCHEDULED, S_POLLS, T_JCUR, T_NEXT_SIB, T_NOTIFIED, T_OPA, T_OPK, T_SEND,
-                    T_STATE, T_SUB, T_TFIRED, T_TSET, T_YIELDED, W_BLOCKED, W_BUDGET, W_COST,
-                    W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI, W_HAS_STALL_EV, W_IN_BATCH, W_IN_PARK,
-                    W_LAST_RESUME, W_LIFO, W_LIFO_EN, W_LIFO_POLLS, W_NOTIFIED, W_ON_DRIVER, W_OWED,
-                    W_PARK_GEN, W_PARK_START, W_PARK_TRIG, W_PC, W_POLLING, W_POLL_RET, W_PRE,
-                    W_PREEMPTED_AT, W_Q_LEN, W_RF_NS, W_RF_RET, W_SEARCHING, W_SPIN, W_STALLED,
-                    W_START, W_TASK, W_TICK, W_WAKE_CPU, W_WAKE_PENDING, W_WRET)
+                    F_START_AFTER_PARK, F_SUBMIT_BEFORE_PARK, H_DCAP, H_DEF, H_PR, H_R, H_RT, H_T,
+                    H_W, IDLE, LOCAL_QUEUE_CAPACITY, NQ, NT, NW, OPK_IO, OPK_JOIN, OPK_NOW,
+                    OPK_SLEEP, OPK_SPIN, OPK_YIELD, PR_DRIVER_POLL, PR_HALT_POLL, PR_IDLE_WAKE_LAT,
+                    PR_PARK, PR_POLL, PR_READY, PR_RUN_TASK, PR_SCHED_YIELD, PR_SLACK, PR_STEAL,
+                    PR_UNPARK_LAT, Q_BLOCKED_HOLDER, Q_CURRENT, Q_DEBT, Q_EVI, Q_HOLDER, Q_INJ_LEN,
+                    Q_NEXT_WAKE, Q_NW, Q_POLLS_RUN, Q_READY, Q_SELF_TUNING, Q_W0, Q_WAKEUP_PENDING,
+                    RUNNING, R_NOW, R_PAUSED_W, SCHEDULED, S_POLLS, T_JCUR, T_NEXT_SIB, T_NOTIFIED,
+                    T_OPA, T_OPK, T_SEND, T_STATE, T_SUB, T_TFIRED, T_TSET, T_YIELDED, W_BLOCKED,
+                    W_BUDGET, W_COST, W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI, W_HAS_STALL_EV,
+                    W_IN_BATCH, W_IN_PARK, W_LAST_RESUME, W_LIFO, W_LIFO_EN, W_LIFO_POLLS,
+                    W_NOTIFIED, W_ON_DRIVER, W_OWED, W_PARK_GEN, W_PARK_START, W_PARK_TRIG, W_PC,
+                    W_POLLING, W_POLL_RET, W_PRE, W_PREEMPTED_AT, W_Q_LEN, W_RF_NS, W_RF_RET, W_RT,
+                    W_SEARCHING, W_SPIN, W_STALLED, W_START, W_TASK, W_TICK, W_WAKE_CPU,
+                    W_WAKE_PENDING, W_WRET)
 
 # labels (where the generator stands)
 (L_START, L_RF, L_RF2, L_RF3, L_WC, L_WC2, L_WC3, L_STARTED, L_LOOP, L_MAINT, L_NEXT,
@@ -67,10 +68,12 @@ def drain_defer(M, F, w):
 
 @njit(cache=True)
 def poll_driver(M, F, w):
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     now = M[M[H_R] + (R_NOW)]
     # wakes add no timers, so dispatching while popping is Driver.poll's order
     while True:
-        t = pop_expired(M, F, now)
+        t = pop_expired(M, F, r, now)
         if t < 0:
             break
         M[M[H_T] + (t) * NT + (T_TFIRED)] = 1
@@ -78,49 +81,55 @@ def poll_driver(M, F, w):
     # max_io_events_per_tick: one epoll_wait returns at most 1024 events
     n = 0
     while n < 1024:
-        t = pop_io_ready(M, F, now)
+        t = pop_io_ready(M, F, r, now)
         if t < 0:
             break
         n += 1
         M[M[H_T] + (t) * NT + (T_TFIRED)] = 1
         wake(M, F, t, w)
-    M[M[H_R] + (R_READY)] += n
-    M[M[H_R] + (R_NEXT_WAKE)] = next_expiration(M, F)
+    M[Q + (Q_READY)] += n
+    M[Q + (Q_NEXT_WAKE)] = next_expiration(M, F, r)
 
 
 @njit(cache=True)
 def park_internal_nonblocking(M, F, w):
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     R = M[H_R]
     M[M[H_W] + (w) * NW + (W_IN_PARK)] = 1
-    if M[R + (R_HOLDER)] < 0:
-        M[R + (R_HOLDER)] = w
-        M[R + (R_WAKEUP_PENDING)] = 0
+    if M[Q + (Q_HOLDER)] < 0:
+        M[Q + (Q_HOLDER)] = w
+        M[Q + (Q_WAKEUP_PENDING)] = 0
         poll_driver(M, F, w)
-        M[R + (R_HOLDER)] = -1
+        M[Q + (Q_HOLDER)] = -1
     drain_defer(M, F, w)
     M[M[H_W] + (w) * NW + (W_IN_PARK)] = 0
     if should_notify_others(M, F, w):
-        notify_parked(M, F)
+        notify_parked(M, F, r)
 
 
 @njit(cache=True)
 def transition_to_parked(M, F, w):
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     if has_tasks(M, F, w):
         return False
-    last = transition_worker_to_parked(M, F, w, M[M[H_W] + (w) * NW + (W_SEARCHING)] != 0)
+    last = transition_worker_to_parked(M, F, r, w, M[M[H_W] + (w) * NW + (W_SEARCHING)] != 0)
     M[M[H_W] + (w) * NW + (W_SEARCHING)] = 0
     if last:
-        notify_if_work_pending(M, F)
+        notify_if_work_pending(M, F, r)
     return True
 
 
 @njit(cache=True)
 def transition_from_parked(M, F, w):
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     W = M[H_W]
     if M[W + (w) * NW + (W_LIFO)] >= 0 or (M[M[H_PR] + (F_FROM_PARKED_Q)] and M[W + (w) * NW + (W_Q_LEN)] > 0):
-        M[W + (w) * NW + (W_SEARCHING)] = 0 if unpark_worker_by_id(M, F, w) else 1
+        M[W + (w) * NW + (W_SEARCHING)] = 0 if unpark_worker_by_id(M, F, r, w) else 1
         return True
-    if is_parked(M, F, w):
+    if is_parked(M, F, r, w):
         return False
     M[W + (w) * NW + (W_SEARCHING)] = 1
     return True
@@ -129,56 +138,63 @@ def transition_from_parked(M, F, w):
 # ---------------------------------------------------------------- next_task, steal_work
 @njit(cache=True)
 def next_task(M, F, w):
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     W = M[H_W]
     R = M[H_R]
     if M[W + (w) * NW + (W_TICK)] % M[W + (w) * NW + (W_GQI)] == 0:
-        if M[M[H_PR] + (PR_SELF_TUNING)]:
+        if M[Q + (Q_SELF_TUNING)]:
             M[W + (w) * NW + (W_GQI)] = tuned_global_queue_interval(M, F, w, M[W + (w) * NW + (W_GQI)])
-        if M[R + (R_INJ_LEN)] > 0:
-            return inj_popleft(M, F)
+        if M[Q + (Q_INJ_LEN)] > 0:
+            return inj_popleft(M, F, r)
         return next_local_task(M, F, w)
     t = next_local_task(M, F, w)
-    if t >= 0 or M[R + (R_INJ_LEN)] == 0:
+    if t >= 0 or M[Q + (Q_INJ_LEN)] == 0:
         return t
     if not M[M[H_PR] + (F_BATCH_PULL)]:
-        return inj_popleft(M, F)
-    n = M[R + (R_INJ_LEN)] // M[M[H_PR] + (PR_NW)] + 1
+        return inj_popleft(M, F, r)
+    n = M[Q + (Q_INJ_LEN)] // M[Q + (Q_NW)] + 1
     n = min(n, LOCAL_QUEUE_CAPACITY - M[W + (w) * NW + (W_Q_LEN)], LOCAL_QUEUE_CAPACITY // 2)
-    n = max(1, min(n, M[R + (R_INJ_LEN)]))
-    first = inj_popleft(M, F)
+    n = max(1, min(n, M[Q + (Q_INJ_LEN)]))
+    first = inj_popleft(M, F, r)
     for _ in range(n - 1):
-        q_append(M, F, w, inj_popleft(M, F))
+        q_append(M, F, w, inj_popleft(M, F, r))
     return first
 
 
 @njit(cache=True)
 def steal_work(M, F, w):
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     W = M[H_W]
     if not M[W + (w) * NW + (W_SEARCHING)]:
-        if not transition_worker_to_searching(M, F):
+        if not transition_worker_to_searching(M, F, r):
             return -1
         M[W + (w) * NW + (W_SEARCHING)] = 1
-    n = M[M[H_PR] + (PR_NW)]
+    n = M[Q + (Q_NW)]
+    w0 = M[Q + (Q_W0)]
     start = fastrand_n(M, F, w, n)
     for i in range(n):
-        v = (start + i) % n
-        if v == w:
+        v = (start + i) % n  # the runtime's own workers, by their index in it
+        if w0 + v == w:
             continue
         if M[W + (w) * NW + (W_Q_LEN)] > LOCAL_QUEUE_CAPACITY // 2:
             break
-        t = steal_into(M, F, v, w)
+        t = steal_into(M, F, w0 + v, w)
         if t >= 0:
             return t
-    if M[M[H_R] + (R_INJ_LEN)] > 0:
-        return inj_popleft(M, F)
+    if M[Q + (Q_INJ_LEN)] > 0:
+        return inj_popleft(M, F, r)
     return -1
 
 
 @njit(cache=True)
 def transition_from_searching(M, F, w):
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     M[M[H_W] + (w) * NW + (W_SEARCHING)] = 0
-    if transition_worker_from_searching(M, F):
-        notify_parked(M, F)
+    if transition_worker_from_searching(M, F, r):
+        notify_parked(M, F, r)
 
 
 @njit(cache=True)
@@ -190,6 +206,8 @@ def wake_latency_ns(M, F, idle_ns):
 @njit(cache=True)
 def step(M, F, w):
     W = M[H_W]
+    r = M[W + (w) * NW + (W_RT)]
+    Q = M[H_RT] + (r) * NQ
     R = M[H_R]
     T = M[H_T]
     PR = M[H_PR]
@@ -211,7 +229,7 @@ def step(M, F, w):
                 return
             pc = L_RF3
         if pc == L_RF3:
-            M[R + (R_CURRENT)] = w
+            M[Q + (Q_CURRENT)] = w
             pc = M[W + (w) * NW + (W_RF_RET)]
             continue
         # ---------------- Thread.wait_cpu()
@@ -232,7 +250,7 @@ def step(M, F, w):
                 return
             pc = L_WC3
         if pc == L_WC3:
-            M[R + (R_CURRENT)] = w
+            M[Q + (Q_CURRENT)] = w
             pc = M[W + (w) * NW + (W_WRET)]
             continue
         # ---------------- Worker.run
@@ -247,10 +265,10 @@ def step(M, F, w):
             pc = L_LOOP
         if pc == L_LOOP:
             M[W + (w) * NW + (W_TICK)] += 1
-            if M[W + (w) * NW + (W_TICK)] % M[PR + (PR_EVI)] == 0:
+            if M[W + (w) * NW + (W_TICK)] % M[Q + (Q_EVI)] == 0:
                 if M[PR + (F_BUSY_BY_PROC)]:
                     end_processing(M, F, w, M[R + (R_NOW)])
-                M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_DRIVER_POLL)] + take_debt(M, F)
+                M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_DRIVER_POLL)] + take_debt(M, F, r)
                 M[W + (w) * NW + (W_RF_RET)] = L_MAINT
                 pc = L_RF
                 continue
@@ -265,7 +283,7 @@ def step(M, F, w):
             t = next_task(M, F, w)
             if t >= 0:
                 M[W + (w) * NW + (W_TASK)] = t
-                M[W + (w) * NW + (W_PRE)] = M[PR + (PR_RUN_TASK)] + take_debt(M, F)
+                M[W + (w) * NW + (W_PRE)] = M[PR + (PR_RUN_TASK)] + take_debt(M, F, r)
                 pc = L_RT
                 continue
             if M[PR + (F_BUSY_BY_PROC)]:
@@ -275,10 +293,10 @@ def step(M, F, w):
                 if M[PR + (F_BUSY_BY_PROC)]:
                     start_processing(M, F, w, M[R + (R_NOW)])
                 M[W + (w) * NW + (W_TASK)] = t
-                M[W + (w) * NW + (W_PRE)] = M[PR + (PR_RUN_TASK)] + M[PR + (PR_STEAL)] + take_debt(M, F)
+                M[W + (w) * NW + (W_PRE)] = M[PR + (PR_RUN_TASK)] + M[PR + (PR_STEAL)] + take_debt(M, F, r)
                 pc = L_RT
                 continue
-            M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_STEAL)] + take_debt(M, F)
+            M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_STEAL)] + take_debt(M, F, r)
             M[W + (w) * NW + (W_RF_RET)] = L_AFTER_STEAL
             pc = L_RF
             continue
@@ -344,7 +362,7 @@ def step(M, F, w):
             pc = L_P1
         if pc == L_P1:
             t = M[W + (w) * NW + (W_TASK)]
-            M[R + (R_POLLS_RUN)] += 1
+            M[Q + (Q_POLLS_RUN)] += 1
             M[T + (t) * NT + (T_STATE)] = RUNNING
             M[W + (w) * NW + (W_POLLING)] = t
             start = M[R + (R_NOW)] + M[W + (w) * NW + (W_PRE)]
@@ -370,9 +388,9 @@ def step(M, F, w):
                         M[R + (R_PAUSED_W)] = w
                         return
                     M[T + (t) * NT + (T_OPK)] = k
-                if M[R + (R_DEBT)]:
-                    cost += M[R + (R_DEBT)]
-                    M[R + (R_DEBT)] = 0
+                if M[Q + (Q_DEBT)]:
+                    cost += M[Q + (Q_DEBT)]
+                    M[Q + (Q_DEBT)] = 0
                 if k == OPK_SPIN:
                     cost += M[T + (t) * NT + (T_OPA)]
                     M[T + (t) * NT + (T_OPK)] = -1
@@ -427,7 +445,7 @@ def step(M, F, w):
                 return
             pc = L_PF_C
         if pc == L_PF_B:
-            M[R + (R_CURRENT)] = w
+            M[Q + (Q_CURRENT)] = w
             pc = L_PF_C
         if pc == L_PF_C:
             t = M[W + (w) * NW + (W_TASK)]
@@ -441,8 +459,8 @@ def step(M, F, w):
                 continue
         # ---------------- the rest of Worker.poll
         if pc == L_PEND:
-            M[W + (w) * NW + (W_COST)] += M[R + (R_DEBT)]
-            M[R + (R_DEBT)] = 0
+            M[W + (w) * NW + (W_COST)] += M[Q + (Q_DEBT)]
+            M[Q + (Q_DEBT)] = 0
             if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
                 M[W + (w) * NW + (W_WRET)] = L_P2
                 pc = L_WC
@@ -457,7 +475,7 @@ def step(M, F, w):
                 return
             pc = L_P4
         if pc == L_P3:
-            M[R + (R_CURRENT)] = w
+            M[Q + (Q_CURRENT)] = w
             if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
                 M[W + (w) * NW + (W_WRET)] = L_P4
                 pc = L_WC
@@ -487,7 +505,7 @@ def step(M, F, w):
             about_to_park(M, F, w, M[R + (R_NOW)])
             if M[PR + (F_SUBMIT_BEFORE_PARK)]:
                 submit(M, F, w)
-            M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_PARK)] + take_debt(M, F)
+            M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_PARK)] + take_debt(M, F, r)
             M[W + (w) * NW + (W_RF_RET)] = L_PB0
             pc = L_RF
             continue
@@ -526,11 +544,11 @@ def step(M, F, w):
                 M[W + (w) * NW + (W_NOTIFIED)] = 0
                 M[W + (w) * NW + (W_ON_DRIVER)] = 0
                 pc = L_PB_END
-            elif M[R + (R_HOLDER)] < 0 and M[R + (R_WAKEUP_PENDING)]:
-                M[R + (R_WAKEUP_PENDING)] = 0
-                M[R + (R_HOLDER)] = w
+            elif M[Q + (Q_HOLDER)] < 0 and M[Q + (Q_WAKEUP_PENDING)]:
+                M[Q + (Q_WAKEUP_PENDING)] = 0
+                M[Q + (Q_HOLDER)] = w
                 poll_driver(M, F, w)
-                M[R + (R_HOLDER)] = -1
+                M[Q + (Q_HOLDER)] = -1
                 M[W + (w) * NW + (W_ON_DRIVER)] = 0
                 pc = L_PB_END
             else:
@@ -541,14 +559,14 @@ def step(M, F, w):
                 now = M[R + (R_NOW)]
                 M[W + (w) * NW + (W_PARK_START)] = now
                 M[W + (w) * NW + (W_WAKE_PENDING)] = 0
-                on_driver = M[R + (R_HOLDER)] < 0
+                on_driver = M[Q + (Q_HOLDER)] < 0
                 M[W + (w) * NW + (W_ON_DRIVER)] = 1 if on_driver else 0
                 if on_driver:
-                    M[R + (R_HOLDER)] = w
-                    M[R + (R_BLOCKED_HOLDER)] = w
-                    to = park_timeout_ns(M, F, now)
-                    M[R + (R_NEXT_WAKE)] = next_expiration(M, F)
-                    nio = next_io_ns(M, F)
+                    M[Q + (Q_HOLDER)] = w
+                    M[Q + (Q_BLOCKED_HOLDER)] = w
+                    to = park_timeout_ns(M, F, r, now)
+                    M[Q + (Q_NEXT_WAKE)] = next_expiration(M, F, r)
+                    nio = next_io_ns(M, F, r)
                     if to >= 0:
                         lat = M[PR + (PR_SLACK)] + wake_latency_ns(M, F, now + to - now)
                         call_at(M, F, now + to + lat, EV_TWAKE, w, gen)
@@ -563,18 +581,18 @@ def step(M, F, w):
             M[W + (w) * NW + (W_BLOCKED)] = 0
             wc = M[W + (w) * NW + (W_WAKE_CPU)]
             acquire(M, F, w, wc if wc >= 0 else own_cpu(M, F, w))
-            M[R + (R_CURRENT)] = w
+            M[Q + (Q_CURRENT)] = w
             M[W + (w) * NW + (W_NOTIFIED)] = 0
             if M[W + (w) * NW + (W_ON_DRIVER)]:
-                M[R + (R_BLOCKED_HOLDER)] = -1
+                M[Q + (Q_BLOCKED_HOLDER)] = -1
                 poll_driver(M, F, w)
-                M[R + (R_HOLDER)] = -1
+                M[Q + (Q_HOLDER)] = -1
             pc = L_PB_END
         if pc == L_PB_END:
             drain_defer(M, F, w)
             M[W + (w) * NW + (W_IN_PARK)] = 0
             if should_notify_others(M, F, w):
-                notify_parked(M, F)
+                notify_parked(M, F, r)
             pc = L_PK_C
         if pc == L_PK_C:
             if M[PR + (F_HAS_PARK_UNPARK)]:

@@ -95,7 +95,6 @@ def poll_driver(M, F, w):
 def park_internal_nonblocking(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     Q = M[H_RT] + (r) * NQ
-    R = M[H_R]
     M[M[H_W] + (w) * NW + (W_IN_PARK)] = 1
     if M[Q + (Q_HOLDER)] < 0:
         M[Q + (Q_HOLDER)] = w
@@ -111,7 +110,6 @@ def park_internal_nonblocking(M, F, w):
 @njit(cache=True)
 def transition_to_parked(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
-    Q = M[H_RT] + (r) * NQ
     if has_tasks(M, F, w):
         return False
     last = transition_worker_to_parked(M, F, r, w, M[M[H_W] + (w) * NW + (W_SEARCHING)] != 0)
@@ -124,7 +122,6 @@ def transition_to_parked(M, F, w):
 @njit(cache=True)
 def transition_from_parked(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
-    Q = M[H_RT] + (r) * NQ
     W = M[H_W]
     if M[W + (w) * NW + (W_LIFO)] >= 0 or (M[M[H_PR] + (F_FROM_PARKED_Q)] and M[W + (w) * NW + (W_Q_LEN)] > 0):
         M[W + (w) * NW + (W_SEARCHING)] = 0 if unpark_worker_by_id(M, F, r, w) else 1
@@ -141,7 +138,6 @@ def next_task(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     Q = M[H_RT] + (r) * NQ
     W = M[H_W]
-    R = M[H_R]
     if M[W + (w) * NW + (W_TICK)] % M[W + (w) * NW + (W_GQI)] == 0:
         if M[Q + (Q_SELF_TUNING)]:
             M[W + (w) * NW + (W_GQI)] = tuned_global_queue_interval(M, F, w, M[W + (w) * NW + (W_GQI)])
@@ -191,7 +187,6 @@ def steal_work(M, F, w):
 @njit(cache=True)
 def transition_from_searching(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
-    Q = M[H_RT] + (r) * NQ
     M[M[H_W] + (w) * NW + (W_SEARCHING)] = 0
     if transition_worker_from_searching(M, F, r):
         notify_parked(M, F, r)

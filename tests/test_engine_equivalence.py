@@ -194,6 +194,18 @@ def test_a_window_of_draws_is_the_draws_one_at_a_time(kind, mean, cv, width, n, 
     assert [one.sample(d) for _ in range(n)] + [one.sample(d)] == list(many.sample_n(d, n)) + [many.sample(d)]
 
 
+@given(st.builds(lambda s: s.raw, covered_specs), st.integers(0, 2**31), st.integers(1, 60))
+def test_compiled_arrivals_are_the_sources_own(raw, seed, ms):
+    """engine/fast/arrivals.py (bulk standard exponentials, scaled per source) against the
+    sources' event loop drawing one exponential at a time."""
+    from numasim.engine.run import _arrivals
+    from numasim.simulate import rng_streams
+    s = parse_spec(dict(raw, duration_s=ms / 1000))
+    end = 200_000 + s.duration_ns
+    assert _arrivals(s, rng_streams(seed), 200_000, end) == _arrivals(s, rng_streams(seed), 200_000, end,
+                                                                     compiled=False)
+
+
 @given(st.integers(-2**63, 2**63 - 1), st.integers(0, 2**31))
 def test_the_compiled_child_key_is_pythons_tuple_hash(parent, index):
     from numasim.engine.fast.program import child_key as compiled

@@ -32,6 +32,6 @@ for _old in glob.glob(os.path.join(_base, "numasim-engine-*")):
         shutil.rmtree(_old, ignore_errors=True)
 numba.config.CACHE_DIR = CACHE_DIR
 try:
-    from . import loop  # noqa: F401,E402  (every kernel is defined now, under CACHE_DIR)
+    from . import arrivals, loop  # noqa: F401,E402  (every kernel is defined now, under CACHE_DIR)
 finally:
     numba.config.CACHE_DIR = _prev

@@ -32,8 +32,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-import numpy as np
-
 from .errors import SpecError
 
 US = 1000  # ns per µs: the model keeps integer nanoseconds, specs speak µs
@@ -63,25 +61,13 @@ class Dist:
             return int(round(rng.uniform(self.low_ns, self.high_ns)))
         if self.mean_ns <= 0:
             return 0
-        return int(round(rng.lognormal(*self._lognormal())))
+        return int(round(rng.lognormal(*self.lognormal_params())))
 
-    def _lognormal(self):
-        """(mu, sigma) of the lognormal with the given mean and coefficient of variation."""
+    def lognormal_params(self):
+        """(mu, sigma) of the lognormal with the given mean and coefficient of variation (the
+        compiled engine's draws read them here too)."""
         s2 = math.log1p(self.cv * self.cv)
         return math.log(self.mean_ns) - s2 / 2, math.sqrt(s2)
-
-    def sample_n(self, rng, n: int):
-        """`n` draws at once: the same values as `n` calls of `sample`, in order (numpy fills an
-        array draw by draw, from the generator as the single draws take it); int64 ns."""
-        if self.kind == "fixed" or (self.kind == "lognormal" and self.mean_ns <= 0):
-            return np.full(n, self.sample(rng), np.int64)
-        if self.kind == "exponential":
-            x = rng.exponential(self.mean_ns, n)
-        elif self.kind == "uniform":
-            x = rng.uniform(self.low_ns, self.high_ns, n)
-        else:
-            x = rng.lognormal(*self._lognormal(), n)
-        return np.rint(x).astype(np.int64)  # round() of one draw: half to even, as rint
 
 
 def fixed(us: float) -> Dist:

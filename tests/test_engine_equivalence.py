@@ -182,16 +182,23 @@ def test_durations_drawn_inside_tasks_give_the_same_trace(v):
     assert {"iid", "kid", "seq", "mid", "leaf", "loop"} <= set(a.task_latencies)
 
 
-@given(st.sampled_from(["lognormal", "exponential", "uniform", "fixed"]), st.floats(0, 1e7), st.floats(0, 3),
-       st.floats(0, 1e6), st.integers(1, 40), st.integers(0, 2**64 - 1))
-def test_a_window_of_draws_is_the_draws_one_at_a_time(kind, mean, cv, width, n, key):
-    """The compiled engine fills a task's draw window in one numpy call per run of one
-    distribution: the same values, in the same order, as the reference's draws one by one."""
+@given(st.lists(st.tuples(st.sampled_from(["lognormal", "exponential", "uniform"]), st.floats(0, 1e7),
+                          st.floats(0, 3), st.floats(0, 1e6)), min_size=1, max_size=4),
+       st.integers(0, 2**64 - 1), st.integers(-2**63, 2**63 - 1), st.integers(1, 300))
+def test_the_compiled_task_stream_is_numpys(kinds, seed, key, n):
+    """engine/fast/pcg.py (SeedSequence, PCG64, numpy's ziggurats) against the reference's
+    TaskDraws: the same values, in order, for a mix of distributions."""
+    import numpy as np
+    from numasim.engine.fast.pcg import dist_params, sample, seed_state
     from numasim.spec import Dist
     from numasim.workload.program import TaskDraws
-    d = Dist(kind, mean, cv=cv, low_ns=mean, high_ns=mean + width)
-    one, many = TaskDraws(7, key), TaskDraws(7, key)
-    assert [one.sample(d) for _ in range(n)] + [one.sample(d)] == list(many.sample_n(d, n)) + [many.sample(d)]
+    dists = [Dist(k, m, cv=cv, low_ns=m, high_ns=m + w) for k, m, cv, w in kinds]
+    ref = TaskDraws(seed, key)
+    state = np.zeros(5, np.int64)
+    seed_state(state, 1, np.uint64(seed), np.uint64(key & 0xFFFFFFFFFFFFFFFF))
+    for i in range(n):
+        d = dists[i % len(dists)]
+        assert sample(state, 1, *dist_params(d)) == ref.sample(d), (i, d)
 
 
 @given(st.builds(lambda s: s.raw, covered_specs), st.integers(0, 2**31), st.integers(1, 60))

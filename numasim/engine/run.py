@@ -17,10 +17,10 @@ from ..metrics.task import TaskSampler
 from ..simulate import SimResult, header, rng_streams
 from ..spec import External
 from ..tokio.fastrand import core_generators
-from ..workload.program import TaskDraws
 from .fast import CACHE_DIR, state as st
 from .fast.arrivals import merge
-from .fast.loop import PAUSE, PAUSE_D, PAUSE_U, run, setup
+from .fast.pcg import dist_params
+from .fast.loop import PAUSE, PAUSE_U, run, setup
 from .fast.program import Unsupported, compile_program
 
 
@@ -196,23 +196,18 @@ def simulate_fast(spec, profile, host=None, seed=None):
             src[si] = (1 if isinstance(s, External) else 0, roots[si], len(arrt), len(times[si]),
                        0 if s.runtime is None else rts.index(s.runtime))
             arrt.extend(times[si])
+        params[st.PR_SEED] = np.uint64(streams["seed"]).astype(np.int64)  # TaskDraws' seed, as its bits
         M, F, views = st.allocate(nw, ncpu, len(rts), len(names), ops, defs, src, np.array(arrt + [0], np.int64),
-                                  params, host.stack_wake_prob, caps)
+                                  params, host.stack_wake_prob, [dist_params(d) for d in prog.dists], caps)
         S = SimpleNamespace(**views)
         _init(S, F, spec, profile, streams)
         rng = streams["os"]
         _refill(S, M, F, rng)
         setup(M, F)
         lats = []
-        draws = {}
         code = run(M, F)
-        while code in (PAUSE, PAUSE_U, PAUSE_D):
-            if code == PAUSE_D:
-                if S.R[st.R_OVERFLOW]:
-                    code = int(S.R[st.R_OVERFLOW])
-                    break
-                _fill(S, prog, draws, streams["seed"])
-            elif code == PAUSE:
+        while code in (PAUSE, PAUSE_U):
+            if code == PAUSE:
                 # the latency log is half full: keep what it holds and go on
                 n = int(S.R[st.R_NLAT])
                 lats.append(S.LAT[:n].copy())
@@ -224,61 +219,11 @@ def simulate_fast(spec, profile, host=None, seed=None):
         if code == 0:
             lats.append(S.LAT[:int(S.R[st.R_NLAT])])
             break
-        if code == 9:
-            raise AssertionError("fast engine: a task's draw window disagrees with its program")
         # a capacity ran out: the same run again with it doubled (tasks, inject, events, defer,
         # latencies, samples)
         idx = {1: 0, 4: 0, 2: 1, 3: 2, 6: 3, 5: 4, 7: 5}[int(code)]
         caps[idx] *= 2
     return _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin)
-
-
-def _fill(S, prog, draws, seed):
-    """Fill the draw window of the task the kernel stopped for, from its own stream through the
-    reference's TaskDraws (made on its first draw, keyed by the task's place in the spawn tree),
-    with the draws its program makes next: as many as its plan knows in advance (program.py
-    draw_plan), else the one it asks for."""
-    T = S.T
-    t = int(S.R[st.R_NEED_T])
-    uid = int(T[t, st.T_ID])
-    got = draws.get(uid)
-    if got is None:
-        if len(draws) > 2 * len(T) + 1024:
-            # forget the streams of finished tasks (rows on the free stack)
-            free = set(S.FREE[:int(S.R[st.R_FREE_TOP])].tolist())
-            live = {int(T[i, st.T_ID]) for i in range(len(T)) if i not in free}
-            for u in [u for u in draws if u not in live]:
-                del draws[u]
-        got = draws[uid] = [TaskDraws(seed, int(T[t, st.T_KEY])), 0]
-    rng, n = got
-    plan = prog.plan[int(T[t, st.T_DEF])]
-    if plan[0] == "iid":
-        k = st.DW_K if plan[2] is None else min(st.DW_K, plan[2] - n)
-        ds = [plan[1]] * k
-    elif plan[0] == "seq":
-        ds = plan[1][n:n + st.DW_K]
-    else:
-        ds = [int(S.R[st.R_NEED_D])]
-    dists = prog.dists
-    vals = []
-    i = 0
-    while i < len(ds):
-        # a run of one distribution in one numpy call (the same draws as one at a time)
-        d = ds[i]
-        j = i + 1
-        while j < len(ds) and ds[j] == d:
-            j += 1
-        if j - i == 1:
-            vals.append(rng.sample(dists[d]))
-        else:
-            vals.extend(rng.sample_n(dists[d], j - i).tolist())
-        i = j
-    win = S.DW[t]
-    win[:len(ds), 0] = vals
-    win[:len(ds), 1] = ds
-    got[1] = n + len(ds)
-    T[t, st.T_DW_I] = 0
-    T[t, st.T_DW_N] = len(ds)
 
 
 def _refill(S, M, F, rng):

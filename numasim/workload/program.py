@@ -27,15 +27,9 @@ class TaskDraws:
         self.gen = None
 
     def sample(self, dist) -> int:
-        return dist.sample(self.gen or self._make())
-
-    def sample_n(self, dist, n: int):
-        """The next `n` draws of one distribution: the values `n` calls of `sample` give."""
-        return dist.sample_n(self.gen or self._make(), n)
-
-    def _make(self):
-        self.gen = np.random.default_rng((self.seed, self.key & 0xFFFFFFFFFFFFFFFF))
-        return self.gen
+        if self.gen is None:
+            self.gen = np.random.default_rng((self.seed, self.key & 0xFFFFFFFFFFFFFFFF))
+        return dist.sample(self.gen)
 
 
 def child_key(parent_key: int, index: int) -> int:

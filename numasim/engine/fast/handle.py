@@ -14,10 +14,9 @@ from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_
                     H_R, H_RT, H_T, H_W, IDLE, MAX_KEPT, NDEFS, NQ, NT, NW, N_MON, PR_EVENTFD,
                     PR_REMOTE_SCHED, Q_ALIVE, Q_BLOCKED_HOLDER, Q_CURRENT, Q_DEBT, Q_INJ_LEN, Q_NW,
                     Q_REMOTE, Q_SPAWNED, Q_W0, Q_WAKEUP_PENDING, RUNNING, R_FREE_TOP, R_LIVE_MON,
-                    R_NEXT_ID, R_NOW, R_OVERFLOW, SCHEDULED, S_LOCAL_SCHED, T_CREATED, T_DEF,
-                    T_GHEAD, T_GTAIL, T_HELD, T_ID, T_JCUR, T_KEPT, T_KEY, T_MON, T_NEXT_SIB,
-                    T_NOTIFIED, T_OPK, T_PC, T_RT, T_STATE, T_WAITER, T_WOKE, W_IN_PARK, W_LIFO,
-                    W_LIFO_EN, W_Q_LEN, W_RT)
+                    R_NOW, R_OVERFLOW, SCHEDULED, S_LOCAL_SCHED, T_CREATED, T_DEF, T_GHEAD, T_GTAIL,
+                    T_HELD, T_JCUR, T_KEPT, T_KEY, T_MON, T_NEXT_SIB, T_NOTIFIED, T_OPK, T_PC, T_RT,
+                    T_STATE, T_WAITER, T_WOKE, W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN, W_RT)
 from .taskmon import I_INSTR
 
 
@@ -82,8 +81,6 @@ def new_task(M, F, d, key, r):
     m = r * M[H_NNAMES] + M[M[H_DEFS] + (d) * NDEFS + (DEFS_MON_COL)]
     M[T + (t) * NT + (T_MON)] = m
     M[T + (t) * NT + (T_CREATED)] = M[R + (R_NOW)]
-    M[R + (R_NEXT_ID)] += 1
-    M[T + (t) * NT + (T_ID)] = M[R + (R_NEXT_ID)]
     M[T + (t) * NT + (T_KEY)] = key
     M[M[H_MON] + (m) * N_MON + (I_INSTR)] += 1
     M[R + (R_LIVE_MON)] += 1

@@ -18,11 +18,11 @@ from .state import (EV_BALANCE, EV_BT_COND, EV_BT_EV, EV_BT_KEEP, EV_BT_RESUME, 
                     PR_IO_WAKE_LAT, PR_NCPU, PR_NSRC, PR_NW, PR_ORIGIN, PR_SAMPLE_NS, P_PARK,
                     Q_ALIVE, Q_BLOCKED_HOLDER, Q_BP_IDLE, Q_BP_THREADS, Q_BQ_LEN, Q_BUDGET_FORCED,
                     Q_CURRENT, Q_DEBT, Q_INJ_LEN, Q_READY, Q_REMOTE, R_DONE, R_ENDER_LIMIT,
-                    R_ENDER_PHASE, R_EVENTS, R_EV_LEN, R_LAT_BASE, R_LIVE_MON, R_NEED_T, R_NLAT,
-                    R_NOW, R_NSAMPLE, R_OVERFLOW, R_PAUSED_W, R_SAMPLER_NXT, R_SAMPLER_PHASE,
-                    R_STOPPED, R_U_I, R_U_N, SR_ALIVE, SR_BIDLE, SR_BQ, SR_BT, SR_BUDGET, SR_INJ,
-                    SR_NLAT, SR_READY, SR_REMOTE, SR_T, URGENT, U_MARGIN, W_CPU, W_LIFO, W_PARK_GEN,
-                    W_PUB_MEAN, W_Q_LEN)
+                    R_ENDER_PHASE, R_EVENTS, R_EV_LEN, R_LAT_BASE, R_LIVE_MON, R_NLAT, R_NOW,
+                    R_NSAMPLE, R_OVERFLOW, R_SAMPLER_NXT, R_SAMPLER_PHASE, R_STOPPED, R_U_I, R_U_N,
+                    SR_ALIVE, SR_BIDLE, SR_BQ, SR_BT, SR_BUDGET, SR_INJ, SR_NLAT, SR_READY,
+                    SR_REMOTE, SR_T, URGENT, U_MARGIN, W_CPU, W_LIFO, W_PARK_GEN, W_PUB_MEAN,
+                    W_Q_LEN)
 from .taskmon import I_MAX_IDLE
 from .worker import step
 
@@ -30,7 +30,6 @@ DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
 PAUSE = 100
 PAUSE_U = 101  # the window of uniform draws runs low: the caller refills it
-PAUSE_D = 102  # a task's draw window is dry (R_NEED_T): the caller fills it and calls again
 
 
 @njit(cache=True)
@@ -167,26 +166,12 @@ def run(M, F):
     R = M[H_R]
     PR = M[H_PR]
     half = M[H_LCAP] // 2
-    w = M[R + (R_PAUSED_W)]
-    if w >= 0:
-        # the rest of the event that stopped for draws
-        M[R + (R_PAUSED_W)] = -1
-        M[R + (R_NEED_T)] = -1
-        step(M, F, w)
-        if M[R + (R_NEED_T)] >= 0:
-            return PAUSE_D
-        if M[R + (R_OVERFLOW)]:
-            return M[R + (R_OVERFLOW)]
-        if M[R + (R_U_N)] - M[R + (R_U_I)] < U_MARGIN:
-            return PAUSE_U
     while M[R + (R_EV_LEN)] > 0:
         t, k, a, b = pop(M, F)
         M[R + (R_NOW)] = t
         M[R + (R_EVENTS)] += 1
         if k == EV_RESUME:
             step(M, F, a)
-            if M[R + (R_NEED_T)] >= 0:
-                return PAUSE_D
         elif k == EV_TWAKE:
             timeout_wake(M, F, a, b)
         elif k == EV_STALL_SUCCEED:

@@ -4,27 +4,24 @@ the generator (`fetch`) that produces the next await point from a task's positio
 Each TaskDef occurrence gets a code segment; a task is its row in S.T (program counter, the
 repeat counters of its nesting levels, its current spawn group of JoinHandles as a linked list).
 
-A duration drawn from a distribution is read from the task's draw window, which the Python side
-fills through the reference's own `TaskDraws` (engine/run.py): when the window is dry, `fetch`
-returns NEED_DRAW without moving, the worker stops where it stands, and the kernel returns to
-Python, which draws and resumes it (no event passes in between). A task's draws come from its
-own stream in program order, so when they are made does not matter, only their order. The key
-of that stream is `child_key`, Python's hash of an int pair, computed here.
+A duration drawn from a distribution comes from the task's own stream, numpy's
+`default_rng((seed, key))` in program order (workload/program.py TaskDraws), made on its first
+draw: engine/fast/pcg.py is that stream and those draws, value for value. The key of the stream
+is `child_key`, Python's hash of an int pair, computed here.
 """
 import numpy as np
 from numba import int64, njit, uint64
 
 from ...spec import IoWait, Join, LoopUntilEnd, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
-from .state import (DW_K, H_DW, H_OPS, H_PR, H_R, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_LOOP,
-                    K_LOOP_END, K_REPEAT, K_REPEAT_END, K_SLEEP, K_SPAWN, K_SPIN, K_YIELD,
-                    MAX_DEPTH, MAX_KEPT, NDEFS, NO, NT, OPK_BLOCKING, OPK_IO, OPK_JOIN, OPK_NOW,
-                    OPK_SLEEP, OPK_SPAWN, OPK_SPIN, OPK_YIELD, O_A, O_B, O_C, O_K, PR_END, R_NEED_D,
-                    R_NEED_T, R_OVERFLOW, T_CTR, T_DW_I, T_DW_N, T_GHEAD, T_GTAIL, T_JCUR, T_KEPT,
-                    T_OPA, T_PC, T_SEND, T_SUB)
+from .pcg import sample, seed_state
+from .state import (H_FD, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_LOOP, K_LOOP_END,
+                    K_REPEAT, K_REPEAT_END, K_SLEEP, K_SPAWN, K_SPIN, K_YIELD, MAX_DEPTH, MAX_KEPT,
+                    NDEFS, NO, NT, OPK_BLOCKING, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPAWN,
+                    OPK_SPIN, OPK_YIELD, O_A, O_B, O_C, O_K, PR_END, PR_SEED, T_CTR, T_DRAWS,
+                    T_GHEAD, T_GTAIL, T_JCUR, T_KEPT, T_KEY, T_OPA, T_PC, T_PCG, T_SEND, T_SUB)
 
 DONE = -2
-NEED_DRAW = -3
 # the spec language's names of the steps not compiled yet
 _STEP_NAMES = {"Mem": "mem", "Offload": "offload"}
 
@@ -107,76 +104,21 @@ def compile_program(spec, names):
                 raise Unsupported(f"the {_STEP_NAMES.get(t.__name__, t.__name__)} step")
 
     roots = [task(src.task) for src in spec.sources]
-    plans = []
     while pending:
         i, td = pending.pop(0)
         defs[i][0] = len(ops)
         body(td.steps, 0)
         emit(K_END)
-        plans.append((i, draw_plan(td.steps, dists)))
-    plan = [None] * len(defs)
-    for i, p in plans:
-        plan[i] = p
-    prog = Program(np.array(ops, np.int64).reshape(-1, NO), np.array(defs, np.int64).reshape(-1, NDEFS), roots,
-                   list(dists), plan)
-    return prog
+    return Program(np.array(ops, np.int64).reshape(-1, NO), np.array(defs, np.int64).reshape(-1, NDEFS), roots,
+                   list(dists))
 
 
 class Program:
-    """The op table, per TaskDef occurrence its entry pc and TaskMonitor index, each source's
-    def, the distributions drawn inside tasks (by index) and each def's draw plan."""
+    """The op table, per TaskDef occurrence its entry pc, TaskMonitor index and target runtime,
+    each source's def, and the distributions drawn inside tasks (by index)."""
 
-    def __init__(self, ops, defs, roots, dists, plan):
-        self.ops, self.defs, self.roots, self.dists, self.plan = ops, defs, roots, dists, plan
-
-
-SEQ_MAX = 4096
-
-
-def draw_plan(steps, dists):
-    """Which distributions a task of this body draws from, in order, as far as that is known
-    before it runs: ("iid", d, n) when it draws from one distribution only (n draws in all, None
-    if that depends on the time);
-    ("seq", [d, ...]) the whole sequence when no `loop_until_end` makes it depend on the time;
-    ("one",) else (one draw at a time, the distribution the task asks for). None: no draws."""
-    def kinds_of(ss):
-        out = set()
-        for s in ss:
-            t = type(s)
-            if t in (Spin, Sleep, IoWait, SpawnBlocking):
-                if not s.dur.is_fixed:
-                    out.add(dists[s.dur])
-            elif t is Repeat or t is LoopUntilEnd:
-                out |= kinds_of(s.steps)
-        return out
-
-    kinds = kinds_of(steps)
-    if not kinds:
-        return None
-    seq = []
-
-    def walk(ss):
-        """False once the sequence is open-ended or too long to write out."""
-        for s in ss:
-            t = type(s)
-            if t in (Spin, Sleep, IoWait, SpawnBlocking):
-                if not s.dur.is_fixed:
-                    seq.append(dists[s.dur])
-                    if len(seq) > SEQ_MAX:
-                        return False
-            elif t is Repeat and kinds_of(s.steps):
-                for _ in range(s.n):
-                    if not walk(s.steps):
-                        return False
-            elif t is LoopUntilEnd and kinds_of(s.steps):
-                return False
-        return True
-    known = walk(steps)
-    if len(kinds) == 1:
-        return ("iid", next(iter(kinds)), len(seq) if known else None)
-    if not known:
-        return ("one",)
-    return ("seq", seq)
+    def __init__(self, ops, defs, roots, dists):
+        self.ops, self.defs, self.roots, self.dists = ops, defs, roots, dists
 
 
 @njit(cache=True)
@@ -207,20 +149,16 @@ def child_key(parent_key, index):
 
 
 @njit(cache=True)
-def _draw(M, t, d):
-    """The next value of task t's draw window, which must be of distribution d-1; False (and
-    the run pauses for the Python side to fill the window) when it is dry."""
+def _draw(M, F, t, d):
+    """TaskDraws.sample: task t's next draw from distribution d-1, its stream made on its first
+    draw."""
     T = M[H_T]
-    i = M[T + (t) * NT + (T_DW_I)]
-    if i >= M[T + (t) * NT + (T_DW_N)]:
-        M[M[H_R] + (R_NEED_T)] = t
-        M[M[H_R] + (R_NEED_D)] = d - 1
-        return False, 0
-    M[T + (t) * NT + (T_DW_I)] = i + 1
-    c = M[H_DW] + ((t) * DW_K + (i)) * 2
-    if M[c + 1] != d - 1:
-        M[M[H_R] + (R_OVERFLOW)] = 9  # the window's plan disagrees with the program: a bug
-    return True, M[c]
+    o = T + (t) * NT + (T_PCG)
+    if not M[T + (t) * NT + (T_DRAWS)]:
+        M[T + (t) * NT + (T_DRAWS)] = 1
+        seed_state(M, o, uint64(M[M[H_PR] + (PR_SEED)]), uint64(M[T + (t) * NT + (T_KEY)]))
+    f = M[H_FD] + 3 * (d - 1)
+    return sample(M, o, np.int64(F[f]), F[f + 1], F[f + 2])
 
 
 @njit(cache=True)
@@ -238,9 +176,7 @@ def fetch(M, F, t):
             ns = M[OPS + (pc) * NO + (O_A)]
             d = M[OPS + (pc) * NO + (O_B)]
             if d:
-                ok, ns = _draw(M, t, d)
-                if not ok:
-                    return NEED_DRAW
+                ns = _draw(M, F, t, d)
             M[T + (t) * NT + (T_PC)] = pc + 1
             if ns <= 0:
                 continue
@@ -253,9 +189,7 @@ def fetch(M, F, t):
             ns = M[OPS + (pc) * NO + (O_A)]
             d = M[OPS + (pc) * NO + (O_B)]
             if d:
-                ok, ns = _draw(M, t, d)
-                if not ok:
-                    return NEED_DRAW
+                ns = _draw(M, F, t, d)
             M[T + (t) * NT + (T_PC)] = pc + 1
             M[T + (t) * NT + (T_OPA)] = ns
             return OPK_SLEEP if k == K_SLEEP else OPK_IO
@@ -279,9 +213,7 @@ def fetch(M, F, t):
                 ns = M[OPS + (pc) * NO + (O_A)]
                 d = M[OPS + (pc) * NO + (O_B)]
                 if d:
-                    ok, ns = _draw(M, t, d)
-                    if not ok:
-                        return NEED_DRAW
+                    ns = _draw(M, F, t, d)
                 M[T + (t) * NT + (T_OPA)] = ns
                 return OPK_BLOCKING
             if M[OPS + (pc) * NO + (O_C)] and sub == 1:

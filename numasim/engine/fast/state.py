@@ -28,11 +28,11 @@ N_STATS = 9
 (T_STATE, T_NOTIFIED, T_OPK, T_PC, T_SUB, T_SEND, T_YIELDED, T_TFIRED, T_TSET, T_WAITER, T_DEF,
  T_MON, T_CREATED, T_POLLED, T_LAST_END, T_WOKE, T_SPAWNED, T_GHEAD, T_GTAIL, T_JCUR, T_NEXT_SIB,
  T_HELD, T_OPA,
- # its place in the spawn tree (workload/program.py child_key), its serial number (the Python
- # side keeps its TaskDraws under it), and the window of its drawn durations (read, filled)
- T_KEY, T_ID, T_DW_I, T_DW_N,
+ # its place in the spawn tree (workload/program.py child_key), whether its stream is made yet,
+ # then the stream: PCG64's 128-bit state and increment as four words (engine/fast/pcg.py)
+ T_KEY, T_DRAWS, T_PCG, _T_PCG1, _T_PCG2, _T_PCG3,
  T_RT,  # the runtime it was spawned into
- T_CTR) = range(29)
+ T_CTR) = range(31)
 MAX_DEPTH = 8  # repeat nesting levels a task body may have (deeper specs are refused)
 MAX_KEPT = 4  # names of kept JoinHandles ("as") in one spec
 T_KEPT = T_CTR + MAX_DEPTH  # (head, tail) of each name's kept handles
@@ -52,12 +52,10 @@ BT_CAP = 512  # max_blocking_threads
 C_OWNER, C_IDLE_SINCE, C_NWAIT, NC = range(4)
 
 # ---- system scalars (the clock, the event queue, the task slots, the samples, the draws)
-(R_NOW, R_EID, R_EV_LEN, R_OVERFLOW, R_FREE_TOP, R_NEXT_ID, R_LIVE_MON, R_STACKED_WAKES,
+(R_NOW, R_EID, R_EV_LEN, R_OVERFLOW, R_FREE_TOP, R_LIVE_MON, R_STACKED_WAKES,
  R_BALANCE_MOVES, R_NLAT, R_NSAMPLE, R_DONE, R_STOPPED, R_SAMPLER_NXT, R_SAMPLER_PHASE,
  R_ENDER_PHASE, R_ENDER_LIMIT, R_EVENTS, R_LAT_BASE, R_U_I, R_U_N,
- # a task's draw window ran dry inside a poll: the task, the dist it needs, the worker to resume
- R_NEED_T, R_NEED_D, R_PAUSED_W,
- NR) = range(25)
+ NR) = range(21)
 
 # ---- runtime row (tokio/handle.py Runtime: its inject queue, idle state, driver, blocking pool,
 # counters; `current` and `debt`), one per runtime at M[H_RT] + r * NQ
@@ -72,11 +70,11 @@ C_OWNER, C_IDLE_SINCE, C_NWAIT, NC = range(4)
 # ---- parameters (host costs, profile flags, the spec's numbers)
 (PR_POLL, PR_SPAWN, PR_READY, PR_RUN_TASK, PR_STEAL, PR_DRIVER_POLL, PR_PARK, PR_UNPARK_LAT,
  PR_IDLE_WAKE_LAT, PR_HALT_POLL, PR_CTX, PR_BALANCE, PR_UNPARK, PR_EVENTFD, PR_SLACK, PR_STARTUP,
- PR_NW, PR_NCPU, PR_NRT, PR_REMOTE_SCHED, PR_END, PR_ORIGIN, PR_SAMPLE_NS, PR_SLOW, PR_LONG,
+ PR_NW, PR_NCPU, PR_NRT, PR_REMOTE_SCHED, PR_SEED, PR_END, PR_ORIGIN, PR_SAMPLE_NS, PR_SLOW, PR_LONG,
  PR_NSRC, PR_IO_WAKE_LAT, PR_THREAD_SPAWN, PR_SCHED_YIELD, F_PARK_SPIN,
  F_LIFO_CAP, F_PER_RUN_TASK, F_BATCH_PULL, F_NEWEST_HALF, F_BUSY_BY_PROC, F_START_AFTER_PARK,
  F_DEDUPE, F_NEEDS_TWO, F_FROM_PARKED_Q, F_SUBMIT_BEFORE_PARK, F_BUDGET_DEFERS, F_LIFO_STEALABLE,
- F_HAS_PARK_UNPARK, NPR) = range(44)
+ F_HAS_PARK_UNPARK, NPR) = range(45)
 
 # ---- events (SimPy's queue: (time, priority, eid) then what the event does)
 E_T, E_P, E_ID, E_K, E_A, E_B, NE = range(7)
@@ -89,8 +87,7 @@ URGENT, NORMAL = 0, 1
  K_BLOCKING, K_JOIN) = range(12)
 O_K, O_A, O_B, O_C, O_D, NO = range(6)  # O_D of a spawn: 1 + its "as" name's slot, or 0
 # O_B of spin/sleep/io/spawn_blocking: 0 for the fixed duration in O_A, else 1 + the index of the
-# distribution its duration is drawn from (engine/run.py draws it, through the task's TaskDraws)
-DW_K = 32  # a task's draw window: (value, distribution index) pairs
+# distribution its duration is drawn from (its (kind, a, b) at F[H_FD + 3 * index])
 # the operation a task is parked on (T_OPK), as workload/program.py's OP_* codes
 OPK_NONE, OPK_SPIN, OPK_YIELD, OPK_SLEEP, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SPAWN, OPK_BLOCKING = -1, 0, 1, 2, 3, 5, 7, 4, 6
 
@@ -107,24 +104,26 @@ NSRC_COLS = 5  # kind, def, first arrival, arrivals, runtime
 # than the rules themselves. Each table starts at the offset stored in its header slot.
 (H_W, H_T, H_LQ, H_DEF, H_FREE, H_INJ, H_EV, H_TM, H_C, H_CW, H_SL, H_MON, H_LAT, H_SR, H_SW, H_SD,
  H_SM, H_OPS, H_DEFS, H_SRC, H_ARRT, H_R, H_PR, H_NWK, H_DCAP, H_ECAP, H_TMCAP, H_SCAP, H_NMON,
- H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, H_DW, H_RT, H_NRT, H_NNAMES,
+ H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, H_FD, H_RT, H_NRT, H_NNAMES,
  N_H) = range(43)
 N_SW = N_STATS + 1
-# F (float64): the stack-wake probability, each worker's poll-time EWMA, then a window of the OS
-# stream's uniform draws (refilled between events from the same numpy Generator)
+# F (float64): the stack-wake probability, each worker's poll-time EWMA, a window of the OS
+# stream's uniform draws (refilled between events from the same numpy Generator), then the
+# (kind, a, b) of each distribution drawn inside tasks
 F_STACK, F_EWMA = 0, 1
 U_MARGIN = 64  # draws one event may take at most, with room to spare
 
 
-def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, caps, ucap=4096):
+def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, dists, caps, ucap=4096):
     """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side.
     `nw` counts the workers of every runtime; each runtime has its own inject queue, timer and
-    I/O heaps, blocking pool and `nnames` TaskMonitors (rows r * nnames + name)."""
+    I/O heaps, blocking pool and `nnames` TaskMonitors (rows r * nnames + name). `dists`: the
+    (kind, a, b) of each distribution drawn inside tasks."""
     tcap, icap, ecap, dcap, lcap, scap = caps
     nmon = nrt * nnames
     shapes = [("W", (nw, NW)), ("T", (tcap, NT)), ("LQ", (nw, LOCAL_QUEUE_CAPACITY)), ("DEF", (nw, dcap)),
               ("FREE", (tcap,)), ("INJ", (nrt, icap)), ("EV", (ecap, NE)), ("TM", (nrt, tcap, 3)),
-              ("DW", (tcap, DW_K, 2)), ("IO", (nrt, tcap, 3)), ("BQ", (nrt, tcap, 2)), ("BT", (nrt * BT_CAP, NBT)),
+              ("IO", (nrt, tcap, 3)), ("BQ", (nrt, tcap, 2)), ("BT", (nrt * BT_CAP, NBT)),
               ("IDL", (nrt, BT_CAP)), ("C", (ncpu, NC)), ("CW", (ncpu, nw)), ("SL", (nw,)), ("MON", (nmon, N_MON)),
               ("LAT", (lcap, 2)), ("SR", (scap, nrt, NSR)), ("SW", (scap, nw, N_SW)), ("SD", (scap, nw)),
               ("SM", (scap, nmon, N_MON)), ("OPS", ops.shape), ("DEFS", defs.shape), ("SRC", src.shape),
@@ -135,7 +134,7 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, ca
         offs[name] = off
         off += int(np.prod(shp))
     M = np.zeros(off, np.int64)
-    heads = dict(DW=H_DW, W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO,
+    heads = dict(W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO,
                  BQ=H_BQ, BT=H_BT, IDL=H_IDL, C=H_C, CW=H_CW, SL=H_SL, MON=H_MON, LAT=H_LAT, SR=H_SR, SW=H_SW,
                  SD=H_SD, SM=H_SM, OPS=H_OPS, DEFS=H_DEFS, SRC=H_SRC, ARRT=H_ARRT, R=H_R, RT=H_RT, PR=H_PR)
     views = {}
@@ -162,8 +161,9 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, ca
     views["PR"][:] = params
     views["FREE"][:] = np.arange(tcap - 1, -1, -1)
     views["R"][R_FREE_TOP] = tcap
-    views["R"][R_NEED_T] = -1
-    views["R"][R_PAUSED_W] = -1
-    F = np.zeros(F_EWMA + nw + ucap)
+    M[H_FD] = F_EWMA + nw + ucap
+    F = np.zeros(F_EWMA + nw + ucap + 3 * len(dists))
     F[F_STACK] = stack_prob
+    for i, d in enumerate(dists):
+        F[M[H_FD] + 3 * i:M[H_FD] + 3 * i + 3] = d
     return M, F, views

@@ -22,7 +22,7 @@ from .idle import (is_parked, transition_worker_from_searching, transition_worke
 from .fastrand import fastrand_n
 from .interpret import await_point, consume_budget
 from .park import should_notify_others
-from .program import DONE, NEED_DRAW, fetch
+from .program import DONE, fetch
 from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_task, push_back_or_overflow,
                     q_append, steal_into)
 from .taskmon import poll_end, poll_start
@@ -35,12 +35,12 @@ from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_
                     PR_PARK, PR_POLL, PR_READY, PR_RUN_TASK, PR_SCHED_YIELD, PR_SLACK, PR_STEAL,
                     PR_UNPARK_LAT, Q_BLOCKED_HOLDER, Q_CURRENT, Q_DEBT, Q_EVI, Q_HOLDER, Q_INJ_LEN,
                     Q_NEXT_WAKE, Q_NW, Q_POLLS_RUN, Q_READY, Q_SELF_TUNING, Q_W0, Q_WAKEUP_PENDING,
-                    RUNNING, R_NOW, R_PAUSED_W, SCHEDULED, S_POLLS, T_JCUR, T_NEXT_SIB, T_NOTIFIED,
-                    T_OPA, T_OPK, T_SEND, T_STATE, T_SUB, T_TFIRED, T_TSET, T_YIELDED, W_BLOCKED,
-                    W_BUDGET, W_COST, W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI, W_HAS_STALL_EV,
-                    W_IN_BATCH, W_IN_PARK, W_LAST_RESUME, W_LIFO, W_LIFO_EN, W_LIFO_POLLS,
-                    W_NOTIFIED, W_ON_DRIVER, W_OWED, W_PARK_GEN, W_PARK_START, W_PARK_TRIG, W_PC,
-                    W_POLLING, W_POLL_RET, W_PRE, W_PREEMPTED_AT, W_Q_LEN, W_RF_NS, W_RF_RET, W_RT,
+                    RUNNING, R_NOW, SCHEDULED, S_POLLS, T_JCUR, T_NEXT_SIB, T_NOTIFIED, T_OPA,
+                    T_OPK, T_SEND, T_STATE, T_SUB, T_TFIRED, T_TSET, T_YIELDED, W_BLOCKED, W_BUDGET,
+                    W_COST, W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI, W_HAS_STALL_EV, W_IN_BATCH,
+                    W_IN_PARK, W_LAST_RESUME, W_LIFO, W_LIFO_EN, W_LIFO_POLLS, W_NOTIFIED,
+                    W_ON_DRIVER, W_OWED, W_PARK_GEN, W_PARK_START, W_PARK_TRIG, W_PC, W_POLLING,
+                    W_POLL_RET, W_PRE, W_PREEMPTED_AT, W_Q_LEN, W_RF_NS, W_RF_RET, W_RT,
                     W_SEARCHING, W_SPIN, W_STALLED, W_START, W_TASK, W_TICK, W_WAKE_CPU,
                     W_WAKE_PENDING, W_WRET)
 
@@ -375,13 +375,6 @@ def step(M, F, w):
                     k = fetch(M, F, t)
                     if k == DONE:
                         break
-                    if k == NEED_DRAW:
-                        # the task's draw window is dry: stop here, before anything else happens,
-                        # for the Python side to fill it (loop.run resumes this worker at L_PF)
-                        M[W + (w) * NW + (W_COST)] = cost
-                        M[W + (w) * NW + (W_PC)] = L_PF
-                        M[R + (R_PAUSED_W)] = w
-                        return
                     M[T + (t) * NT + (T_OPK)] = k
                 if M[Q + (Q_DEBT)]:
                     cost += M[Q + (Q_DEBT)]

@@ -158,12 +158,12 @@ EXP = {"dist": "exponential", "mean_us": 30}
 UNI = {"dist": "uniform", "low_us": 0, "high_us": 4}
 DRAWS = {"name": "draws", "runtime": {"workers": 3}, "duration_s": 0.05, "sample_interval_ms": 10, "seed": 5,
          "sources": [
-             # one distribution, more draws than one window holds (refilled as the task goes)
+             # one distribution, many draws per task
              {"kind": "external", "interval_us": 900, "arrival": "poisson", "task": {"name": "iid", "steps": [
                  {"repeat": 40, "steps": [{"spin_us": UNI}]},
                  {"spawn": {"name": "kid", "steps": [{"sleep_us": EXP}, {"spin_us": LN}]}, "count": 3},
                  {"spawn_blocking_us": LN}]}},
-             # mixed distributions in a known order, with spawn trees three deep
+             # mixed distributions, with spawn trees three deep (keys down the tree)
              {"kind": "external", "interval_us": 1500, "arrival": "fixed", "task": {"name": "seq", "steps": [
                  {"repeat": 3, "steps": [{"spin_us": LN}, {"io_us": EXP}, {"spin_us": 2}]},
                  {"spawn": {"name": "mid", "steps": [
@@ -171,7 +171,7 @@ DRAWS = {"name": "draws", "runtime": {"workers": 3}, "duration_s": 0.05, "sample
                      {"spawn": {"name": "leaf", "steps": [{"spin_us": LN}, {"yield": 1}, {"spin_us": EXP}]},
                       "count": 2, "as": "l"},
                      {"sleep_us": LN}, {"join_all": "l"}]}, "count": 2}]}},
-             # mixed distributions in a loop that ends with the run: one draw at a time
+             # mixed distributions in a loop that ends with the run
              {"kind": "root", "task": {"name": "loop", "steps": [{"loop_until_end": [
                  {"spin_us": EXP}, {"sleep_us": UNI}, {"spin_us": LN}, {"yield": 1}]}]}}]}
 

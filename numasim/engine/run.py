@@ -89,9 +89,9 @@ def _arrivals_fixed_means(spec, rng, origin, end_ns):
     mean = np.array([int(s.interval.mean_ns) if e else 0 for s, e in zip(srcs, ext)], np.int64)
     poisson = np.array([1 if e and s.arrival == "poisson" else 0 for s, e in zip(srcs, ext)], np.int64)
     span = max(0, end_ns - origin)
-    # about as many draws as Poisson arrivals, and room for every arrival
-    nz = int(sum(span // max(1, m) for m, p in zip(mean, poisson) if p) * 1.1) + 64
-    nout = int(sum(span // max(1, m) + 2 for m, e in zip(mean, ext) if e) + len(srcs))
+    # about as many draws as Poisson arrivals, and room for every arrival (both grown on demand)
+    nz = min(int(sum(span // max(1, m) for m, p in zip(mean, poisson) if p) * 1.1) + 64, 1 << 22)
+    nout = min(int(sum(span // max(1, m) + 2 for m, e in zip(mean, ext) if e) + len(srcs)), 1 << 22)
     z = rng.standard_exponential(nz)
     while True:
         out_src = np.zeros(nout, np.int64)

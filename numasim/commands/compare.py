@@ -50,7 +50,7 @@ def execute(sc, args, out=None):
         # refused here, before any worker process starts: every Hawk run records the app metrics
         # through the SimPy engine's per-poll observer
         raise UserError("--engine fast", "not covered by the compiled engine yet: the Hawk scenario (its app "
-                        "metrics observe every poll; several runtimes, pools, a machine); use --engine simpy or auto")
+                        "metrics observe every poll; pools, a machine); use --engine simpy or auto")
     from ..hawk.scenario import LAYOUTS
     from ..hawk.layouts import compare_layouts, format_report
     layouts = args.layouts or list(sc.layouts)

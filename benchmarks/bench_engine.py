@@ -9,6 +9,12 @@ Each spec runs once per tokio profile on the SimPy engine and on the compiled en
 first call that loads or compiles the kernels, timed on its own); the figure is task polls (every
 poll of every task, LIFO polls included) per CPU second of this process, and the ratio of the two.
 Every pair of runs is checked to write the same bytes. Peak RSS is reported too.
+
+Beside the overall figure (the public specs, flat host), two rows each: the machine example
+(examples/specs/numactl-machine.json, 1 s: NodeAware placement, OS migration, `mem` steps and the
+memory-load refresher) and the public burst spec watched by the Hawk app metrics' observer (the
+compiled engine replays its events); checked for the same bytes (and NUMA facts, and observed
+records) too.
 """
 import argparse
 import glob
@@ -19,7 +25,8 @@ import time
 
 from numasim.engine.run import simulate_fast
 from numasim.simulate import simulate
-from numasim.spec import load_spec
+from numasim.hawk.appmetrics import HawkObserver
+from numasim.spec import load_spec, parse_spec
 from numasim.tokio.profile import get_profile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,8 +76,28 @@ def main(argv=None):
     n = tot["polls"]
     print(f"{'all':26s} {'':5s} {n:8d} {tot['simpy']:11.2f} {n / tot['simpy']:11.0f} {tot['fast']:10.3f} "
           f"{n / tot['fast']:11.0f} {tot['simpy'] / tot['fast']:6.1f}")
+    extra(paths, args.repeat)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss:.0f} MiB (both engines, one process)")
+
+
+def extra(paths, repeat):
+    """The machine example and an observed run (not in the overall figure above)."""
+    prof = get_profile("1.49")
+    mpath = os.path.join(HERE, "..", "examples", "specs", "numactl-machine.json")
+    machine = parse_spec(dict(load_spec(mpath).raw, duration_s=1.0), mpath)
+    burst = load_spec(next(p for p in paths if "burst" in p) if any("burst" in p for p in paths) else paths[0])
+    for label, spec, observed in (("machine: numactl-machine 1s", machine, False),
+                                  (f"observed: {burst.name}", burst, True)):
+        obs = [HawkObserver(), HawkObserver()] if observed else None
+        a, ts = _timed(lambda: simulate(spec, prof, observers=[obs[0]] if obs else ()), repeat)
+        b, tf = _timed(lambda: simulate_fast(spec, prof, observers=[obs[1]] if obs else ()), repeat)
+        polls = sum(m.c[8] for m in a.runtime.monitors.values())
+        same = list(a.lines()) == list(b.lines()) and a.numa == b.numa
+        if obs:
+            same = same and obs[0].records() == obs[1].records()
+        print(f"{label:36s} 1.49 {polls:8d} {ts:11.2f} {polls / ts:11.0f} {tf:10.3f} {polls / tf:11.0f} "
+              f"{ts / tf:6.1f} {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":

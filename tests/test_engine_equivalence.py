@@ -6,6 +6,7 @@ The Numba cache is warmed once per session (a fresh clone pays the compile there
 """
 import io
 import json
+import os
 
 import pytest
 from hypothesis import given, strategies as st
@@ -13,6 +14,7 @@ from hypothesis import given, strategies as st
 from numasim.engine import simulate, which
 from numasim.engine.run import EngineUnsupported, simulate_fast, unsupported
 from numasim.errors import UserError
+from numasim.machine import preset, read_numactl
 from numasim.simulate import simulate as simulate_simpy
 from numasim.spec import load_spec, parse_spec
 from numasim.tokio.profile import get_profile
@@ -91,6 +93,242 @@ KEPT = {"name": "as", "runtime": {"workers": 3}, "duration_s": 0.05, "sample_int
 @pytest.mark.parametrize("v", VERSIONS)
 def test_kept_handles_and_join_all_give_the_same_trace(v):
     assert_same(parse_spec(KEPT), v)
+
+
+# ---- a NUMA machine: NodeAware placement, masks and OS migration, memory and scheduling costs
+P4D = os.path.join(os.path.dirname(__file__), "..", "examples", "machines", "xeon-2s-p4d.numactl.txt")
+# the spec's "machine" and the machine it names
+MACHINES = {"graviton4-2node": ({"preset": "graviton4-2node"}, lambda: preset("graviton4-2node")),
+            "genoa-2s-nps4": ({"preset": "genoa-2s-nps4"}, lambda: preset("genoa-2s-nps4")),
+            "p4d": ({"numactl": P4D}, lambda: read_numactl(P4D))}
+
+
+def assert_same_machine(spec, v, seed=None):
+    """assert_same, and the NUMA facts (polls by node, migrations, remote costs, memory bytes,
+    the thread timeline) equal too."""
+    a, b = assert_same(spec, v, seed)
+    assert a.numa is not None and a.numa == b.numa
+    return a, b
+
+
+def _memify(steps):
+    """Some spins of a random spec become `mem` steps (which spins, which region, how many bytes,
+    fixed or drawn, and how read follow from the spin's length)."""
+    out = []
+    for s in steps:
+        if isinstance(s.get("spin_us"), int) and s["spin_us"] % 3 == 0:
+            u = s["spin_us"]
+            nbytes = u * 2048 + 64
+            if u % 2 == 0:  # drawn from the task's own stream, as its drawn durations are
+                nbytes = ({"dist": "lognormal", "mean": nbytes, "cv": 0.5} if u % 4 else
+                          {"dist": "exponential", "mean": nbytes})
+            s = {"mem": {"region": f"r{u % 2}", "bytes": nbytes, "pattern": "random" if u % 4 else "stream"}}
+        elif "spawn" in s:
+            s = dict(s, spawn=dict(s["spawn"], steps=_memify(s["spawn"]["steps"])))
+        elif "repeat" in s:
+            s = dict(s, steps=_memify(s["steps"]))
+        out.append(s)
+    return out
+
+
+@st.composite
+def machine_specs(draw):
+    """A random covered spec on a machine: pinned, floating (OS migration on or off) or node-confined
+    workers on few CPUs (so that they wait for CPUs and get balanced), two regions, `mem` steps."""
+    base = draw(covered_specs)
+    mname = draw(st.sampled_from(sorted(MACHINES)))
+    m = MACHINES[mname][1]()
+    workers = base.runtimes[0].workers
+    kind = draw(st.sampled_from(["pinned", "float", "node"]))
+    if kind == "pinned":
+        cpus = draw(st.lists(st.sampled_from(m.cpus), min_size=workers, max_size=workers, unique=True))
+        pl = {"kind": "pinned", "cpus": cpus}
+    elif kind == "float":
+        cpus = draw(st.lists(st.sampled_from(m.cpus), min_size=1, max_size=6, unique=True))
+        pl = {"kind": "float", "cpus": cpus, "migrate_hz": draw(st.sampled_from([0, 300, 5000]))}
+    else:
+        node = draw(st.integers(0, m.n_nodes - 1))
+        cpus = draw(st.lists(st.sampled_from(m.node_cpus[node]), min_size=1, max_size=4, unique=True))
+        pl = {"kind": "node", "node": node, "cpus": cpus, "migrate_hz": draw(st.sampled_from([0, 300, 5000]))}
+    raw = {k: v for k, v in base.raw.items() if k != "runtime"}
+    raw["machine"] = MACHINES[mname][0]
+    raw["runtimes"] = [{"name": "main", "workers": workers, "placement": pl}]
+    raw["regions"] = {"r0": {"bytes": 1e9, "policy": "bind", "node": draw(st.integers(0, m.n_nodes - 1))},
+                      "r1": {"bytes": 1e9, "policy": "interleave"}}
+    if draw(st.booleans()):
+        raw["remote_penalty"] = draw(st.sampled_from([1.0, 3.0]))
+    raw["sources"] = [dict(s, task=dict(s["task"], steps=_memify(s["task"]["steps"]))) for s in raw["sources"]]
+    return parse_spec(raw)
+
+
+@given(machine_specs(), st.sampled_from(VERSIONS))
+def test_random_specs_on_a_machine_give_the_same_trace_and_numa_facts(s, v):
+    assert unsupported(s, get_profile(v)) is None
+    assert_same_machine(s, v)
+
+
+MEM_CHILD = {"name": "child", "steps": [{"mem": {"region": "r", "bytes": 65536, "pattern": "random"}},
+                                         {"spin_us": 3}]}
+
+
+def _machine_spec(placement, workers, sources, duration_s=0.03, **kw):
+    d = {"name": "numa", "duration_s": duration_s, "sample_interval_ms": 5, "machine": {"preset": "graviton4-2node"},
+         "runtimes": [{"name": "main", "workers": workers, "placement": placement}],
+         "regions": {"r": {"bytes": 1e9, "policy": "bind", "node": 0}}, "sources": sources}
+    d.update(kw)
+    return parse_spec(d)
+
+
+MACHINE_CASES = {
+    # tests/test_numa_engine.py's stealing case: children stolen across nodes pay the remote price
+    "pinned-steal": _machine_spec({"kind": "pinned", "cpus": [0, 96]}, 2,
+                                  [{"kind": "root", "task": {"name": "root", "steps": [{"spawn": MEM_CHILD,
+                                                                                          "count": 64}]}}]),
+    # more workers than CPUs, migrating fast: waiting threads, balancing, migrations of waiting ones
+    "crowded-float": _machine_spec({"kind": "float", "cpus": [0, 1, 96], "migrate_hz": 3000}, 4,
+                                   [{"kind": "external", "interval_us": 40, "arrival": "poisson", "task": {
+                                       "name": "req", "steps": [{"spawn": MEM_CHILD, "count": 3, "join": True},
+                                                                {"mem": {"region": "r", "bytes": 1e6,
+                                                                         "pattern": "stream"}},
+                                                                {"sleep_us": 100}]}}],
+                                   regions={"r": {"bytes": 1e9, "policy": "interleave"}}),
+    # confined to one node's CPUs, spinning tasks that yield: the memory load changes the tables
+    "node-loaded": _machine_spec({"kind": "node", "node": 1, "cpus": [96, 97, 98], "migrate_hz": 2000}, 3,
+                                 [{"kind": "root", "task": {"name": "root", "steps": [{"spawn": {
+                                     "name": "loop", "steps": [{"loop_until_end": [
+                                         {"mem": {"region": "r", "bytes": 4e6, "pattern": "stream"}},
+                                         {"yield": 1}]}]}, "count": 3}]}}], duration_s=0.02),
+}
+
+
+@pytest.mark.parametrize("v", VERSIONS)
+@pytest.mark.parametrize("case", sorted(MACHINE_CASES))
+def test_machine_cases_give_the_same_trace_and_numa_facts(case, v):
+    a, _ = assert_same_machine(MACHINE_CASES[case], v)
+    facts = a.numa["runtimes"]["main"]
+    # each case reaches the rules it is there for (else it would test nothing new)
+    if case == "pinned-steal":
+        assert facts["remote_steals"] > 0 and a.numa["mem_bytes"]["remote"][0] > 0
+    elif case == "crowded-float":
+        assert a.numa["os_migrations"] > 0 and a.numa["balance_moves"] > 0
+    else:
+        assert facts["polls_by_node"][0] == 0 and facts["thread_migrations"] == 0
+
+
+SPARSE_NUMACTL = """available: 2 nodes (0-1)
+node 0 cpus: 0 2 4 6
+node 0 size: 1000 MB
+node 0 free: 900 MB
+node 1 cpus: 1 3 5 9
+node 1 size: 1000 MB
+node 1 free: 900 MB
+node distances:
+node   0   1
+  0:  10  21
+  1:  21  10
+"""
+
+
+def test_a_machine_with_interleaved_and_missing_cpu_numbers_gives_the_same_trace(tmp_path):
+    """CPU numbers alternate between the nodes and 7 and 8 do not exist: rows by CPU number."""
+    path = tmp_path / "m.txt"
+    path.write_text(SPARSE_NUMACTL)
+    s = _machine_spec({"kind": "float", "migrate_hz": 2000}, 5,
+                      [{"kind": "external", "interval_us": 30, "arrival": "poisson", "task": {
+                          "name": "req", "steps": [{"spawn": MEM_CHILD, "count": 3, "join": True},
+                                                   {"sleep_us": 50}]}}],
+                      duration_s=0.03, machine={"numactl": str(path)})
+    a, _ = assert_same_machine(s, "1.49")
+    assert a.numa["os_migrations"] > 0 and all(a.numa["runtimes"]["main"]["polls_by_node"])
+
+
+def test_the_public_machine_examples_give_the_same_trace_and_numa_facts():
+    """examples/specs/numactl-machine.json (a machine read from numactl output)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "specs", "numactl-machine.json")
+    spec = load_spec(path)
+    assert_same_machine(parse_spec(dict(spec.raw, duration_s=0.05), path), "1.49")
+
+
+# ---- observers: the compiled engine's event log replayed to them
+class EventLog:
+    """Every event with every fact a replay offers (docs/engine.md, "Observers")."""
+    replayable = True
+
+    def __init__(self):
+        self.events = []
+
+    def _w(self, w):
+        return (w.index, w.cpu, w.rt.name, w.rt.env.now, tuple(x.stats.steal_count for x in w.rt.workers))
+
+    def _t(self, t):
+        return (t.id, t.name, t.created)
+
+    def poll_start(self, w, t):
+        self.events.append(("poll_start", self._w(w), self._t(t)))
+
+    def poll_end(self, w, t):
+        self.events.append(("poll_end", self._w(w), self._t(t)))
+
+    def complete(self, w, t):
+        self.events.append(("complete", self._w(w), self._t(t)))
+
+    def park(self, w):
+        self.events.append(("park", self._w(w)))
+
+    def steal(self, thief, victim, tasks):
+        self.events.append(("steal", self._w(thief), self._w(victim), [self._t(t) for t in tasks]))
+
+
+def assert_same_observed(spec, v):
+    """Both engines show the observers the same events, in the same order, with the same facts;
+    the Hawk observer's records and app metrics come out the same."""
+    from numasim.hawk.appmetrics import HawkObserver, app_metrics
+    p = get_profile(v)
+    la, lb, ha, hb = EventLog(), EventLog(), HawkObserver(), HawkObserver()
+    a = simulate_simpy(spec, p, observers=[la, ha])
+    b = simulate(spec, p, observers=[lb, hb], engine="fast")
+    assert text(a) == text(b)
+    assert la.events and len(la.events) == len(lb.events)
+    i = next((i for i, (x, y) in enumerate(zip(la.events, lb.events)) if x != y), None)
+    assert i is None, f"event {i} differs:\n{la.events[i]}\n{lb.events[i]}"
+    assert ha.records() == hb.records() and ha.handler_nodes == hb.handler_nodes
+    assert app_metrics(ha, a.intervals) == app_metrics(hb, b.intervals)
+    return la
+
+
+@given(st.one_of(covered_specs, machine_specs()), st.sampled_from(VERSIONS))
+def test_observers_see_the_same_events_on_both_engines(s, v):
+    assert_same_observed(s, v)
+
+
+@pytest.mark.parametrize("case", ["kept", "crowded-float"])
+def test_observers_see_the_same_events_on_public_and_machine_cases(case, fidelity_specs):
+    log = assert_same_observed(parse_spec(KEPT) if case == "kept" else MACHINE_CASES[case], "1.49")
+    assert any(e[0] == "steal" for e in log.events)
+    burst = load_spec(fidelity_specs[0])
+    # more events than the log holds: replayed in batches between kernel calls
+    log = assert_same_observed(parse_spec(dict(burst.raw, duration_s=0.2)), "1.24")
+    from numasim.engine.replay import Replay
+    assert len(log.events) > Replay.CAP
+
+
+def test_a_rerun_delivers_each_event_once(monkeypatch):
+    """A log too small for one kernel event makes the run start over with a bigger one: the
+    observers still see each event exactly once."""
+    from numasim.engine.replay import Replay
+    monkeypatch.setattr(Replay, "CAP", 4)
+    assert_same_observed(MACHINE_CASES["crowded-float"], "1.49")
+
+
+def test_an_observer_that_reads_live_state_is_refused_by_name():
+    from helpers import Recorder
+    from numasim.hawk.appmetrics import HawkObserver
+    s = _spec([{"spin_us": 5}])
+    p = get_profile("1.49")
+    with pytest.raises(EngineUnsupported, match="Recorder"):
+        simulate(s, p, observers=[HawkObserver(), Recorder()], engine="fast")
+    assert which(s, p, observers=[Recorder()], engine="auto") == "simpy"
+    assert which(s, p, observers=[HawkObserver(), EventLog()], engine="auto") == "fast"
 
 
 def test_another_seed_and_host_give_the_same_trace(fidelity_specs):

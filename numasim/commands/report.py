@@ -61,11 +61,11 @@ def run(args):
             print(f"Per-node memory reads of {spec.name} on {res.numa['machine']} (simulated, seed {args.seed})\n")
             print(report.format_numastat(r))
         return 0
-    nodes = res.system.cpus.node_of  # CPU index -> node, from the machine's CPU-to-node map
-    rows = report.threads(res.numa, nodes.__getitem__)
+    node_of = spec.machine.node_of_cpu  # CPU -> node, the machine's map (either engine's run)
+    rows = report.threads(res.numa, node_of)
     if args.plot:
         from ..plots import numa_migrations
-        numa_migrations(res.numa["timeline"], nodes.__getitem__, args.plot, f"{spec.name}: threads' NUMA node")
+        numa_migrations(res.numa["timeline"], node_of, args.plot, f"{spec.name}: threads' NUMA node")
     if args.json:
         json.dump({"samples": [{"t_ns": t, "thread": n, "psr": c, "node": nd} for t, n, c, nd in rows],
                    "moves": report.thread_moves(rows)}, sys.stdout)

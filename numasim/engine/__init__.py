@@ -52,7 +52,7 @@ def simulate(spec, profile, host=None, seed=None, observers=(), engine=None):
     `numasim.simulate.simulate`."""
     if which(spec, profile, observers, engine) == "fast":
         from .run import simulate_fast
-        return simulate_fast(spec, profile, host, seed)
+        return simulate_fast(spec, profile, host, seed, observers)
     from ..simulate import simulate as simulate_simpy
     return simulate_simpy(spec, profile, host, seed=seed, observers=observers)
 
@@ -61,5 +61,5 @@ def add_argument(p):
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help="simulation engine: fast (compiled; refuses what it does not cover yet), simpy (the "
                         "reference), or auto, the default: fast where it covers the input, else simpy. Both "
-                        "write the same bytes. Covered now: a spec without machine, pools or regions (one or "
-                        "several runtimes, every step but mem/offload); see docs/engine.md")
+                        "write the same bytes. Covered now: every step but offload, no pools; one or several "
+                        "runtimes on the flat host, one runtime on a machine; see docs/engine.md")

@@ -2,6 +2,7 @@
 run the kernel (rerunning with bigger arrays if one ran out), and turn its samples into the same
 SimResult the SimPy engine returns, through the reference's own RuntimeMonitor.
 """
+import bisect
 import glob
 import heapq
 import os
@@ -14,13 +15,15 @@ from ..errors import UserError
 from ..host.costs import default_host
 from ..metrics.runtime import RuntimeMonitor
 from ..metrics.task import TaskSampler
-from ..simulate import SimResult, header, rng_streams
+from ..simulate import SimResult, _numa_facts, header, rng_streams
 from ..spec import External
 from ..tokio.fastrand import core_generators
 from .fast import CACHE_DIR, state as st
 from .fast.arrivals import merge
 from .fast.pcg import dist_params
-from .fast.loop import PAUSE, PAUSE_U, run, setup
+from .fast.loop import PAUSE, PAUSE_MIG, PAUSE_OBS, PAUSE_U, run, setup
+from .fast.observe import OBS_OVERFLOW
+from .replay import Replay, replayable
 from .fast.program import Unsupported, compile_program
 
 
@@ -30,14 +33,16 @@ class EngineUnsupported(UserError):
 
 def unsupported(spec, profile, observers=()):
     """The first feature of this input the fast engine does not cover, or None."""
-    if observers:
-        return "an observer (the SimPy engine's per-event hooks)"
-    if spec.machine is not None:
-        return "a machine (NUMA placement and memory costs)"
+    o = replayable(observers)
+    if o is not None:
+        return (f"an observer that reads the engine's live state ({type(o).__name__}; an observer the "
+                f"compiled engine can replay says so with `replayable = True`, docs/engine.md)")
+    if observers and len(spec.runtimes) > 1:
+        return "an observer with several runtimes (the replay shows one runtime)"
+    if spec.machine is not None and len(spec.runtimes) > 1:
+        return "several runtimes on a machine"
     if spec.pools:
         return "offload pools"
-    if spec.regions:
-        return "memory regions"
     try:
         compile_program(spec, spec.task_names())
     except Unsupported as e:
@@ -171,22 +176,25 @@ def _kernel():
     return setup, run
 
 
-def simulate_fast(spec, profile, host=None, seed=None):
+def simulate_fast(spec, profile, host=None, seed=None, observers=()):
     host = host or default_host(profile.version)
     seed = spec.seed if seed is None else seed
-    check(spec, profile)
+    check(spec, profile, observers)
     names = spec.task_names()
-    prog = compile_program(spec, names)
+    ws = []
+    prog = compile_program(spec, names, ws)
     ops, defs, roots = prog.ops, prog.defs, prog.roots
     rts = [rs.name for rs in spec.runtimes]
     nw = sum(rs.workers for rs in spec.runtimes)
-    ncpu = max(1, host.cpus)
+    ncpu = max(1, host.cpus) if spec.machine is None else max(spec.machine.cpus) + 1
     origin = host.startup_ns
     end_ns = origin + spec.duration_ns
     params = _params(spec, profile, host, len(spec.sources))
+    params[st.PR_NCPU] = ncpu
     n_samples = (spec.duration_ns + 5_000_000_000 + 10_000_000) // spec.sample_interval_ns + 4
     caps = [4096, 4096, 1024, 1024, 1 << 16, int(n_samples)]
     setup, run = _kernel()
+    replay = Replay(spec, observers, names)
     while True:
         streams = rng_streams(seed, len(spec.runtimes))
         times = _arrivals(spec, streams, origin, end_ns)
@@ -197,33 +205,48 @@ def simulate_fast(spec, profile, host=None, seed=None):
                        0 if s.runtime is None else rts.index(s.runtime))
             arrt.extend(times[si])
         params[st.PR_SEED] = np.uint64(streams["seed"]).astype(np.int64)  # TaskDraws' seed, as its bits
+        mach = _Machine(spec, nw, ncpu, len(rts) * len(names), ws, streams)
         M, F, views = st.allocate(nw, ncpu, len(rts), len(names), ops, defs, src, np.array(arrt + [0], np.int64),
-                                  params, host.stack_wake_prob, [dist_params(d) for d in prog.dists], caps)
+                                  params, host.stack_wake_prob, [dist_params(d) for d in prog.dists], caps,
+                                  numa=dict(mach.tables, **replay.tables()))
         S = SimpleNamespace(**views)
         _init(S, F, spec, profile, streams)
+        mach.init(S)
+        replay.init(M, S)
         rng = streams["os"]
         _refill(S, M, F, rng)
+        mach.refill(S, F)
         setup(M, F)
         lats = []
         code = run(M, F)
-        while code in (PAUSE, PAUSE_U):
+        while code in (PAUSE, PAUSE_U, PAUSE_MIG, PAUSE_OBS):
+            replay.drain(S)
             if code == PAUSE:
                 # the latency log is half full: keep what it holds and go on
                 n = int(S.R[st.R_NLAT])
                 lats.append(S.LAT[:n].copy())
                 S.R[st.R_LAT_BASE] += n
                 S.R[st.R_NLAT] = 0
-            else:
+            # any window that runs low is refilled at any pause
+            if S.R[st.R_U_N] - S.R[st.R_U_I] < st.U_MARGIN:
                 _refill(S, M, F, rng)
+            mach.refill(S, F)
             code = run(M, F)
         if code == 0:
+            replay.drain(S)
             lats.append(S.LAT[:int(S.R[st.R_NLAT])])
             break
         # a capacity ran out: the same run again with it doubled (tasks, inject, events, defer,
-        # latencies, samples)
-        idx = {1: 0, 4: 0, 2: 1, 3: 2, 6: 3, 5: 4, 7: 5}[int(code)]
-        caps[idx] *= 2
-    return _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin)
+        # latencies, samples; the observers' log)
+        replay.rerun(int(code))
+        idx = {1: 0, 4: 0, 2: 1, 3: 2, 6: 3, 5: 4, 7: 5}.get(int(code))
+        if idx is not None:
+            caps[idx] *= 2
+        elif code != OBS_OVERFLOW:
+            raise RuntimeError(f"the fast engine stopped with code {code}")
+    res = _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin)
+    res.numa = mach.facts(S, names, origin)
+    return res
 
 
 def _refill(S, M, F, rng):
@@ -385,3 +408,187 @@ def _result(spec, profile, host, seed, S, LAT, names, origin):
     system.runtimes = {rt.name: FastRuntime(spec, profile, S, r) for r, rt in enumerate(shims)}
     return SimResult(header(spec, profile, host, seed), records[first], system.runtimes[first], polls, records,
                      None, lat, system, {rt.name: mon.per_worker for rt, mon in zip(shims, mons)})
+
+
+# ---------------------------------------------------------------- a NUMA machine
+class _Machine:
+    """The NUMA block of the layout (state.py's last block): a machine's CPUs, masks and cost
+    tables, built with the reference's own objects (`Cpus.mask`, `Numa`'s tables and fit batch,
+    `initial_cpus`), the migrator's draws between kernel calls, and `result.numa` through the
+    reference's `_numa_facts`. On the flat host only the scalars it needs."""
+
+    MIG_CAP = 1024
+
+    def __init__(self, spec, nw, ncpu, nmon, ws, streams):
+        self.spec = spec
+        m = self.m = spec.machine
+        n = self.n = m.n_nodes if m is not None else 1
+        X = np.zeros(st.NX, np.int64)
+        X[st.X_NUMA] = int(m is not None)
+        X[st.X_NNODES] = n
+        X[st.X_IDLE_SEQ] = ncpu  # the CPU numbers are the masks' first order
+        X[st.X_SHEAD] = X[st.X_STAIL] = -1
+        X[st.X_NREG] = len(spec.regions)
+        self.ncpu = ncpu
+        self.numa = None
+        self.floating = []
+        self.cpu0 = self.mask_of = None
+        t = dict(X=(st.H_X, X), RN=(st.H_RN, np.zeros(st.RN_POLLS + n, np.int64)),
+                 TN=(st.H_TN, np.zeros((nmon, st.TN_POLLS + n), np.int64)))
+        if m is None:
+            self.tables = t
+            return
+        from ..host.cpus import Cpus, NodeAware
+        from ..host.numa import Numa
+        from ..machine.memory import _penalty, machine_arrays, steal_lines
+        from ..machine.placement import initial_cpus
+        self.node_of = [m.node_of_cpu(c) if c in m.cpus else -1 for c in range(ncpu)]
+        # build_system's placement, with the reference's masks
+        cp = Cpus(SimpleNamespace(), m, None, NodeAware)
+        rs = spec.runtimes[0]
+        pl = rs.placement
+        masks = []
+        if pl.kind == "pinned":
+            self.cpu0 = list(pl.cpus[:nw])
+            self.mask_of = [-1] * nw
+        else:
+            kind = "unpinned" if pl.kind == "float" else "per_runtime"
+            mk = cp.mask(pl.cpus, kind, pl.migrate_hz)
+            masks.append(mk)
+            self.cpu0 = list(initial_cpus(m, mk.aff, nw))
+            self.mask_of = [0] * nw
+            if pl.migrate_hz > 0:
+                self.floating = list(range(nw))
+                acc, self.cum_hz = 0.0, []
+                for _ in range(nw):
+                    acc += pl.migrate_hz  # Cpus.add_floating's running sum
+                    self.cum_hz.append(acc)
+        X[st.X_NFLOAT] = len(self.floating)
+        nm = max(1, len(masks))
+        MK = np.zeros((nm, st.NMK), np.int64)
+        MKS = np.zeros((nm, n), np.int64)
+        MKL = np.zeros((nm, n), np.int64)
+        MORD = np.full((nm, n, n), -1, np.int64)
+        MSET = np.zeros((nm, ncpu), np.int64)
+        mcpu, mall = [], []
+        for i, mk in enumerate(masks):
+            MK[i, st.MK_STAY] = int(mk.aff.stay_on_node is not None)
+            MK[i, st.MK_NCPU] = len(mk.aff.cpus)
+            MK[i, st.MK_ALL] = len(mall)
+            mall.extend(mk.aff.cpus)
+            for node in range(n):
+                cs = [c for c in mk.cpus if self.node_of[c] == node]
+                MKS[i, node], MKL[i, node] = len(mcpu), len(cs)
+                mcpu.extend(cs)
+                MORD[i, node, :len(mk.order[node])] = mk.order[node]
+            MSET[i, list(mk.cpus)] = 1
+        numa = self.numa = Numa(m, spec, self.node_of)
+        steal = np.array([[[int(round(steal_lines(k) * numa.c2c[a][b])) for b in range(n)] for a in range(n)]
+                          for k in range(st.N_STEAL_COST)], np.int64)
+        # Numa.poll_start's refill: the working set's whole lines at the pair's price
+        refill = np.array([[[int(round(-(-w // 64) * numa.refill_line[a][b])) for b in range(n)] for a in range(n)]
+                           for w in ws], np.int64).reshape(len(ws), n, n)
+        t.update(MK=(st.H_MK, MK), MKS=(st.H_MKS, MKS), MKL=(st.H_MKL, MKL),
+                 MCPU=(st.H_MCPU, np.array(mcpu + [0], np.int64)), MORD=(st.H_MORD, MORD),
+                 MSET=(st.H_MSET, MSET), MALL=(st.H_MALL, np.array(mall + [0], np.int64)),
+                 WAKE=(st.H_WAKE, np.array(numa.wake_tab, np.int64).reshape(n, n)),
+                 STEALC=(st.H_STEALC, steal), REFILL=(st.H_REFILL, refill))
+        nreg = len(spec.regions)
+        t["F"] = dict(FREG=(st.H_FREG, numa.frac.reshape(nreg, n).astype(np.float64)),
+                      FSTREAM=(st.H_FSTREAM, np.zeros((nreg, n, 2))), FLINE=(st.H_FLINE, np.zeros((n, n))),
+                      FBYTES=(st.H_FBYTES, np.zeros((n, n))),
+                      FMIG=(st.H_FMIG, np.zeros((self.MIG_CAP, st.MIG_COLS))))
+        # Numa.refresher's round (engine/fast/numa.py refresh): the batch the tables are fitted
+        # from and the machine's arrays, as cost_batch_ns hands them to the memory-cost kernel
+        arr = machine_arrays(m)
+        cpu, frac, nbytes, pattern = numa.batch()
+        rows = len(cpu)
+        mem, link = numa.load.arrays()
+        X[st.X_NSOCK] = link.shape[0]
+        X[st.X_MC_K] = arr.mem_x.shape[1]
+        X[st.X_MC_K2] = arr.link_x.shape[0]
+        X[st.X_MC_ROWS] = rows
+        t["MC"] = (st.H_MC, np.concatenate([cpu, pattern, np.zeros(rows, np.int64), arr.socket, arr.dist.ravel()]))
+        t["F"]["FMC"] = (st.H_FMC, np.concatenate([
+            frac.ravel(), nbytes, np.ones(rows), arr.idle.ravel(), arr.mem_x.ravel(), arr.mem_y.ravel(), arr.link_x,
+            arr.link_y, [arr.core_gbps, _penalty(numa.penalty)], mem, link.ravel(), mem, link.ravel(),
+            np.zeros(n * n)]).astype(np.float64))
+        self.tables = t
+        self.rng = streams["numa"]
+
+    def init(self, S):
+        C = S.C
+        C[:, st.C_IDLE_SEQ] = np.arange(self.ncpu)
+        S.W[:, st.W_MASK] = -1  # no mask (Thread.mask None): pinned, or the flat host
+        if self.m is None:
+            return
+        C[:, st.C_NODE] = self.node_of
+        C[:, st.C_IDLE_SINCE] = -(1 << 62)  # NodeAware: never ran, halted long ago
+        S.W[:, st.W_CPU] = self.cpu0
+        S.W[:, st.W_MASK] = self.mask_of
+        S.W[:, st.W_LAST_NODE] = -1
+        self._tables(S)
+
+    def _tables(self, S):
+        numa = self.numa
+        for i, name in enumerate(numa.regions):
+            S.FSTREAM[i] = numa.stream[name]
+        if numa.line:
+            S.FLINE[:] = numa.line
+
+    def refill(self, S, F):
+        """Slide the migrator's unused draws to the front of its window and draw the rest, in the
+        order Cpus.migrator takes them from the "numa" stream."""
+        if not self.floating:
+            return
+        X = S.X
+        i, n = int(X[st.X_MIG_I]), int(X[st.X_MIG_N])
+        if n - i >= 2 and n > 0:
+            return
+        W = S.FMIG
+        left = W[i:n].copy()
+        W[:len(left)] = left
+        rng = self.rng
+        total = self.cum_hz[-1]
+        fl = self.floating
+        for k in range(len(left), self.MIG_CAP):
+            W[k, 0] = max(1, int(rng.exponential(1e9 / total)))
+            j = bisect.bisect_right(self.cum_hz, rng.random() * total)
+            W[k, 1] = fl[min(j, len(fl) - 1)]
+            W[k, 2] = rng.random()
+            W[k, 3] = rng.random()
+        X[st.X_MIG_I] = 0
+        X[st.X_MIG_N] = self.MIG_CAP
+
+    def facts(self, S, names, origin):
+        """result.numa, by the reference's _numa_facts over what the run left."""
+        if self.m is None:
+            return None
+        from ..host.numa import RuntimeNuma, TaskNuma
+        n = self.n
+        numa = self.numa
+        numa.bytes = S.FBYTES.tolist()
+        rn = RuntimeNuma(n)
+        R = S.RN
+        rn.polls = [int(x) for x in R[st.RN_POLLS:]]
+        for f, i in (("task_migrations", st.RN_TASK_MIG), ("thread_migrations", st.RN_THREAD_MIG),
+                     ("steals", st.RN_STEALS), ("remote_steals", st.RN_REMOTE_STEALS),
+                     ("remote_steal_ns", st.RN_REMOTE_STEAL_NS), ("refill_ns", st.RN_REFILL_NS),
+                     ("remote_refill_ns", st.RN_REMOTE_REFILL_NS), ("wakes", st.RN_WAKES),
+                     ("remote_wakes", st.RN_REMOTE_WAKES), ("remote_wake_ns", st.RN_REMOTE_WAKE_NS)):
+            setattr(rn, f, int(R[i]))
+        monitors = {}
+        for mi, name in enumerate(names):
+            tn = TaskNuma(n)
+            tn.polls = [int(x) for x in S.TN[mi, st.TN_POLLS:]]
+            tn.migrations = int(S.TN[mi, st.TN_MIG])
+            tn.remote_ns = int(S.TN[mi, st.TN_REMOTE_NS])
+            monitors[name] = SimpleNamespace(numa=tn)
+        rname = self.spec.runtimes[0].name
+        for i in range(1, int(S.R[st.R_NSAMPLE])):
+            numa.timeline.append((int(S.SR[i, 0, st.SR_T]) - origin,
+                                  {f"{rname}/{w}": int(c) for w, c in enumerate(S.STC[i])}))
+        sys = SimpleNamespace(numa=numa, pools={}, runtimes={rname: SimpleNamespace(numa_stats=rn, monitors=monitors)},
+                              cpus=SimpleNamespace(migrations=int(S.X[st.X_MIGRATIONS]),
+                                                   balance_moves=int(S.R[st.R_BALANCE_MOVES])))
+        return _numa_facts(sys)

@@ -60,6 +60,10 @@ class HawkObserver:
     seen so far: the real number of stolen tasks at that instant.
     """
 
+    # it reads only what the compiled engine's replay gives (the event's time, the worker's CPU and
+    # live steal count, the task's id, name and creation time): both engines can run it
+    replayable = True
+
     def __init__(self, node_of=None, keep=None):
         self.node_of = node_of or _node_of_worker
         self.tasks: dict[tuple, TaskRecord] = {}

@@ -114,17 +114,8 @@ class Numa:
         if not regions:
             return
         n = self.n
-        m = self.machine
-        eye = np.eye(n)
-        # rows: stream fits per (region, cpu node, size), then random per (cpu node, memory node)
-        cpu = [a for _r in range(len(regions)) for a in range(n) for _b in (_B1, _B2)] + \
-              [a for a in range(n) for _b in range(n)]
-        frac = np.concatenate([self.frac[[r for r in range(len(regions)) for _a in range(n) for _b in (_B1, _B2)]],
-                               eye[[b for _a in range(n) for b in range(n)]]])
-        nbytes = [b for _r in range(len(regions)) for _a in range(n) for b in (_B1, _B2)] + [_B1] * (n * n)
-        pattern = [STREAM] * (len(cpu) - n * n) + [RANDOM] * (n * n)
-        cost = cost_batch_ns(m, np.array(cpu, dtype=np.int64), frac, np.array(nbytes, dtype=np.float64),
-                             np.array(pattern, dtype=np.int64), load, remote_penalty=self.penalty)
+        cpu, frac, nbytes, pattern = self.batch()
+        cost = cost_batch_ns(self.machine, cpu, frac, nbytes, pattern, load, remote_penalty=self.penalty)
         stream = {}
         i = 0
         for name in regions:
@@ -138,6 +129,21 @@ class Numa:
         line = [[float(cost[i + a * n + b]) / (_B1 / LINE) for b in range(n)] for a in range(n)]
         self.stream = stream
         self.line = line
+
+    def batch(self):
+        """The accesses the tables are fitted from, as cost_batch_ns takes them (cpu nodes, page
+        fractions, bytes, patterns): stream fits per (region, cpu node, size), then one line of
+        dependent reads per (cpu node, memory node)."""
+        n = self.n
+        nreg = len(self.regions)
+        eye = np.eye(n)
+        cpu = [a for _r in range(nreg) for a in range(n) for _b in (_B1, _B2)] + [a for a in range(n) for _b in range(n)]
+        frac = np.concatenate([self.frac[[r for r in range(nreg) for _a in range(n) for _b in (_B1, _B2)]],
+                               eye[[b for _a in range(n) for b in range(n)]]])
+        nbytes = [b for _r in range(nreg) for _a in range(n) for b in (_B1, _B2)] + [_B1] * (n * n)
+        pattern = [STREAM] * (len(cpu) - n * n) + [RANDOM] * (n * n)
+        return (np.array(cpu, dtype=np.int64), frac, np.array(nbytes, dtype=np.float64),
+                np.array(pattern, dtype=np.int64))
 
     def mem_ns(self, cpu, region, nbytes, pattern) -> int:
         """CPU time for a thread on `cpu` to read `nbytes` of `region` (pattern 0 stream, 1 random)."""

@@ -18,6 +18,8 @@ from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_
                     T_HELD, T_JCUR, T_KEPT, T_KEY, T_MON, T_NEXT_SIB, T_NOTIFIED, T_OPK, T_PC, T_RT,
                     T_STATE, T_WAITER, T_WOKE, W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN, W_RT)
 from .taskmon import I_INSTR
+from .state import H_X, OB_COMPLETE, T_ID, T_LAST_CPU, X_NEXT_ID
+from .observe import observing, task_event
 
 
 @njit(cache=True)
@@ -81,6 +83,9 @@ def new_task(M, F, d, key, r):
     m = r * M[H_NNAMES] + M[M[H_DEFS] + (d) * NDEFS + (DEFS_MON_COL)]
     M[T + (t) * NT + (T_MON)] = m
     M[T + (t) * NT + (T_CREATED)] = M[R + (R_NOW)]
+    M[T + (t) * NT + (T_LAST_CPU)] = -1
+    M[M[H_X] + X_NEXT_ID] += 1
+    M[T + (t) * NT + (T_ID)] = M[M[H_X] + X_NEXT_ID]
     M[T + (t) * NT + (T_KEY)] = key
     M[M[H_MON] + (m) * N_MON + (I_INSTR)] += 1
     M[R + (R_LIVE_MON)] += 1
@@ -99,6 +104,8 @@ def new_handle(M, F, held):
     T = M[H_T]
     M[T + (t) * NT + (T_STATE)] = RUNNING
     M[T + (t) * NT + (T_HELD)] = held
+    M[M[H_X] + X_NEXT_ID] += 1  # Runtime.spawn_blocking's handle takes a task id too
+    M[T + (t) * NT + (T_ID)] = M[M[H_X] + X_NEXT_ID]
     return t
 
 
@@ -191,6 +198,8 @@ def complete(M, F, t, worker):
     T = M[H_T]
     r = M[T + (t) * NT + (T_RT)]
     M[T + (t) * NT + (T_STATE)] = COMPLETE
+    if observing(M):
+        task_event(M, OB_COMPLETE, worker, t)
     M[M[H_RT] + (r) * NQ + (Q_ALIVE)] -= 1
     j = M[T + (t) * NT + (T_WAITER)]
     if j >= 0:

@@ -3,6 +3,8 @@ sources, the sampler, the ender) are started in the same order, and events are p
 the stop event, exactly as `env.run(until=stop)` does."""
 from numba import njit
 
+from ...host.numa import LOAD_REFRESH_NS
+
 from .blocking import idle_done, idle_event, thread_step
 from .cpus import balance, start
 from .events import call_at, pop, schedule, timeout
@@ -25,11 +27,18 @@ from .state import (EV_BALANCE, EV_BT_COND, EV_BT_EV, EV_BT_KEEP, EV_BT_RESUME, 
                     W_Q_LEN)
 from .taskmon import I_MAX_IDLE
 from .worker import step
+from .cpus import migrate, next_cpu
+from .numa import refresh
+from .state import (EV_MIG_INIT, EV_MIGRATE, EV_REFRESH, EV_REFRESH_INIT, H_FMIG, H_STC, H_X,
+                    MIG_COLS, X_MIG_I, X_MIG_N, X_NFLOAT, X_NREG, X_NUMA)
+from .state import H_OBSCAP, X_OBS, X_OBS_N
 
 DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
 PAUSE = 100
 PAUSE_U = 101  # the window of uniform draws runs low: the caller refills it
+PAUSE_MIG = 103  # the window of the migrator's draws runs low: the caller refills it
+PAUSE_OBS = 104  # the observers' event log is half full: the caller replays and empties it
 
 
 @njit(cache=True)
@@ -63,6 +72,9 @@ def _snapshot(M, F, reset_idle):
             M[M[H_SM] + ((i) * M[H_NMON] + (m)) * N_MON + (k)] = M[M[H_MON] + (m) * N_MON + (k)]
         if reset_idle:
             M[M[H_MON] + (m) * N_MON + (I_MAX_IDLE)] = 0
+    if M[M[H_X] + X_NUMA]:
+        for w in range(M[M[H_PR] + (PR_NW)]):  # Numa.sample_threads
+            M[M[H_STC] + (i) * M[H_NWK] + (w)] = M[M[H_W] + (w) * NW + (W_CPU)]
     M[R + (R_NSAMPLE)] = i + 1
 
 
@@ -148,11 +160,16 @@ def setup(M, F):
     """build_system's placement and the processes started before env.run, in SimPy's order."""
     PR = M[H_PR]
     nw = M[PR + (PR_NW)]
-    for w in range(nw):
-        M[M[H_W] + (w) * NW + (W_CPU)] = w % M[PR + (PR_NCPU)]
+    numa = M[M[H_X] + X_NUMA]
+    if not numa:  # on a machine engine/run.py placed them (placement.initial_cpus)
+        for w in range(nw):
+            M[M[H_W] + (w) * NW + (W_CPU)] = w % M[PR + (PR_NCPU)]
     start(M, F, nw)
     for w in range(nw):
         schedule(M, F, 0, URGENT, EV_RESUME, w, 0)
+    if numa:
+        schedule(M, F, 0, URGENT, EV_MIG_INIT, 0, 0)
+        schedule(M, F, 0, URGENT, EV_REFRESH_INIT, 0, 0)
     for si in range(M[PR + (PR_NSRC)]):
         schedule(M, F, 0, URGENT, EV_SRC_INIT, si, 0)
     schedule(M, F, 0, URGENT, EV_SAMPLER, 0, 0)
@@ -201,8 +218,49 @@ def run(M, F):
         elif k == EV_STOP:
             M[R + (R_STOPPED)] = 1
             return 0
+        elif EV_MIG_INIT <= k <= EV_REFRESH:
+            _machine_event(M, F, k)
         if M[R + (R_OVERFLOW)]:
             return M[R + (R_OVERFLOW)]
         if M[R + (R_U_N)] - M[R + (R_U_I)] < U_MARGIN:
             return PAUSE_U
+        X = M[H_X]
+        if M[X + X_NFLOAT] and M[X + X_MIG_N] - M[X + X_MIG_I] < 2:
+            return PAUSE_MIG
+        if M[X + X_OBS] and M[X + X_OBS_N] > M[H_OBSCAP] // 2:
+            return PAUSE_OBS
     return 0
+
+
+# ---------------------------------------------------------------- a NUMA machine's processes
+@njit(cache=True)
+def _mig_delay(M, F, i):
+    return int(F[M[H_FMIG] + i * MIG_COLS])
+
+
+@njit(cache=True)
+def _machine_event(M, F, k):
+    """Cpus.migrator and Numa.refresher: each returns at once when it has nothing to do (no
+    floating thread, no region). A migration's draws were taken in Python, in the stream's order
+    (its delay, the thread it moves, u_node, u_cpu)."""
+    X = M[H_X]
+    if k == EV_MIG_INIT:
+        if M[X + X_NFLOAT] == 0:
+            schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
+        else:
+            timeout(M, F, _mig_delay(M, F, M[X + X_MIG_I]), EV_MIGRATE, 0, 0)
+    elif k == EV_MIGRATE:
+        i = M[X + X_MIG_I]
+        row = M[H_FMIG] + i * MIG_COLS
+        w = int(F[row + 1])
+        migrate(M, F, w, next_cpu(M, F, w, F[row + 2], F[row + 3]))
+        M[X + X_MIG_I] = i + 1
+        timeout(M, F, _mig_delay(M, F, i + 1), EV_MIGRATE, 0, 0)
+    elif k == EV_REFRESH_INIT:
+        if M[X + X_NREG] == 0:
+            schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
+        else:
+            timeout(M, F, LOAD_REFRESH_NS, EV_REFRESH, 0, 0)
+    elif k == EV_REFRESH:
+        refresh(M, F)
+        timeout(M, F, LOAD_REFRESH_NS, EV_REFRESH, 0, 0)

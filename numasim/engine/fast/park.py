@@ -7,10 +7,12 @@ from numba import njit
 
 from .cpus import place
 from .events import call_at, schedule
+from .numa import wake_ns
 from .state import (EV_RESUME, EV_TWAKE, F_DEDUPE, F_NEEDS_TWO, H_DCAP, H_DEF, H_PR, H_R, H_RT, H_W,
                     NORMAL, NQ, NW, PR_UNPARK, Q_CURRENT, Q_DEBT, R_NOW, R_OVERFLOW, W_BLOCKED,
                     W_DEFER_LEN, W_LIFO, W_NOTIFIED, W_PARK_GEN, W_PARK_TRIG, W_Q_LEN, W_RT,
                     W_SEARCHING, W_WAKE_CPU, W_WAKE_PENDING)
+from .state import H_X, X_NUMA
 
 
 @njit(cache=True)
@@ -31,6 +33,8 @@ def wake_thread(M, F, w):
         Q = M[H_RT] + (M[W + (w) * NW + (W_RT)]) * NQ
         now = M[M[H_R] + (R_NOW)]
         M[Q + (Q_DEBT)] += M[M[H_PR] + (PR_UNPARK)]
+        if M[M[H_X] + X_NUMA]:
+            M[Q + (Q_DEBT)] += wake_ns(M, F, M[Q + (Q_CURRENT)], w)
         cpu, lat = place(M, F, w, M[Q + (Q_CURRENT)], now)
         M[W + (w) * NW + (W_WAKE_CPU)] = cpu
         call_at(M, F, now + lat, EV_TWAKE, w, M[W + (w) * NW + (W_PARK_GEN)])

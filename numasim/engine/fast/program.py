@@ -12,7 +12,7 @@ is `child_key`, Python's hash of an int pair, computed here.
 import numpy as np
 from numba import int64, njit, uint64
 
-from ...spec import IoWait, Join, LoopUntilEnd, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
+from ...spec import IoWait, Join, LoopUntilEnd, Mem, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
 from .pcg import sample, seed_state
 from .state import (H_FD, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_LOOP, K_LOOP_END,
@@ -20,19 +20,23 @@ from .state import (H_FD, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_L
                     NDEFS, NO, NT, OPK_BLOCKING, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPAWN,
                     OPK_SPIN, OPK_YIELD, O_A, O_B, O_C, O_K, PR_END, PR_SEED, T_CTR, T_DRAWS,
                     T_GHEAD, T_GTAIL, T_JCUR, T_KEPT, T_KEY, T_OPA, T_PC, T_PCG, T_SEND, T_SUB)
+from .state import K_MEM, OPK_MEM
 
 DONE = -2
 # the spec language's names of the steps not compiled yet
-_STEP_NAMES = {"Mem": "mem", "Offload": "offload"}
+_STEP_NAMES = {"Offload": "offload"}
+# workload/program.py _PATTERN
+_PATTERN = {"stream": 0, "random": 1}
 
 
 class Unsupported(Exception):
     """A spec feature the compiled engine does not run yet (engine/run.py names it)."""
 
 
-def compile_program(spec, names):
+def compile_program(spec, names, ws=None):
     """(ops, defs, def id of each source's task): the op table and, per TaskDef occurrence, its
-    entry pc and TaskMonitor index (position in `names`)."""
+    entry pc and TaskMonitor index (position in `names`). `ws`, a list, gets each occurrence's
+    working_set_bytes (a machine's refill cost)."""
     ops = []
     defs = []
 
@@ -52,6 +56,7 @@ def compile_program(spec, names):
 
     pending = []
     kept = {}
+    regions = [r.name for r in spec.regions]
 
     def slot(name):
         if name not in kept:
@@ -66,6 +71,8 @@ def compile_program(spec, names):
         """A def occurrence; `runtime`: the runtime a spawn of it goes into (None: the spawner's)."""
         i = len(defs)
         defs.append([0, names.index(td.name), -1 if runtime is None else rts.index(runtime)])
+        if ws is not None:
+            ws.append(td.working_set_bytes)
         pending.append((i, td))
         return i
 
@@ -88,6 +95,10 @@ def compile_program(spec, names):
                 emit(K_SPAWN, task(s.task, s.runtime), s.count, int(s.join), 0 if s.join or s.name is None else 1 + slot(s.name))
             elif t is Join:
                 emit(K_JOIN, slot(s.name))
+            elif t is Mem:
+                # workload/program.py _draw: a fixed size is int(mean), not rounded
+                nb, d = (int(s.nbytes.mean_ns), 0) if s.nbytes.is_fixed else (0, dur(s.nbytes)[1])
+                emit(K_MEM, nb, d, _PATTERN[s.pattern], regions.index(s.region))
             elif t is Repeat:
                 if depth >= MAX_DEPTH:
                     raise Unsupported(f"repeat nested deeper than {MAX_DEPTH}")
@@ -223,6 +234,14 @@ def fetch(M, F, t):
             M[T + (t) * NT + (T_JCUR)] = -1
             M[T + (t) * NT + (T_PC)] = pc + 1
             continue
+        if k == K_MEM:
+            nb = M[OPS + (pc) * NO + (O_A)]
+            d = M[OPS + (pc) * NO + (O_B)]
+            if d:
+                nb = _draw(M, F, t, d)
+            M[T + (t) * NT + (T_PC)] = pc + 1
+            M[T + (t) * NT + (T_OPA)] = nb  # its region and pattern: the op row before T_PC
+            return OPK_MEM
         if k == K_SPAWN:
             n = M[OPS + (pc) * NO + (O_B)]
             sub = M[T + (t) * NT + (T_SUB)]

@@ -2,9 +2,12 @@
 overflow into the inject queue (a growable ring), and stealing half of a sibling's queue."""
 from numba import njit
 
+from .numa import stolen
+from .observe import observing, steal_event
 from .state import (F_LIFO_STEALABLE, F_NEWEST_HALF, H_ICAP, H_INJ, H_LQ, H_PR, H_R, H_RT, H_W,
                     LOCAL_QUEUE_CAPACITY, NQ, NW, Q_INJ_HEAD, Q_INJ_LEN, R_OVERFLOW, S_OVERFLOW,
                     S_STEAL, S_STEAL_OPS, W_LIFO, W_Q_HEAD, W_Q_LEN, W_RT)
+from .state import H_X, X_NUMA
 
 CAP = LOCAL_QUEUE_CAPACITY
 MASK = LOCAL_QUEUE_CAPACITY - 1
@@ -104,11 +107,20 @@ def steal_into(M, F, v, thief):
         M[M[H_W] + (thief) * NW + (S_STEAL_OPS)] += 1
         for _ in range(m - 1):
             q_append(M, F, thief, q_popleft(M, F, v))
-        return q_popleft(M, F, v)
+        t = q_popleft(M, F, v)
+        if M[M[H_X] + X_NUMA]:
+            stolen(M, F, thief, v, t, m)
+        if observing(M):
+            steal_event(M, thief, v, t, m)
+        return t
     if M[M[H_W] + (v) * NW + (W_LIFO)] >= 0 and M[M[H_PR] + (F_LIFO_STEALABLE)]:
         t = M[M[H_W] + (v) * NW + (W_LIFO)]
         M[M[H_W] + (v) * NW + (W_LIFO)] = -1
         M[M[H_W] + (thief) * NW + (S_STEAL)] += 1
         M[M[H_W] + (thief) * NW + (S_STEAL_OPS)] += 1
+        if M[M[H_X] + X_NUMA]:
+            stolen(M, F, thief, v, t, 1)
+        if observing(M):
+            steal_event(M, thief, v, t, 1)
         return t
     return -1

@@ -114,11 +114,13 @@ F_STACK, F_EWMA = 0, 1
 U_MARGIN = 64  # draws one event may take at most, with room to spare
 
 
-def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, dists, caps, ucap=4096):
+def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, dists, caps, ucap=4096, numa=None):
     """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side.
     `nw` counts the workers of every runtime; each runtime has its own inject queue, timer and
     I/O heaps, blocking pool and `nnames` TaskMonitors (rows r * nnames + name). `dists`: the
-    (kind, a, b) of each distribution drawn inside tasks."""
+    (kind, a, b) of each distribution drawn inside tasks. `numa` (a machine): {name: (header slot,
+    int64 array)} and "F" {name: (slot, float64 array)} of the NUMA block's tables, laid out after
+    the others (their views are named too)."""
     tcap, icap, ecap, dcap, lcap, scap = caps
     nmon = nrt * nnames
     shapes = [("W", (nw, NW)), ("T", (tcap, NT)), ("LQ", (nw, LOCAL_QUEUE_CAPACITY)), ("DEF", (nw, dcap)),
@@ -128,13 +130,20 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, di
               ("LAT", (lcap, 2)), ("SR", (scap, nrt, NSR)), ("SW", (scap, nw, N_SW)), ("SD", (scap, nw)),
               ("SM", (scap, nmon, N_MON)), ("OPS", ops.shape), ("DEFS", defs.shape), ("SRC", src.shape),
               ("ARRT", arrt.shape), ("R", (NR,)), ("RT", (nrt, NQ)), ("PR", (NPR,))]
-    off = N_H
+    heads = {}
+    if numa is not None:
+        numa = dict(numa, STC=(H_STC, np.zeros((scap, nw), np.int64)))
+        for name, v in numa.items():
+            if name != "F":
+                shapes.append((name, v[1].shape))
+                heads[name] = v[0]
+    off = N_HX
     offs = {}
     for name, shp in shapes:
         offs[name] = off
         off += int(np.prod(shp))
     M = np.zeros(off, np.int64)
-    heads = dict(W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO,
+    heads.update(W=H_W, T=H_T, LQ=H_LQ, DEF=H_DEF, FREE=H_FREE, INJ=H_INJ, EV=H_EV, TM=H_TM, IO=H_IO,
                  BQ=H_BQ, BT=H_BT, IDL=H_IDL, C=H_C, CW=H_CW, SL=H_SL, MON=H_MON, LAT=H_LAT, SR=H_SR, SW=H_SW,
                  SD=H_SD, SM=H_SM, OPS=H_OPS, DEFS=H_DEFS, SRC=H_SRC, ARRT=H_ARRT, R=H_R, RT=H_RT, PR=H_PR)
     views = {}
@@ -162,8 +171,74 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, di
     views["FREE"][:] = np.arange(tcap - 1, -1, -1)
     views["R"][R_FREE_TOP] = tcap
     M[H_FD] = F_EWMA + nw + ucap
-    F = np.zeros(F_EWMA + nw + ucap + 3 * len(dists))
+    fx = numa.get("F", {}) if numa is not None else {}
+    F = np.zeros(F_EWMA + nw + ucap + 3 * len(dists) + sum(a.size for _s, a in fx.values()))
     F[F_STACK] = stack_prob
     for i, d in enumerate(dists):
         F[M[H_FD] + 3 * i:M[H_FD] + 3 * i + 3] = d
+    if numa is not None:
+        for name, v in numa.items():
+            if name != "F":
+                views[name][...] = v[1]
+        o = F_EWMA + nw + ucap + 3 * len(dists)
+        for name, (slot, a) in fx.items():
+            M[slot] = o
+            F[o:o + a.size] = a.ravel()
+            views[name] = F[o:o + a.size].reshape(a.shape)
+            o += a.size
     return M, F, views
+
+
+# ==== a NUMA machine (host/cpus.py NodeAware, host/numa.py) ===================================
+# Appended columns and tables, kept in this one block: a flat host leaves them unused.
+# worker: its allowed-CPU mask (-1: pinned), the node of its previous poll (Thread.last_node)
+W_MASK, W_LAST_NODE = NW, NW + 1
+NW = NW + 2
+# task: the CPU of its previous poll (-1: none yet) and the steal cost its next poll pays
+T_LAST_CPU, T_NUMA_DEBT = NT, NT + 1
+NT = NT + 2
+# CPU: its node, when it last went idle in Mask.idle's order (the most recently idled wins),
+# and its place in Cpus.stacked, the CPUs with waiting threads in insertion order
+C_NODE, C_IDLE_SEQ, C_SPREV, C_SNEXT, C_IN_STACKED = NC, NC + 1, NC + 2, NC + 3, NC + 4
+NC = NC + 5
+# scalars
+(X_NUMA, X_NNODES, X_IDLE_SEQ, X_SHEAD, X_STAIL, X_NFLOAT, X_MIG_I, X_MIG_N, X_MIGRATIONS,
+ X_NREG, X_REFRESH, NX) = range(12)
+# RuntimeNuma's counters (polls by node follow them)
+(RN_TASK_MIG, RN_THREAD_MIG, RN_STEALS, RN_REMOTE_STEALS, RN_REMOTE_STEAL_NS, RN_REFILL_NS,
+ RN_REMOTE_REFILL_NS, RN_WAKES, RN_REMOTE_WAKES, RN_REMOTE_WAKE_NS, RN_POLLS) = range(11)
+# TaskNuma per task name: migrations, remote cost, then polls by node
+TN_MIG, TN_REMOTE_NS, TN_POLLS = range(3)
+# masks: per mask, its CPUs grouped by node (MK_START/MK_LEN per node into MCPU), the nodes in
+# order from each node (MORD), which CPUs it holds (MSET), and its migration rule
+MK_STAY, MK_NCPU, MK_ALL, NMK = range(4)
+N_STEAL_COST = 257  # steal cost by tasks moved (at most half of 256, rounded up, in one steal)
+# header slots of these tables
+(H_X, H_RN, H_TN, H_MK, H_MKS, H_MKL, H_MCPU, H_MORD, H_MSET, H_MALL, H_WAKE, H_STEALC, H_REFILL,
+ H_STC, H_FREG, H_FSTREAM, H_FLINE, H_FBYTES, H_FMIG, H_OBS, H_OBSCAP, H_MC, H_FMC, N_HX) = range(N_H, N_H + 24)
+MIG_COLS = 4  # a migration's draws: its delay, the thread it moves, u_node, u_cpu
+# the memory-load refresher (Numa.refresher, compiled): sizes, and its tables (MC in M: the fit
+# batch's cpu nodes, patterns, costs out, node sockets, SLIT distances; FMC in F: the batch's page
+# fractions, bytes, mlp, the machine arrays, core_gbps and the penalty, the load now, a new load,
+# the bytes already seen)
+X_NSOCK, X_MC_K, X_MC_K2, X_MC_ROWS = NX, NX + 1, NX + 2, NX + 3
+NX = NX + 4
+# the `mem` step: its op (O_A bytes, O_B 0 or 1 + the distribution they are drawn from, O_C
+# pattern, O_D region) and await kind (workload OP_MEM)
+K_MEM = 40
+OPK_MEM = 8
+# the OS's migrator and the memory-load refresher (processes started on a machine only)
+EV_MIG_INIT, EV_MIGRATE, EV_REFRESH_INIT, EV_REFRESH = 40, 41, 42, 43
+
+
+# ==== observers (simulate(observers=[...])): the events logged for a replay in Python ==========
+# the reference's task id (Runtime.next_id: tasks and blocking handles count; one runtime)
+T_ID = NT
+NT = NT + 1
+X_OBS, X_OBS_N, X_NEXT_ID = NX, NX + 1, NX + 2  # observers on; rows in the log; the last task id
+NX = NX + 3
+# a row: (kind, time, worker, its CPU, a, b, c); a task is (id, TaskMonitor index, created). A
+# steal is one OB_STEAL row (a: victim, b: victim's CPU, c: tasks moved) and then one OB_TASK
+# row per task, in the order the observer's list has them.
+OB_POLL_START, OB_POLL_END, OB_COMPLETE, OB_PARK, OB_STEAL, OB_TASK = range(6)
+OB_COLS = 7

@@ -21,12 +21,16 @@ from .idle import (is_parked, transition_worker_from_searching, transition_worke
                    transition_worker_to_searching, unpark_worker_by_id)
 from .fastrand import fastrand_n
 from .interpret import await_point, consume_budget
+from .numa import mem_ns, poll_start as numa_poll_start
+from .observe import observing, task_event, worker_event
 from .park import should_notify_others
 from .program import DONE, fetch
 from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_task, push_back_or_overflow,
                     q_append, steal_into)
 from .taskmon import poll_end, poll_start
 from .thread import ahead
+from .state import H_OPS, H_X, NO, OPK_MEM, O_C, O_D, T_PC, W_CPU, X_NUMA
+from .state import OB_PARK, OB_POLL_END, OB_POLL_START
 from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_BY_PROC, F_DEDUPE,
                     F_FROM_PARKED_Q, F_HAS_PARK_UNPARK, F_LIFO_CAP, F_PARK_SPIN, F_PER_RUN_TASK,
                     F_START_AFTER_PARK, F_SUBMIT_BEFORE_PARK, H_DCAP, H_DEF, H_PR, H_R, H_RT, H_T,
@@ -360,10 +364,14 @@ def step(M, F, w):
             M[Q + (Q_POLLS_RUN)] += 1
             M[T + (t) * NT + (T_STATE)] = RUNNING
             M[W + (w) * NW + (W_POLLING)] = t
+            if observing(M):
+                task_event(M, OB_POLL_START, w, t)
             start = M[R + (R_NOW)] + M[W + (w) * NW + (W_PRE)]
             M[W + (w) * NW + (W_START)] = start
             poll_start(M, F, t, start)
             M[W + (w) * NW + (W_COST)] = M[W + (w) * NW + (W_PRE)] + M[PR + (PR_POLL)]
+            if M[M[H_X] + X_NUMA]:
+                M[W + (w) * NW + (W_COST)] += numa_poll_start(M, F, w, t)
             pc = L_PF
         # ---------------- poll_future's loop
         if pc == L_PF:
@@ -381,6 +389,12 @@ def step(M, F, w):
                     M[Q + (Q_DEBT)] = 0
                 if k == OPK_SPIN:
                     cost += M[T + (t) * NT + (T_OPA)]
+                    M[T + (t) * NT + (T_OPK)] = -1
+                    continue
+                if k == OPK_MEM:
+                    # memory work inside the poll, priced from the CPU this thread runs on now
+                    o = M[H_OPS] + (M[T + (t) * NT + (T_PC)] - 1) * NO
+                    cost += mem_ns(M, F, M[W + (w) * NW + (W_CPU)], M[o + O_D], M[T + (t) * NT + (T_OPA)], M[o + O_C])
                     M[T + (t) * NT + (T_OPK)] = -1
                     continue
                 if k == OPK_NOW:
@@ -473,6 +487,8 @@ def step(M, F, w):
             t = M[W + (w) * NW + (W_TASK)]
             poll_end(M, F, t, M[W + (w) * NW + (W_START)], M[R + (R_NOW)], M[W + (w) * NW + (W_DONE)] != 0)
             M[W + (w) * NW + (W_POLLING)] = -1
+            if observing(M):
+                task_event(M, OB_POLL_END, w, t)
             if M[W + (w) * NW + (W_DONE)]:
                 complete(M, F, t, w)
             elif M[T + (t) * NT + (T_NOTIFIED)]:
@@ -493,6 +509,8 @@ def step(M, F, w):
             about_to_park(M, F, w, M[R + (R_NOW)])
             if M[PR + (F_SUBMIT_BEFORE_PARK)]:
                 submit(M, F, w)
+            if observing(M):
+                worker_event(M, OB_PARK, w)
             M[W + (w) * NW + (W_RF_NS)] = M[PR + (PR_PARK)] + take_debt(M, F, r)
             M[W + (w) * NW + (W_RF_RET)] = L_PB0
             pc = L_RF

@@ -131,33 +131,42 @@ def _memify(steps):
     return out
 
 
+def _placement(draw, m, workers):
+    """Pinned, floating (OS migration on or off) or node-confined, on few CPUs (so that threads
+    wait for CPUs and get balanced)."""
+    kind = draw(st.sampled_from(["pinned", "float", "node"]))
+    if kind == "pinned":
+        cpus = draw(st.lists(st.sampled_from(m.cpus), min_size=workers, max_size=workers, unique=True))
+        return {"kind": "pinned", "cpus": cpus}
+    if kind == "float":
+        cpus = draw(st.lists(st.sampled_from(m.cpus), min_size=1, max_size=6, unique=True))
+        return {"kind": "float", "cpus": cpus, "migrate_hz": draw(st.sampled_from([0, 300, 5000]))}
+    node = draw(st.integers(0, m.n_nodes - 1))
+    cpus = draw(st.lists(st.sampled_from(m.node_cpus[node]), min_size=1, max_size=4, unique=True))
+    return {"kind": "node", "node": node, "cpus": cpus, "migrate_hz": draw(st.sampled_from([0, 300, 5000]))}
+
+
 @st.composite
-def machine_specs(draw):
-    """A random covered spec on a machine: pinned, floating (OS migration on or off) or node-confined
-    workers on few CPUs (so that they wait for CPUs and get balanced), two regions, `mem` steps."""
+def machine_specs(draw, max_runtimes=1):
+    """A random covered spec on a machine: a random placement, two regions, `mem` steps; with
+    max_runtimes > 1 maybe spread over several runtimes (`spread`), each with its own placement."""
     base = draw(covered_specs)
     mname = draw(st.sampled_from(sorted(MACHINES)))
     m = MACHINES[mname][1]()
     workers = base.runtimes[0].workers
-    kind = draw(st.sampled_from(["pinned", "float", "node"]))
-    if kind == "pinned":
-        cpus = draw(st.lists(st.sampled_from(m.cpus), min_size=workers, max_size=workers, unique=True))
-        pl = {"kind": "pinned", "cpus": cpus}
-    elif kind == "float":
-        cpus = draw(st.lists(st.sampled_from(m.cpus), min_size=1, max_size=6, unique=True))
-        pl = {"kind": "float", "cpus": cpus, "migrate_hz": draw(st.sampled_from([0, 300, 5000]))}
-    else:
-        node = draw(st.integers(0, m.n_nodes - 1))
-        cpus = draw(st.lists(st.sampled_from(m.node_cpus[node]), min_size=1, max_size=4, unique=True))
-        pl = {"kind": "node", "node": node, "cpus": cpus, "migrate_hz": draw(st.sampled_from([0, 300, 5000]))}
     raw = {k: v for k, v in base.raw.items() if k != "runtime"}
     raw["machine"] = MACHINES[mname][0]
-    raw["runtimes"] = [{"name": "main", "workers": workers, "placement": pl}]
+    raw["runtimes"] = [{"name": "main", "workers": workers, "placement": _placement(draw, m, workers)}]
     raw["regions"] = {"r0": {"bytes": 1e9, "policy": "bind", "node": draw(st.integers(0, m.n_nodes - 1))},
                       "r1": {"bytes": 1e9, "policy": "interleave"}}
     if draw(st.booleans()):
         raw["remote_penalty"] = draw(st.sampled_from([1.0, 3.0]))
     raw["sources"] = [dict(s, task=dict(s["task"], steps=_memify(s["task"]["steps"]))) for s in raw["sources"]]
+    nrt = draw(st.integers(1, max_runtimes))
+    if nrt > 1:
+        ws = draw(st.lists(st.integers(1, 3), min_size=nrt, max_size=nrt))
+        raw = dict(spread(raw, nrt, ws, draw(st.integers(0, 2**31))).raw)
+        raw["runtimes"] = [dict(r, placement=_placement(draw, m, r["workers"])) for r in raw["runtimes"]]
     return parse_spec(raw)
 
 
@@ -165,6 +174,17 @@ def machine_specs(draw):
 def test_random_specs_on_a_machine_give_the_same_trace_and_numa_facts(s, v):
     assert unsupported(s, get_profile(v)) is None
     assert_same_machine(s, v)
+
+
+@given(machine_specs(max_runtimes=3), st.sampled_from(VERSIONS))
+def test_random_specs_over_several_runtimes_on_a_machine_give_the_same_trace(s, v):
+    """Each runtime with its own placement (masks shared where equal), spawns and joins across
+    runtimes: the NUMA counters per runtime and the timeline of every runtime's threads."""
+    assert unsupported(s, get_profile(v)) is None
+    a, b = assert_same_machine(s, v)
+    assert a.runtimes.keys() == b.runtimes.keys()
+    for name in a.runtimes:
+        assert a.runtimes[name] == b.runtimes[name]
 
 
 MEM_CHILD = {"name": "child", "steps": [{"mem": {"region": "r", "bytes": 65536, "pattern": "random"}},
@@ -240,6 +260,22 @@ def test_a_machine_with_interleaved_and_missing_cpu_numbers_gives_the_same_trace
                       duration_s=0.03, machine={"numactl": str(path)})
     a, _ = assert_same_machine(s, "1.49")
     assert a.numa["os_migrations"] > 0 and all(a.numa["runtimes"]["main"]["polls_by_node"])
+
+
+def test_a_floating_and_a_pinned_runtime_on_one_machine_give_the_same_trace():
+    """tests/test_numa_engine.py's two runtimes: one floating and migrating, one pinned."""
+    def spinning(name, placement):
+        loop = {"name": f"{name}-loop", "steps": [{"loop_until_end": [{"spin_us": 200}, {"yield": 1}]}]}
+        return ({"name": name, "workers": 2, "placement": placement},
+                {"kind": "root", "runtime": name, "task": {"name": f"{name}-root",
+                                                            "steps": [{"spawn": loop, "count": 2}]}})
+    f_rt, f_src = spinning("f", {"kind": "float", "migrate_hz": 2000})
+    p_rt, p_src = spinning("p", {"kind": "pinned", "cpus": [0, 96]})
+    s = parse_spec({"name": "two", "duration_s": 0.05, "sample_interval_ms": 5,
+                    "machine": {"preset": "graviton4-2node"}, "runtimes": [f_rt, p_rt], "sources": [f_src, p_src]})
+    a, b = assert_same_machine(s, "1.49")
+    assert a.numa["runtimes"]["f"]["thread_migrations"] > 0 and a.numa["runtimes"]["p"]["thread_migrations"] == 0
+    assert a.runtimes["p"] == b.runtimes["p"]
 
 
 def test_the_public_machine_examples_give_the_same_trace_and_numa_facts():

@@ -39,8 +39,6 @@ def unsupported(spec, profile, observers=()):
                 f"compiled engine can replay says so with `replayable = True`, docs/engine.md)")
     if observers and len(spec.runtimes) > 1:
         return "an observer with several runtimes (the replay shows one runtime)"
-    if spec.machine is not None and len(spec.runtimes) > 1:
-        return "several runtimes on a machine"
     if spec.pools:
         return "offload pools"
     try:
@@ -433,7 +431,8 @@ class _Machine:
         self.numa = None
         self.floating = []
         self.cpu0 = self.mask_of = None
-        t = dict(X=(st.H_X, X), RN=(st.H_RN, np.zeros(st.RN_POLLS + n, np.int64)),
+        nrt = len(spec.runtimes)
+        t = dict(X=(st.H_X, X), RN=(st.H_RN, np.zeros((nrt, st.RN_POLLS + n), np.int64)),
                  TN=(st.H_TN, np.zeros((nmon, st.TN_POLLS + n), np.int64)))
         if m is None:
             self.tables = t
@@ -443,26 +442,32 @@ class _Machine:
         from ..machine.memory import _penalty, machine_arrays, steal_lines
         from ..machine.placement import initial_cpus
         self.node_of = [m.node_of_cpu(c) if c in m.cpus else -1 for c in range(ncpu)]
-        # build_system's placement, with the reference's masks
+        # build_system's placement, runtime by runtime, with the reference's masks (one object
+        # per distinct CPU set and rule, shared by the runtimes that have it)
         cp = Cpus(SimpleNamespace(), m, None, NodeAware)
-        rs = spec.runtimes[0]
-        pl = rs.placement
         masks = []
-        if pl.kind == "pinned":
-            self.cpu0 = list(pl.cpus[:nw])
-            self.mask_of = [-1] * nw
-        else:
+        self.cpu0, self.mask_of, self.cum_hz = [], [], []
+        w = 0
+        for rs in spec.runtimes:
+            pl = rs.placement
+            if pl.kind == "pinned":
+                self.cpu0 += list(pl.cpus[:rs.workers])
+                self.mask_of += [-1] * rs.workers
+                w += rs.workers
+                continue
             kind = "unpinned" if pl.kind == "float" else "per_runtime"
             mk = cp.mask(pl.cpus, kind, pl.migrate_hz)
-            masks.append(mk)
-            self.cpu0 = list(initial_cpus(m, mk.aff, nw))
-            self.mask_of = [0] * nw
-            if pl.migrate_hz > 0:
-                self.floating = list(range(nw))
-                acc, self.cum_hz = 0.0, []
-                for _ in range(nw):
-                    acc += pl.migrate_hz  # Cpus.add_floating's running sum
-                    self.cum_hz.append(acc)
+            i = next((j for j, x in enumerate(masks) if x is mk), None)
+            if i is None:
+                i = len(masks)
+                masks.append(mk)
+            self.cpu0 += list(initial_cpus(m, mk.aff, rs.workers))
+            self.mask_of += [i] * rs.workers
+            for _ in range(rs.workers):
+                if pl.migrate_hz > 0:  # Cpus.add_floating and its running sum of rates
+                    self.floating.append(w)
+                    self.cum_hz.append((self.cum_hz[-1] if self.cum_hz else 0.0) + pl.migrate_hz)
+                w += 1
         X[st.X_NFLOAT] = len(self.floating)
         nm = max(1, len(masks))
         MK = np.zeros((nm, st.NMK), np.int64)
@@ -568,27 +573,32 @@ class _Machine:
         n = self.n
         numa = self.numa
         numa.bytes = S.FBYTES.tolist()
-        rn = RuntimeNuma(n)
-        R = S.RN
-        rn.polls = [int(x) for x in R[st.RN_POLLS:]]
-        for f, i in (("task_migrations", st.RN_TASK_MIG), ("thread_migrations", st.RN_THREAD_MIG),
-                     ("steals", st.RN_STEALS), ("remote_steals", st.RN_REMOTE_STEALS),
-                     ("remote_steal_ns", st.RN_REMOTE_STEAL_NS), ("refill_ns", st.RN_REFILL_NS),
-                     ("remote_refill_ns", st.RN_REMOTE_REFILL_NS), ("wakes", st.RN_WAKES),
-                     ("remote_wakes", st.RN_REMOTE_WAKES), ("remote_wake_ns", st.RN_REMOTE_WAKE_NS)):
-            setattr(rn, f, int(R[i]))
-        monitors = {}
-        for mi, name in enumerate(names):
-            tn = TaskNuma(n)
-            tn.polls = [int(x) for x in S.TN[mi, st.TN_POLLS:]]
-            tn.migrations = int(S.TN[mi, st.TN_MIG])
-            tn.remote_ns = int(S.TN[mi, st.TN_REMOTE_NS])
-            monitors[name] = SimpleNamespace(numa=tn)
-        rname = self.spec.runtimes[0].name
+        runtimes = {}
+        thread_names = []
+        for r, rs in enumerate(self.spec.runtimes):
+            rn = RuntimeNuma(n)
+            R = S.RN[r]
+            rn.polls = [int(x) for x in R[st.RN_POLLS:]]
+            for f, i in (("task_migrations", st.RN_TASK_MIG), ("thread_migrations", st.RN_THREAD_MIG),
+                         ("steals", st.RN_STEALS), ("remote_steals", st.RN_REMOTE_STEALS),
+                         ("remote_steal_ns", st.RN_REMOTE_STEAL_NS), ("refill_ns", st.RN_REFILL_NS),
+                         ("remote_refill_ns", st.RN_REMOTE_REFILL_NS), ("wakes", st.RN_WAKES),
+                         ("remote_wakes", st.RN_REMOTE_WAKES), ("remote_wake_ns", st.RN_REMOTE_WAKE_NS)):
+                setattr(rn, f, int(R[i]))
+            monitors = {}
+            for mi, name in enumerate(names):  # TaskMonitor rows r * names + name
+                row = S.TN[r * len(names) + mi]
+                tn = TaskNuma(n)
+                tn.polls = [int(x) for x in row[st.TN_POLLS:]]
+                tn.migrations = int(row[st.TN_MIG])
+                tn.remote_ns = int(row[st.TN_REMOTE_NS])
+                monitors[name] = SimpleNamespace(numa=tn)
+            runtimes[rs.name] = SimpleNamespace(numa_stats=rn, monitors=monitors)
+            thread_names += [f"{rs.name}/{i}" for i in range(rs.workers)]  # System.threads
         for i in range(1, int(S.R[st.R_NSAMPLE])):
             numa.timeline.append((int(S.SR[i, 0, st.SR_T]) - origin,
-                                  {f"{rname}/{w}": int(c) for w, c in enumerate(S.STC[i])}))
-        sys = SimpleNamespace(numa=numa, pools={}, runtimes={rname: SimpleNamespace(numa_stats=rn, monitors=monitors)},
+                                  {tn: int(c) for tn, c in zip(thread_names, S.STC[i])}))
+        sys = SimpleNamespace(numa=numa, pools={}, runtimes=runtimes,
                               cpus=SimpleNamespace(migrations=int(S.X[st.X_MIGRATIONS]),
                                                    balance_moves=int(S.R[st.R_BALANCE_MOVES])))
         return _numa_facts(sys)

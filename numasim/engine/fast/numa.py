@@ -17,7 +17,7 @@ from .state import (C_NODE, H_C, H_FBYTES, H_FLINE, H_FREG, H_FSTREAM, H_REFILL,
                     RN_REFILL_NS, RN_REMOTE_REFILL_NS, RN_REMOTE_STEALS, RN_REMOTE_STEAL_NS,
                     RN_REMOTE_WAKES, RN_REMOTE_WAKE_NS, RN_STEALS, RN_TASK_MIG, RN_THREAD_MIG,
                     RN_WAKES, T_DEF, T_LAST_CPU, T_MON, T_NUMA_DEBT, TN_MIG, TN_POLLS,
-                    TN_REMOTE_NS, W_CPU, W_LAST_NODE, X_NNODES)
+                    TN_REMOTE_NS, W_CPU, W_LAST_NODE, W_RT, X_NNODES)
 
 LINE = 64
 RANDOM = 1
@@ -26,6 +26,12 @@ RANDOM = 1
 @njit(cache=True)
 def node_of(M, cpu):
     return M[M[H_C] + (cpu) * NC + (C_NODE)]
+
+
+@njit(cache=True)
+def _rn(M, w):
+    """The RuntimeNuma row of worker w's runtime."""
+    return M[H_RN] + M[M[H_W] + (w) * NW + (W_RT)] * (RN_POLLS + M[M[H_X] + X_NNODES])
 
 
 @njit(cache=True)
@@ -39,7 +45,7 @@ def poll_start(M, F, w, t):
     """Numa.poll_start: count the poll by node; the cost of the task's move (the steal that
     brought it here, its working set re-read from the old CPU's caches)."""
     n = M[M[H_X] + X_NNODES]
-    RN = M[H_RN]
+    RN = _rn(M, w)
     T = M[H_T]
     cpu = M[M[H_W] + (w) * NW + (W_CPU)]
     node = node_of(M, cpu)
@@ -76,7 +82,7 @@ def stolen(M, F, thief, victim, t, n_tasks):
     b = node_of(M, M[M[H_W] + (victim) * NW + (W_CPU)])
     cost = M[M[H_STEALC] + (min(n_tasks, N_STEAL_COST - 1) * n + a) * n + b]
     M[M[H_T] + (t) * NT + (T_NUMA_DEBT)] += cost
-    RN = M[H_RN]
+    RN = _rn(M, thief)
     M[RN + RN_STEALS] += 1
     if a != b:
         M[RN + RN_REMOTE_STEALS] += 1
@@ -86,15 +92,16 @@ def stolen(M, F, thief, victim, t, n_tasks):
 
 @njit(cache=True)
 def wake_ns(M, F, waker, target):
-    """Numa.wake_ns: what `waker` (a worker; -1: a thread outside the runtime, which on a machine
-    without pools is a source and pays nothing) pays to unpark worker `target`."""
+    """Numa.wake_ns: what `waker` (a worker of any runtime, through System.cross; -1: a thread
+    outside the runtimes, which on a machine without pools is a source and pays nothing) pays to
+    unpark worker `target`, counted on the target's runtime."""
     if waker < 0:
         return 0
     n = M[M[H_X] + X_NNODES]
     a = node_of(M, M[M[H_W] + (waker) * NW + (W_CPU)])
     b = node_of(M, M[M[H_W] + (target) * NW + (W_CPU)])
     cost = M[M[H_WAKE] + a * n + b]
-    RN = M[H_RN]
+    RN = _rn(M, target)
     M[RN + RN_WAKES] += 1
     if a != b:
         M[RN + RN_REMOTE_WAKES] += 1

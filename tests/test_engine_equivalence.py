@@ -332,8 +332,10 @@ def assert_same_observed(spec, v):
     return la
 
 
-@given(st.one_of(covered_specs, machine_specs()), st.sampled_from(VERSIONS))
+@given(st.one_of(covered_specs, machine_specs(), st.deferred(lambda: multi_specs), machine_specs(max_runtimes=3)),
+       st.sampled_from(VERSIONS))
 def test_observers_see_the_same_events_on_both_engines(s, v):
+    """Flat host or machine, one runtime or several (the reference numbers tasks per runtime)."""
     assert_same_observed(s, v)
 
 

@@ -47,10 +47,9 @@ def execute(sc, args, out=None):
     from ..engine import default as default_engine
     from ..errors import UserError
     if default_engine() == "fast":
-        # refused here, before any worker process starts: every Hawk job runs offload pools and
-        # watches several runtimes with its app metrics' observer
+        # refused here, before any worker process starts: every Hawk job runs offload pools
         raise UserError("--engine fast", "not covered by the compiled engine yet: the Hawk scenario (offload "
-                        "pools; an observer of several runtimes); use --engine simpy or auto")
+                        "pools); use --engine simpy or auto")
     from ..hawk.scenario import LAYOUTS
     from ..hawk.layouts import compare_layouts, format_report
     layouts = args.layouts or list(sc.layouts)

@@ -6,10 +6,12 @@ compiled engine logs each call as a row of facts that do not change afterwards
 (`engine/fast/observe.py`) and this module makes the calls from them, on stand-ins that offer
 exactly these facts:
 
-* the worker: `index`, `cpu` (its CPU at that event), `rt`, and `stats.steal_count`, its live
-  count of stolen tasks at that event (the replay keeps it from the steal events);
-* the runtime: `name`, `spec`, `num_workers`, `workers`, and `env.now`, the event's time;
-* a task: `id`, `name`, `created`.
+* the worker: `index` (in its runtime), `cpu` (its CPU at that event), `rt`, and
+  `stats.steal_count`, its live count of stolen tasks at that event (the replay keeps it from the
+  steal events);
+* the runtime (one stand-in per runtime): `name`, `spec`, `num_workers`, `workers`, and
+  `env.now`, the event's time (one clock shared by all, as SimPy's one environment);
+* a task: `id` (per runtime, as the reference's `Runtime.next_id`), `name`, `created`.
 
 An observer that reads anything else (a queue, a task's state, another worker's CPU, a
 TaskMonitor) needs the live engine: it says it does not by a class attribute `replayable = True`,
@@ -44,11 +46,11 @@ class ReplayRuntime:
     """The runtime as a replayed observer sees it."""
     __slots__ = ("name", "spec", "num_workers", "workers", "env")
 
-    def __init__(self, spec, rs):
+    def __init__(self, spec, rs, env):
         self.name = rs.name
         self.spec = spec
         self.num_workers = rs.workers
-        self.env = _Env()
+        self.env = env  # one clock for every runtime, as SimPy's one environment
         self.workers = [ReplayWorker(self, i) for i in range(rs.workers)]
 
 
@@ -90,14 +92,20 @@ class Replay:
         self.names = names
         self.cap = self.CAP
         self.delivered = 0  # events handed to the observers so far (a rerun skips them)
-        self.rt = ReplayRuntime(self.spec, self.spec.runtimes[0])
-        self.tasks = {}  # the stand-ins of the tasks the observers have seen and not seen complete
+        env = _Env()
+        self.runtimes = [ReplayRuntime(spec, rs, env) for rs in spec.runtimes]
+        # the kernel numbers workers over every runtime, in spec order
+        self.workers = [w for rt in self.runtimes for w in rt.workers]
+        # the stand-ins of the tasks the observers have seen and not seen complete, by (runtime,
+        # id): ids are per runtime, as the reference's Runtime.next_id
+        self.tasks = {}
         self.seen = 0
 
     def tables(self):
         """The log's table for the layout (one row when nobody observes)."""
         n = self.cap if self.observer is not None else 1
-        return {"OBS": (st.H_OBS, np.zeros((n, st.OB_COLS), np.int64))}
+        return {"OBS": (st.H_OBS, np.zeros((n, st.OB_COLS), np.int64)),
+                "NID": (st.H_NID, np.zeros(len(self.runtimes), np.int64))}
 
     def init(self, M, S):
         M[st.H_OBSCAP] = self.cap if self.observer is not None else 0
@@ -110,7 +118,7 @@ class Replay:
         # the stand-ins stay the same objects (observers may key on them); the skipped events
         # count the steals again from zero
         self.seen = 0
-        for w in self.rt.workers:
+        for w in self.workers:
             w.stats.steal_count = 0
 
     def drain(self, S):
@@ -123,9 +131,9 @@ class Replay:
         obs = self.observer
         poll_start, poll_end, complete, park, steal = obs.poll_start, obs.poll_end, obs.complete, obs.park, obs.steal
         STEAL, PARK, START, END, COMPLETE = st.OB_STEAL, st.OB_PARK, st.OB_POLL_START, st.OB_POLL_END, st.OB_COMPLETE
-        ws = self.rt.workers
-        env = self.rt.env
+        ws = self.workers
         names = self.names
+        nn = len(names)
         tasks = self.tasks
         task = self._task
         seen, delivered = self.seen, self.delivered
@@ -135,12 +143,12 @@ class Replay:
             a = A[j]
             if kind == STEAL:
                 m = C[j]
-                moved = [task(A[k], names[B[k]], C[k]) for k in range(j + 1, j + 1 + m)]
+                moved = [task(A[k], B[k], C[k], nn) for k in range(j + 1, j + 1 + m)]
                 thief = ws[W[j]]
                 thief.stats.steal_count += m
                 seen += 1
                 if seen > delivered:
-                    env.now = T[j]
+                    thief.rt.env.now = T[j]
                     thief.cpu = CPU[j]
                     victim = ws[a]
                     victim.cpu = B[j]
@@ -150,26 +158,29 @@ class Replay:
             seen += 1
             if seen <= delivered:
                 if kind == COMPLETE:
-                    tasks.pop(a, None)
+                    tasks.pop((B[j] // nn, a), None)
                 j += 1
                 continue
-            env.now = T[j]
             wk = ws[W[j]]
+            wk.rt.env.now = T[j]
             wk.cpu = CPU[j]
             if kind == START:
-                poll_start(wk, task(a, names[B[j]], C[j]))
+                poll_start(wk, task(a, B[j], C[j], nn))
             elif kind == END:
-                poll_end(wk, task(a, names[B[j]], C[j]))
+                poll_end(wk, task(a, B[j], C[j], nn))
             elif kind == PARK:
                 park(wk)
             else:
-                complete(wk, tasks.pop(a, None) or ReplayTask(a, names[B[j]], C[j]))
+                complete(wk, tasks.pop((B[j] // nn, a), None) or ReplayTask(a, names[B[j] % nn], C[j]))
             j += 1
         self.seen = seen
         self.delivered = max(delivered, seen)
 
-    def _task(self, tid, name, created):
-        t = self.tasks.get(tid)
+    def _task(self, tid, mon, created, nn):
+        """The stand-in of task `tid` of the runtime whose TaskMonitor row `mon` is (rows are
+        runtime * names + name)."""
+        key = (mon // nn, tid)
+        t = self.tasks.get(key)
         if t is None:
-            t = self.tasks[tid] = ReplayTask(tid, name, created)
+            t = self.tasks[key] = ReplayTask(tid, self.names[mon % nn], created)
         return t

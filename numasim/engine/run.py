@@ -37,8 +37,6 @@ def unsupported(spec, profile, observers=()):
     if o is not None:
         return (f"an observer that reads the engine's live state ({type(o).__name__}; an observer the "
                 f"compiled engine can replay says so with `replayable = True`, docs/engine.md)")
-    if observers and len(spec.runtimes) > 1:
-        return "an observer with several runtimes (the replay shows one runtime)"
     if spec.pools:
         return "offload pools"
     try:

@@ -21,7 +21,7 @@ B_START, B_LOOP, B_JOB_DONE = range(3)
 def spawn_blocking(M, F, r, dur, held):
     """Runtime.spawn_blocking + BlockingPool.spawn_blocking on runtime r: the JoinHandle's slot
     (-1: none)."""
-    h = new_handle(M, F, held)
+    h = new_handle(M, F, held, r)
     if h < 0:
         return h
     R = M[H_RT] + r * NQ

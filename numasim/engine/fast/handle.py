@@ -18,7 +18,7 @@ from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_
                     T_HELD, T_JCUR, T_KEPT, T_KEY, T_MON, T_NEXT_SIB, T_NOTIFIED, T_OPK, T_PC, T_RT,
                     T_STATE, T_WAITER, T_WOKE, W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN, W_RT)
 from .taskmon import I_INSTR
-from .state import H_X, OB_COMPLETE, T_ID, T_LAST_CPU, X_NEXT_ID
+from .state import H_NID, OB_COMPLETE, T_ID, T_LAST_CPU
 from .observe import observing, task_event
 
 
@@ -84,8 +84,8 @@ def new_task(M, F, d, key, r):
     M[T + (t) * NT + (T_MON)] = m
     M[T + (t) * NT + (T_CREATED)] = M[R + (R_NOW)]
     M[T + (t) * NT + (T_LAST_CPU)] = -1
-    M[M[H_X] + X_NEXT_ID] += 1
-    M[T + (t) * NT + (T_ID)] = M[M[H_X] + X_NEXT_ID]
+    M[M[H_NID] + r] += 1
+    M[T + (t) * NT + (T_ID)] = M[M[H_NID] + r]
     M[T + (t) * NT + (T_KEY)] = key
     M[M[H_MON] + (m) * N_MON + (I_INSTR)] += 1
     M[R + (R_LIVE_MON)] += 1
@@ -95,7 +95,7 @@ def new_task(M, F, d, key, r):
 
 
 @njit(cache=True)
-def new_handle(M, F, held):
+def new_handle(M, F, held, r):
     """A JoinHandle's task of a blocking closure: running until the closure returns; no
     TaskMonitor and no live-task count (Runtime.spawn_blocking's "<blocking>" task)."""
     t = alloc_task(M)
@@ -104,8 +104,8 @@ def new_handle(M, F, held):
     T = M[H_T]
     M[T + (t) * NT + (T_STATE)] = RUNNING
     M[T + (t) * NT + (T_HELD)] = held
-    M[M[H_X] + X_NEXT_ID] += 1  # Runtime.spawn_blocking's handle takes a task id too
-    M[T + (t) * NT + (T_ID)] = M[M[H_X] + X_NEXT_ID]
+    M[M[H_NID] + r] += 1  # Runtime.spawn_blocking's handle takes a task id of runtime r too
+    M[T + (t) * NT + (T_ID)] = M[M[H_NID] + r]
     return t
 
 

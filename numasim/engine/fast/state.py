@@ -232,11 +232,14 @@ EV_MIG_INIT, EV_MIGRATE, EV_REFRESH_INIT, EV_REFRESH = 40, 41, 42, 43
 
 
 # ==== observers (simulate(observers=[...])): the events logged for a replay in Python ==========
-# the reference's task id (Runtime.next_id: tasks and blocking handles count; one runtime)
+# the reference's task id (Runtime.next_id, per runtime: tasks and blocking handles count), and
+# the table of each runtime's last id
 T_ID = NT
 NT = NT + 1
-X_OBS, X_OBS_N, X_NEXT_ID = NX, NX + 1, NX + 2  # observers on; rows in the log; the last task id
-NX = NX + 3
+H_NID = N_HX
+N_HX = N_HX + 1
+X_OBS, X_OBS_N = NX, NX + 1  # observers on; rows in the log
+NX = NX + 2
 # a row: (kind, time, worker, its CPU, a, b, c); a task is (id, TaskMonitor index, created). A
 # steal is one OB_STEAL row (a: victim, b: victim's CPU, c: tasks moved) and then one OB_TASK
 # row per task, in the order the observer's list has them.

@@ -128,16 +128,17 @@ def _sorted_results(rk, ri, nr, out_d, out_i):
 
 
 @njit(cache=True)
-def _select_heuristic(X, base, cand_d, cand_i, n, m, out):
+def _select_heuristic(X, base, cand_d, cand_i, n, m, out, heuristic=True):
     """Malkov's Algorithm 4: walk candidates nearest first; keep one only if it is closer to
-    `base` than to every neighbour already kept. Returns how many were kept in `out`."""
+    `base` than to every neighbour already kept. Returns how many were kept in `out`. With
+    `heuristic` false, keep the nearest m (iris-mpc's rule: trim the sorted beam to M)."""
     k = 0
     for a in range(n):
         e = cand_i[a]
         if e == base:
             continue
         good = True
-        for b in range(k):
+        for b in range(k if heuristic else 0):
             if _dist2(X, e, out[b]) < cand_d[a]:
                 good = False
                 break
@@ -150,7 +151,7 @@ def _select_heuristic(X, base, cand_d, cand_i, n, m, out):
 
 
 @njit(cache=True)
-def _build(X, levels, m, ef_c, links, counts):
+def _build(X, levels, m, ef_c, links, counts, heuristic):
     """Insert every element in order. Returns (entry point, top level)."""
     n, dim = X.shape
     m0 = 2 * m
@@ -182,7 +183,7 @@ def _build(X, levels, m, ef_c, links, counts):
             tag += 1
             nr = _search_layer(X, q, ep, ep_d, ef_c, links, counts, layer, visited, tag, ck, ci, rk, ri, stats)
             _sorted_results(rk, ri, nr, wd, wi)
-            k = _select_heuristic(X, i, wd, wi, nr, m, sel)
+            k = _select_heuristic(X, i, wd, wi, nr, m, sel, heuristic)
             mmax = m0 if layer == 0 else m
             for a in range(k):
                 e = sel[a]
@@ -203,7 +204,7 @@ def _build(X, levels, m, ef_c, links, counts):
                         dd, x, nn = _pop(sd, si, nn)
                         wd[b] = dd
                         wi[b] = x
-                    kk = _select_heuristic(X, e, wd, wi, tot, mmax, si)  # si is free again
+                    kk = _select_heuristic(X, e, wd, wi, tot, mmax, si, heuristic)  # si is free again
                     for b in range(kk):
                         links[layer, e, b] = si[b]
                     counts[layer, e] = kk
@@ -263,6 +264,7 @@ class Index:
     m: int
     ef_construction: int
     build_s: float
+    select: str = "heuristic"
 
     @property
     def n(self) -> int:
@@ -288,14 +290,21 @@ def clustered_vectors(n: int, dim: int, rng: np.random.Generator, n_clusters: in
     return (centres[lab] + spread * rng.standard_normal((n, dim))).astype(np.float32)
 
 
-def build(X, m: int = 16, ef_construction: int = 100, level_draws=None, seed: int = 0) -> Index:
+SELECT_RULES = ("heuristic", "nearest")
+
+
+def build(X, m: int = 16, ef_construction: int = 100, level_draws=None, seed: int = 0,
+          select: str = "heuristic") -> Index:
     """Build an HNSW index over rows of X. `level_draws`: uniforms in (0, 1], one per row (default:
-    drawn from `seed`)."""
+    drawn from `seed`). `select`: "heuristic" (Malkov's Algorithm 4, hnswlib) or "nearest" (keep
+    the nearest M, as iris-mpc trims its sorted beam; docs/hawk-source.md section 2)."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     if X.ndim != 2 or X.shape[0] < 2:
         raise ValueError("X must be a 2-D array with at least two rows")
     if m < 2 or ef_construction < 1:
         raise ValueError("need M >= 2 and ef_construction >= 1")
+    if select not in SELECT_RULES:
+        raise ValueError(f"select must be one of {SELECT_RULES}")
     if level_draws is None:
         level_draws = 1.0 - np.random.default_rng(seed).random(X.shape[0])
     levels = draw_levels(level_draws, m)
@@ -305,8 +314,8 @@ def build(X, m: int = 16, ef_construction: int = 100, level_draws=None, seed: in
     links = np.full((nl, X.shape[0], 2 * m), -1, dtype=np.int64)
     counts = np.zeros((nl, X.shape[0]), dtype=np.int64)
     t0 = time.perf_counter()
-    entry, top = _build(X, levels, m, ef_construction, links, counts)
-    return Index(X, links, counts, int(entry), int(top), m, ef_construction, time.perf_counter() - t0)
+    entry, top = _build(X, levels, m, ef_construction, links, counts, select == "heuristic")
+    return Index(X, links, counts, int(entry), int(top), m, ef_construction, time.perf_counter() - t0, select)
 
 
 def search(index: Index, Q, ef: int, k: int = 10):
@@ -343,13 +352,14 @@ def recall_at_k(found, truth) -> float:
     return hits / truth.size
 
 
-def run(n: int, dim: int, m: int, ef: int, queries: int, seed: int = 0, ef_construction: int = 100, k: int = 10) -> dict:
+def run(n: int, dim: int, m: int, ef: int, queries: int, seed: int = 0, ef_construction: int = 100, k: int = 10,
+        select: str = "heuristic") -> dict:
     """Build over clustered data, search held-out queries, compare with brute force: the figures
     `numasim kernels hnsw` prints."""
     rng = np.random.default_rng(seed)
     X = clustered_vectors(n + queries, dim, rng)
     X, Q = X[:n], X[n:]
-    index = build(X, m, ef_construction, level_draws=1.0 - rng.random(n))
+    index = build(X, m, ef_construction, level_draws=1.0 - rng.random(n), select=select)
     search(index, Q[:1], ef, k)  # compile outside the timing
     t0 = time.perf_counter()
     ids, stats = search(index, Q, ef, k)
@@ -357,11 +367,14 @@ def run(n: int, dim: int, m: int, ef: int, queries: int, seed: int = 0, ef_const
     truth = brute_force(X, Q, k)
     return {
         "n": n, "dim": dim, "m": m, "ef": ef, "ef_construction": ef_construction, "queries": queries, "seed": seed,
+        "select": select,
         "recall_at_10": recall_at_k(ids, truth[:, :10]) if k >= 10 else None,
         "mean_distance_evals": float(stats[:, NDC].mean()),
         "mean_hops": float(stats[:, HOPS].mean()),
         "mean_distance_evals_per_hop": float(stats[:, NDC].sum() / max(stats[:, HOPS].sum(), 1)),
         "mean_layer0_distance_evals": float(stats[:, NDC0].mean()),
+        "mean_layer0_hops": float(stats[:, HOPS0].mean()),
+        "mean_layer0_degree": float(index.counts[0].mean()),
         "mean_bytes": float(stats[:, BYTES].mean()),
         "levels": int(index.top) + 1,
         "build_s": index.build_s,
@@ -381,6 +394,7 @@ def run(n: int, dim: int, m: int, ef: int, queries: int, seed: int = 0, ef_const
 HOPS_EF_OFFSET = 7.5
 NDC_EF_OFFSET = 28.0
 NDC_LOGN_A_OVER_B = 1.0 / 0.09
+NDC_M_EXPONENT = 0.54
 
 
 @dataclass(frozen=True)
@@ -397,10 +411,10 @@ class SearchProfile:
 
     @staticmethod
     def measure(n: int = 20000, dim: int = 32, m: int = 16, ef: int = 64, queries: int = 500, seed: int = 0,
-                ef_construction: int = 100) -> "SearchProfile":
+                ef_construction: int = 100, select: str = "heuristic") -> "SearchProfile":
         rng = np.random.default_rng(seed)
         X = clustered_vectors(n + queries, dim, rng)
-        index = build(X[:n], m, ef_construction, level_draws=1.0 - rng.random(n))
+        index = build(X[:n], m, ef_construction, level_draws=1.0 - rng.random(n), select=select)
         _, st = search(index, X[n:], ef)
         return SearchProfile(n, m, ef, st[:, HOPS].copy(), st[:, NDC].copy())
 
@@ -412,7 +426,7 @@ class SearchProfile:
         f_n = (NDC_LOGN_A_OVER_B + math.log(n)) / (NDC_LOGN_A_OVER_B + math.log(self.n))
         f_ef = (NDC_EF_OFFSET + ef) / (NDC_EF_OFFSET + self.ef)
         f_h = (HOPS_EF_OFFSET + ef) / (HOPS_EF_OFFSET + self.ef)
-        ndc = np.rint(self.ndc * f_n * f_ef * (m / self.m)).astype(np.int64)
+        ndc = np.rint(self.ndc * f_n * f_ef * (m / self.m) ** NDC_M_EXPONENT).astype(np.int64)
         hops = np.rint(self.hops * f_h * f_n).astype(np.int64)
         return SearchProfile(n, m, ef, np.maximum(hops, 1), np.maximum(ndc, 1))
 
@@ -428,3 +442,96 @@ class SearchProfile:
         """Bytes a query touches: one vector per distance evaluation plus one link list per hop."""
         lb = 2 * self.m * LINK_BYTES if link_bytes_per_hop is None else link_bytes_per_hop
         return np.asarray(ndc, dtype=np.int64) * vector_bytes + np.asarray(hops, dtype=np.int64) * lb
+
+
+# --- iris-mpc's batched layer search ---------------------------------------------------------
+def search_batched(index: Index, Q, ef: int, floor: int = 8000):
+    """Layer 0 searched as iris-mpc's `layer_search_batched_v2` does it (docs/hawk-source.md
+    section 2), on this graph: W starts at the greedy entry point; the start opens W's nodes
+    breadth first until ef candidates are listed; then each iteration opens W's unopened nodes,
+    nearest first, until at least max(ef/2 x rate, floor) unvisited neighbours are collected
+    (the rate estimate grows x7/5 when fewer than its harmonic mean with the next were inserted),
+    evaluates them as one batch, keeps those closer than W's furthest and trims W to ef; it stops
+    when W has no unopened node. Returns [q, 3] int64: iterations (prod's `search_depth`),
+    nodes opened, neighbours evaluated (all in layer 0, the start included)."""
+    Q = np.ascontiguousarray(Q, dtype=np.float32)
+    if Q.ndim != 2 or Q.shape[1] != index.dim:
+        raise ValueError(f"queries must be [q, {index.dim}]")
+    if ef < 1 or floor < 0:
+        raise ValueError("need ef >= 1 and floor >= 0")
+    X, links, counts = index.X, index.links, index.counts
+    ins_num, max_denom = 64, 64 * 1000
+    out = np.zeros((Q.shape[0], 3), dtype=np.int64)
+    for qi in range(Q.shape[0]):
+        q = Q[qi].astype(np.float64)
+        dist = lambda ids: ((X[ids].astype(np.float64) - q) ** 2).sum(1)  # noqa: E731
+        ep = index.entry
+        for layer in range(index.top, 0, -1):  # greedy descent, as the kernel's search
+            d_ep, moved = dist([ep])[0], True
+            while moved:
+                moved = False
+                nb = links[layer, ep, :counts[layer, ep]]
+                if nb.size:
+                    dn = dist(nb)
+                    j = int(dn.argmin())
+                    if dn[j] < d_ep:
+                        ep, d_ep, moved = int(nb[j]), dn[j], True
+        visited = np.zeros(index.n, dtype=bool)
+        opened = np.zeros(index.n, dtype=bool)
+        w_ids, w_d = np.array([ep]), dist([ep])
+        visited[ep] = True
+        # start: breadth first from W until ef candidates are listed; open those walked
+        init, k = [ep], 0
+        seen = {ep}
+        while k < len(init) and len(init) < ef:
+            for e in links[0, init[k], :counts[0, init[k]]]:
+                if int(e) not in seen:
+                    seen.add(int(e))
+                    init.append(int(e))
+            k += 1
+        n_open, n_eval = 0, 0
+        new = []
+        for v in init[:k]:
+            nb = links[0, v, :counts[0, v]]
+            nb = nb[~visited[nb]]
+            visited[nb] = True
+            new.append(nb)
+            opened[v] = True
+            n_open += 1
+        new = np.concatenate(new) if new else np.empty(0, np.int64)
+        n_eval += new.size
+        w_ids, w_d = _merge_trim(w_ids, w_d, new, dist(new), ef)
+        denom, depth = ins_num, 0
+        nxt = denom * 7 // 5
+        unopened = w_ids[~opened[w_ids]]
+        while unopened.size:
+            depth += 1
+            target = max((ef // 2) * denom // ins_num, floor)
+            batch, got = [], 0
+            for v in unopened:
+                nb = links[0, v, :counts[0, v]]
+                nb = nb[~visited[nb]]
+                visited[nb] = True
+                batch.append(nb)
+                got += nb.size
+                opened[v] = True
+                n_open += 1
+                if got >= target:
+                    break
+            batch = np.concatenate(batch)
+            n_eval += batch.size
+            db = dist(batch)
+            keep = db < w_d[-1]
+            w_ids, w_d = _merge_trim(w_ids, w_d, batch[keep], db[keep], ef)
+            if (denom + nxt) * int(keep.sum()) < 2 * ins_num * batch.size and nxt < max_denom:
+                denom, nxt = nxt, nxt * 7 // 5
+            unopened = w_ids[~opened[w_ids]]
+        out[qi] = depth, n_open, n_eval
+    return out
+
+
+def _merge_trim(ids, d, new_ids, new_d, ef):
+    """W plus new candidates, sorted by distance, trimmed to ef."""
+    ids, d = np.concatenate([ids, new_ids]), np.concatenate([d, new_d])
+    o = np.argsort(d, kind="stable")[:ef]
+    return ids[o], d[o]

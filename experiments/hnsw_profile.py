@@ -206,7 +206,11 @@ def scaled_predictions(done, base_key):
         if p["rule"] != b["rule"] or p.get("dim", DIM) != DIM:
             continue
         s = prof.scaled(p["n"], p["m"], 480)
-        rows.append((k, p["ef"]["480"]["ndc"], float(s.ndc[0]), p["ef"]["480"]["hops"], float(s.hops[0])))
+        # the rule before this grid: evaluations linear in M, hops with the evaluations' n-law
+        f_n = (1 / 0.09 + math.log(p["n"])) / (1 / 0.09 + math.log(b["n"]))
+        old = (b["ef"]["480"]["ndc"] * f_n * p["m"] / b["m"], b["ef"]["480"]["hops"] * f_n)
+        rows.append((k, p["ef"]["480"]["ndc"], float(s.ndc[0]), old[0], p["ef"]["480"]["hops"], float(s.hops[0]),
+                     old[1]))
     return rows
 
 
@@ -309,11 +313,12 @@ def hawk_inputs(ndc, i0=None):
 def report(done, md=None):
     lines = []
     w = lines.append
-    w("| rule | n | M | layer-0 degree | build s | evals @ ef 480 | cv | hops @ ef 480 | layer-0 hops | recall@10 |")
-    w("|---|---|---|---|---|---|---|---|---|---|")
-    for k, p in sorted(done.items(), key=lambda kv: (kv[1]["rule"], kv[1]["m"], kv[1]["n"])):
+    w("| rule | dim | n | M | layer-0 degree | build s | evals @ ef 480 | cv | hops @ ef 480 | layer-0 hops "
+      "| recall@10 |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    for k, p in sorted(done.items(), key=lambda kv: (kv[1]["rule"], kv[1]["dim"], kv[1]["m"], kv[1]["n"])):
         r = p["ef"]["480"]
-        w(f"| {p['rule']} | {p['n']:,} | {p['m']} | {p['layer0_degree']:.1f} | {p['build_s']:.1f} | {r['ndc']:,.0f} "
+        w(f"| {p['rule']} | {p['dim']} | {p['n']:,} | {p['m']} | {p['layer0_degree']:.1f} | {p['build_s']:.1f} | {r['ndc']:,.0f} "
           f"| {r['ndc_cv']:.2f} | {r['hops']:.0f} | {r['hops0']:.0f} | {r['recall']:.3f} |")
     w("")
     out = {}
@@ -336,10 +341,12 @@ def report(done, md=None):
         if base:
             w(f"scaled() from {base} (ef 480) vs measured, {rule}:")
             w("")
-            w("| point | evals measured | scaled() | ratio | hops measured | scaled() | ratio |")
-            w("|---|---|---|---|---|---|---|")
-            for k, y, s, h, sh in scaled_predictions(done, base):
-                w(f"| {k} | {y:,.0f} | {s:,.0f} | {y / s:.2f} | {h:.0f} | {sh:.0f} | {h / sh:.2f} |")
+            w("| point | evals measured | scaled() | measured / scaled() | old rule (x M) | measured / old "
+              "| hops measured | scaled() | old rule | measured / old |")
+            w("|---|---|---|---|---|---|---|---|---|---|")
+            for k, y, s, yo, h, sh, ho in scaled_predictions(done, base):
+                w(f"| {k} | {y:,.0f} | {s:,.0f} | {y / s:.2f} | {yo:,.0f} | {y / yo:.2f} | {h:.0f} | {sh:.0f} "
+                  f"| {ho:.0f} | {h / ho:.2f} |")
             w("")
         ex = extrapolate(done, rule)
         out[rule] = ex
@@ -389,12 +396,27 @@ def report(done, md=None):
     return out
 
 
+def write_profile(done, k, path):
+    """The base profile numasim.hawk.jobs scales to prod: a grid point's per-query hops and
+    evaluations at ef 480."""
+    p = done[k]
+    d = {"source": f"experiments/hnsw_profile.py, point {k}: numasim.kernels.hnsw, clustered {p['dim']}-d, "
+                   f"select={p['rule']}, ef_construction={p['ef_construction']}, seed {p['seed']}, "
+                   f"{p['queries']} held-out queries at ef 480",
+         "n": p["n"], "m": p["m"], "ef": 480, "hops": p["hops_480"], "ndc": p["ndc_480"]}
+    with open(path, "w") as f:
+        json.dump(d, f)
+        f.write("\n")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small grid (n <= 20k, M <= 64), a few minutes")
     ap.add_argument("--out", default=None, help="results JSON (default experiments/out/hnsw_profile[_quick].json)")
     ap.add_argument("--fit-only", action="store_true", help="fit what the JSON holds, measure nothing")
     ap.add_argument("--md", default=None, help="also write the tables to this file")
+    ap.add_argument("--write-profile", metavar="KEY", help="write this point (e.g. nearest/160000/128) as "
+                    "numasim/data/hnsw_profile.json")
     ap.add_argument("--rule", choices=hnsw.SELECT_RULES, help="measure only this rule's points (run one per core)")
     a = ap.parse_args(argv)
     path = a.out or os.path.join(HERE, "out", "hnsw_profile_quick.json" if a.quick else "hnsw_profile.json")
@@ -403,6 +425,8 @@ def main(argv=None):
     if a.rule and not a.fit_only:
         done = load(path)
     report(done, a.md)
+    if a.write_profile:
+        write_profile(done, a.write_profile, os.path.join(HERE, "..", "numasim", "data", "hnsw_profile.json"))
     return 0
 
 

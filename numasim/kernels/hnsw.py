@@ -395,6 +395,7 @@ HOPS_EF_OFFSET = 7.5
 NDC_EF_OFFSET = 28.0
 NDC_LOGN_A_OVER_B = 1.0 / 0.09
 NDC_M_EXPONENT = 0.54
+HOPS_LOGN_A_OVER_B = 1.0 / 0.002
 
 
 @dataclass(frozen=True)
@@ -426,8 +427,9 @@ class SearchProfile:
         f_n = (NDC_LOGN_A_OVER_B + math.log(n)) / (NDC_LOGN_A_OVER_B + math.log(self.n))
         f_ef = (NDC_EF_OFFSET + ef) / (NDC_EF_OFFSET + self.ef)
         f_h = (HOPS_EF_OFFSET + ef) / (HOPS_EF_OFFSET + self.ef)
+        f_hn = (HOPS_LOGN_A_OVER_B + math.log(n)) / (HOPS_LOGN_A_OVER_B + math.log(self.n))
         ndc = np.rint(self.ndc * f_n * f_ef * (m / self.m) ** NDC_M_EXPONENT).astype(np.int64)
-        hops = np.rint(self.hops * f_h * f_n).astype(np.int64)
+        hops = np.rint(self.hops * f_h * f_hn).astype(np.int64)
         return SearchProfile(n, m, ef, np.maximum(hops, 1), np.maximum(ndc, 1))
 
     def sample(self, u):

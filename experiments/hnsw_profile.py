@@ -97,20 +97,20 @@ def measure_point(rule, n, m, queries=QUERIES, seed=SEED, dim=DIM):
 def load(path):
     """Every finished point: the JSON file and its per-rule siblings (PATH with .RULE before .json)."""
     done = {}
-    for p in [path] + [path[:-5] + f".{r}.json" for r in hnsw.SELECT_RULES]:
+    for p in [path] + [path[:-5] + f".{r}{x}.json" for r in hnsw.SELECT_RULES for x in ("", "-only")]:
         if os.path.exists(p):
             with open(p) as f:
                 done.update(json.load(f))
     return done
 
 
-def run_grid(grid, path, rule=None):
+def run_grid(grid, path, rule=None, only=False):
     """Measure the grid's points not yet in `path` (or its siblings); with `rule`, only that rule's,
-    written to its sibling file so that two rules can run side by side."""
+    written to its sibling file (`only`: another) so that two processes can run side by side."""
     done = load(path)
     if rule:
         grid = [g for g in grid if g[0] == rule]
-        path = path[:-5] + f".{rule}.json"
+        path = path[:-5] + f".{rule}{'-only' if only else ''}.json"
     for rule_, n, m, *d in grid:
         k = key(rule_, n, m, *d)
         if k in done and (rule_ != "nearest" or d or "batched" in done[k]):
@@ -231,10 +231,13 @@ def extrapolate(done, rule):
         f_n = (PROD_N / p0["n"]) ** npow if npow is not None else \
             (ab[0] + ab[1] * math.log(PROD_N)) / (ab[0] + ab[1] * math.log(p0["n"]))
         return y0 * f_n * (PROD_M / p0["m"]) ** alpha
-    ab0 = (L["a"], L["b"])
+    # central: scaled()'s n-law (b / a = 1 / NDC_LOGN_A_OVER_B), the upper side of the grid's fits
+    ab0 = (hnsw.NDC_LOGN_A_OVER_B, 1.0)
     variants = {"central": ndc(ab0, L["alpha"])}
+    variants[f"n-law fitted here (b / a = {L['b'] / L['a']:.3f})"] = ndc((L["a"], L["b"]), L["alpha"])
     for (n, _), ab in zip(L["n_law_points"], L["loo_ab"]):
-        variants[f"n-law without n {n:,}"] = ndc(ab, L["alpha"])
+        variants[f"n-law fitted here without n {n:,}"] = ndc(ab, L["alpha"])
+    variants["flat in n"] = ndc((1.0, 0.0), L["alpha"])
     variants[f"n-law n^{L['n_power']:.3f}"] = ndc(None, L["alpha"], L["n_power"])
     for (m, _), al in zip(L["m_law_points"], L["loo_alpha"]):
         variants[f"M-law without M {m}"] = ndc(ab0, al)
@@ -263,23 +266,49 @@ def depth_at(p, floor):
     return float(np.interp(x, np.log(fl), it)), float(np.interp(x, np.log(fl), ev))
 
 
+def iterations_n_law(done, rule, m, floor):
+    """Batched-search iterations against ln n at fixed M and floor: (d, leave-one-out d's, points)
+    for iterations = c + d ln n."""
+    pts = sorted((p for p in _rule_points(done, rule) if p["m"] == m and "batched" in p), key=lambda p: p["n"])
+    if len(pts) < 2:
+        return 0.0, [], []
+    ns = np.array([p["n"] for p in pts], float)
+    it = np.array([depth_at(p, floor)[0] for p in pts])
+    d = float(np.polyfit(np.log(ns), it, 1)[0])
+    loo = [float(np.polyfit(np.log(np.delete(ns, i)), np.delete(it, i), 1)[0]) for i in range(len(ns))] \
+        if len(ns) > 2 else []
+    return d, loo, [(int(n), float(y)) for n, y in zip(ns, it)]
+
+
 def iterations_at_prod(done, rule, ex):
-    """Prod's layer-0 iterations from the batched search on the base point. An opened node yields
-    ~ M^alpha new neighbours (hops do not depend on M), so prod's 8000-id floor is met after as
-    many openings as a floor of 8000 (M0 / 320)^alpha on the base graph: iterations are read there,
-    and evaluations scale by (320 / M0)^alpha. One value per M-law variant."""
+    """Prod's layer-0 iterations from the batched search on the base point (M0, n0). An opened
+    node yields ~ M^alpha new neighbours (hops do not depend on M), so prod's 8000-id floor is met
+    after as many openings as a floor of 8000 (M0 / 320)^alpha on the base graph; iterations are
+    read there, and grow with the database as c + d ln n (d from the n-series at the n-law's M, at
+    the same effective floor). Evaluations scale by (320 / M0)^alpha and the evaluations' n-law.
+    One value per variant of alpha and d."""
     p0 = base_point(done, rule)
     if "batched" not in p0:
         return None
     L = ex["laws"]
-    alphas = {"central": L["alpha"], f"M^{L['alpha_top']:.2f}": L["alpha_top"]}
-    alphas.update({f"M-law without M {m}": a for (m, _), a in zip(L["m_law_points"], L["loo_alpha"])})
-    out = {}
-    for name, al in alphas.items():
+    f_n = (hnsw.NDC_LOGN_A_OVER_B + math.log(PROD_N)) / (hnsw.NDC_LOGN_A_OVER_B + math.log(p0["n"]))
+
+    def one(al, d=None):
         f_eff = BATCH_FLOOR * (p0["m"] / PROD_M) ** al
         it, ev = depth_at(p0, f_eff)
-        out[name] = {"alpha": al, "floor_on_base": f_eff, "iterations": it,
-                     "evals": ev * (PROD_M / p0["m"]) ** al}
+        if d is None:
+            d = iterations_n_law(done, rule, L["n_law_m"], BATCH_FLOOR * (L["n_law_m"] / PROD_M) ** al)[0]
+        return {"alpha": al, "d": d, "floor_on_base": f_eff, "iterations": it + d * math.log(PROD_N / p0["n"]),
+                "evals": ev * (PROD_M / p0["m"]) ** al * f_n}
+    out = {"central": one(L["alpha"])}
+    out[f"M^{L['alpha_top']:.2f} (two largest M)"] = one(L["alpha_top"])
+    for (m, _), a in zip(L["m_law_points"], L["loo_alpha"]):
+        out[f"M-law without M {m}"] = one(a)
+    d, loo, pts = iterations_n_law(done, rule, L["n_law_m"], BATCH_FLOOR * (L["n_law_m"] / PROD_M) ** L["alpha"])
+    for (n, _), dd in zip(pts, loo):
+        out[f"iterations' n-law without n {n:,}"] = one(L["alpha"], dd)
+    out["iterations flat in n"] = one(L["alpha"], 0.0)
+    out["_n_series"] = pts
     return out
 
 
@@ -380,12 +409,16 @@ def report(done, md=None):
             ip = iterations_at_prod(done, rule, ex)
             if ip:
                 out[rule]["iterations"] = ip
-                w("| M-law variant | floor on the base graph | layer-0 iterations at prod | evaluations at prod "
-                  "| messages per search |")
-                w("|---|---|---|---|---|")
+                series = ip.pop("_n_series")
+                w(f"iterations against n at M {ex['laws']['n_law_m']} (effective floor): "
+                  + ", ".join(f"{n:,}: {y:.2f}" for n, y in series) + ".")
+                w("")
+                w("| variant | alpha | d (iterations per ln n) | floor on the base graph | layer-0 iterations at prod "
+                  "| evaluations at prod | messages per search |")
+                w("|---|---|---|---|---|---|---|")
                 for name, r in ip.items():
                     _, c = hawk_inputs(r["evals"], round(r["iterations"]))
-                    w(f"| {name} (M^{r['alpha']:.2f}) | {r['floor_on_base']:,.0f} | {r['iterations']:.1f} "
+                    w(f"| {name} | {r['alpha']:.2f} | {r['d']:.2f} | {r['floor_on_base']:,.0f} | {r['iterations']:.1f} "
                       f"| {r['evals']:,.0f} | {c['messages']:,.0f} |")
                 w("")
     text = "\n".join(lines)
@@ -417,11 +450,17 @@ def main(argv=None):
     ap.add_argument("--md", default=None, help="also write the tables to this file")
     ap.add_argument("--write-profile", metavar="KEY", help="write this point (e.g. nearest/160000/128) as "
                     "numasim/data/hnsw_profile.json")
+    ap.add_argument("--only", metavar="KEY", help="measure only this grid point (e.g. nearest/320000/64), written to "
+                    "the rule's sibling file, to run a long point on the other core")
     ap.add_argument("--rule", choices=hnsw.SELECT_RULES, help="measure only this rule's points (run one per core)")
     a = ap.parse_args(argv)
     path = a.out or os.path.join(HERE, "out", "hnsw_profile_quick.json" if a.quick else "hnsw_profile.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    done = load(path) if a.fit_only else run_grid(QUICK if a.quick else GRID, path, a.rule)
+    grid = QUICK if a.quick else GRID
+    if a.only:
+        grid = [g for g in grid if key(*g) == a.only]
+        a.rule = a.only.split("/")[0]
+    done = load(path) if a.fit_only else run_grid(grid, path, a.rule, bool(a.only))
     if a.rule and not a.fit_only:
         done = load(path)
     report(done, a.md)

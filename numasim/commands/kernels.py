@@ -15,6 +15,8 @@ def register(subparsers) -> None:
     h.add_argument("--ef-construction", type=int, default=100, help="build beam width (default 100)")
     h.add_argument("--queries", type=int, default=500, help="held-out queries (default 500)")
     h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--select", choices=("heuristic", "nearest"), default="heuristic",
+                   help="neighbour rule: Malkov's heuristic (hnswlib) or the nearest M (iris-mpc)")
     h.add_argument("--json", action="store_true", help="print JSON (default: one line per figure)")
     h.set_defaults(func=run_hnsw)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
@@ -30,7 +32,8 @@ def run_hnsw(args) -> int:
     for flag, ok, what in checks:
         if not ok:
             raise UserError(flag, f"must be {what}, got {getattr(args, flag[2:].replace('-', '_'))}")
-    r = hnsw.run(args.n, args.dim, args.m, args.ef, args.queries, seed=args.seed, ef_construction=args.ef_construction)
+    r = hnsw.run(args.n, args.dim, args.m, args.ef, args.queries, seed=args.seed, ef_construction=args.ef_construction,
+                 select=args.select)
     if args.json:
         print(json.dumps(r, indent=2))
     else:

@@ -28,7 +28,7 @@ RANGES = [
     ("mpc.bytes_per_item_round", 48.0, 192.0, "session bytes per item per message"),
     ("mpc.wire_ns_per_byte", 0.8, 3.6, "TLS + kernel copies + serde per byte, both ways"),
     ("mpc.wire_us_per_message", 2.0, 22.0, "multiplexer CPU per message"),
-    ("mpc.layer0_iterations", 2, 5, "layer-0 iterations per search (batched search on the HNSW grid: 3)"),
+    ("mpc.layer0_iterations", 3, 5, "layer-0 iterations per search (batched search on the HNSW grid: 4)"),
     ("pool.dot_ns_per_candidate", 1000.0, 5000.0, "dot products per candidate (11 rotations)"),
 ]
 

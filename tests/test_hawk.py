@@ -74,7 +74,10 @@ def test_hnsw_work_follows_the_measured_profile():
     each opening evaluates fewer new ids than a layer-0 list holds (M_max0 = 576); a small graph
     at a small beam costs far less."""
     ndc, hops, cv = hawk.search_work(20_000_000, 320, 480)
-    assert 10_000 < ndc < 30_000 and 0.05 < cv < 0.5
+    assert 10_000 < ndc < 30_000
+    # scaling multiplies every query alike, so the spread is the measured profile's
+    base = hawk._base_profile().ndc
+    assert cv == pytest.approx(base.std() / base.mean(), rel=0.01)
     assert 480 <= hops < 700 and ndc / hops < 576
     small_ndc, _, _ = hawk.search_work(20_000, 16, 32)
     assert small_ndc < ndc / 10
@@ -113,7 +116,7 @@ def test_hops_per_search_equal_the_source_constants(groups):
     from numasim.hawk import hops as H
     sc = default_scenario().replace(**{"scale.round_groups": groups})
     i0 = hawk.layer0_iterations(sc)
-    assert i0 == sc.mpc.layer0_iterations == 3
+    assert i0 == sc.mpc.layer0_iterations == 4
     # 0 = from the profile: evaluations over the 8000-id floor
     ndc, _, _ = hawk.search_work(20_000_000, 320, 480)
     assert hawk.layer0_iterations(sc.replace(**{"mpc.layer0_iterations": 0})) == max(1, round(ndc / 8000))

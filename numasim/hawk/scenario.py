@@ -55,9 +55,9 @@ class Mpc:
     (numasim/hawk/hops.py); docs/hawk.md's estimates table gives every range."""
     hop_us: float = 50.0                # one-way network latency of a hop, intra-AZ (qperf; hawk-source.md s.7)
     hop_cv: float = 0.3                 # its coefficient of variation (lognormal; estimate)
-    layer0_iterations: int = 3          # layer_search_batched_v2 iterations at layer 0 (search_depth): the
+    layer0_iterations: int = 4          # layer_search_batched_v2 iterations at layer 0 (search_depth): the
                                         # batched search on the HNSW grid, extrapolated to prod (docs/hawk.md,
-                                        # "HNSW search length at prod size"; 2-5); 0: evaluations / 8000
+                                        # "HNSW search length at prod size"; 3-5); 0: evaluations / 8000
     layer1_iterations: int = 4          # at layer 1 (ef 32; estimate 2-6)
     sort_levels_layer0: float = 12.5    # quicksort levels per insert_batch_and_trim, layer-0 iteration (10-16)
     sort_levels_layer0_init: float = 17.0  # layer-0 start (14-24)

@@ -393,15 +393,15 @@ def run(n: int, dim: int, m: int, ef: int, queries: int, seed: int = 0, ef_const
 # - distance evaluations ~ a + b ln N with b / a ~ 0.09 (ef 64: 622 @ 1.25k ... 947 @ 80k; ef 480,
 #   heuristic, M 16: b / a = 0.08 over 10k-320k). The nearest rule at ef 480 falls slightly instead
 #   (b / a ~ -0.03 over 20k-160k at M 64): the constant is the upper side of the grid.
-# - distance evaluations ~ M^0.54 at fixed N (nearest rule, the one iris-mpc uses: 0.54 over
-#   M 16-128 at 20k, leave-one-out 0.51-0.57; 0.52 over 16-64 at 160k). Not linear: a node's 2M
+# - distance evaluations ~ M^0.53 at fixed N (nearest rule, the one iris-mpc uses: 0.53 over
+#   M 16-128 at 160k, leave-one-out 0.52-0.57; 0.54 over 16-128 at 20k). Not linear: a node's 2M
 #   links overlap its neighbours' more as M grows, so fewer are new (the heuristic rule saturates
 #   its lists on 32-d data and gives ~M^0.15).
 # - hops do not follow the evaluations' n-law: flat at ef 480 (487-490 over 10k-320k, b / a ~ 0.002).
 HOPS_EF_OFFSET = 7.5
 NDC_EF_OFFSET = 28.0
 NDC_LOGN_A_OVER_B = 1.0 / 0.09
-NDC_M_EXPONENT = 0.54
+NDC_M_EXPONENT = 0.53
 HOPS_LOGN_A_OVER_B = 1.0 / 0.002
 
 

@@ -390,9 +390,9 @@ def run(n: int, dim: int, m: int, ef: int, queries: int, seed: int = 0, ef_const
 #   below fits offsets of 5-180 (median ~60) per graph, so 28 stays.
 # The n-law and M-law from experiments/hnsw_profile.py's grid at ef 480 (n 10k-320k, M 16-128,
 # both neighbour rules; docs/hawk.md, "HNSW search length at prod size"):
-# - distance evaluations ~ a + b ln N with b / a ~ 0.09 (ef 64: 622 @ 1.25k ... 947 @ 80k; ef 480,
-#   heuristic, M 16: b / a = 0.08 over 10k-320k). The nearest rule at ef 480 falls slightly instead
-#   (b / a ~ -0.03 over 20k-160k at M 64): the constant is the upper side of the grid.
+# - distance evaluations ~ a + b ln N with b / a ~ 0.09 (ef 64: 622 @ 1.25k ... 947 @ 80k; ef 480:
+#   b / a = 0.084 over 10k-320k at M 16 with the heuristic and 0.084 over 20k-320k at M 64 with the
+#   nearest rule; both wobble: leave-one-out fits span -0.85 to 0.34, so the range is wide).
 # - distance evaluations ~ M^0.53 at fixed N (nearest rule, the one iris-mpc uses: 0.53 over
 #   M 16-128 at 160k, leave-one-out 0.52-0.57; 0.54 over 16-128 at 20k). Not linear: a node's 2M
 #   links overlap its neighbours' more as M grows, so fewer are new (the heuristic rule saturates

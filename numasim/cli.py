@@ -66,5 +66,17 @@ def main(argv=None) -> int:
             os.environ["NUMASIM_ENGINE"] = engine_before
 
 
+def entry():
+    """The console script. After an interrupt or SIGTERM the command has already kept what it
+    keeps and said so in one line; it leaves at once, so that no thread of an executor can add
+    to stderr while the interpreter shuts down."""
+    code = main()
+    if code in (130, 143):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

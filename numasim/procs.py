@@ -84,7 +84,9 @@ def stop(ex: cf.ProcessPoolExecutor, grace_s: float = 0.5) -> None:
         if p.is_alive():
             p.kill()
             p.join(0.5)
-    ex.shutdown(wait=False, cancel_futures=True)
+    # the workers are gone, so the executor's management thread ends at once; joining it here
+    # keeps it from racing the shutdown of its pipes (an EBADF it would print on stderr)
+    ex.shutdown(wait=True, cancel_futures=True)
 
 
 def imap_unordered(fn, items, workers: int, in_flight: int | None = None):

@@ -37,8 +37,6 @@ def unsupported(spec, profile, observers=()):
     if o is not None:
         return (f"an observer that reads the engine's live state ({type(o).__name__}; an observer the "
                 f"compiled engine can replay says so with `replayable = True`, docs/engine.md)")
-    if spec.pools:
-        return "offload pools"
     try:
         compile_program(spec, spec.task_names())
     except Unsupported as e:
@@ -201,8 +199,8 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
                        0 if s.runtime is None else rts.index(s.runtime))
             arrt.extend(times[si])
         params[st.PR_SEED] = np.uint64(streams["seed"]).astype(np.int64)  # TaskDraws' seed, as its bits
-        mach = _Machine(spec, nw, ncpu, len(rts) * len(names), ws, streams)
-        M, F, views = st.allocate(nw, ncpu, len(rts), len(names), ops, defs, src, np.array(arrt + [0], np.int64),
+        mach = _Machine(spec, nw, ncpu, len(rts) * len(names), ws, streams, caps[0])
+        M, F, views = st.allocate(nw + mach.npt, ncpu, len(rts), len(names), ops, defs, src, np.array(arrt + [0], np.int64),
                                   params, host.stack_wake_prob, [dist_params(d) for d in prog.dists], caps,
                                   numa=dict(mach.tables, **replay.tables()))
         S = SimpleNamespace(**views)
@@ -407,6 +405,20 @@ def _result(spec, profile, host, seed, S, LAT, names, origin):
 
 
 # ---------------------------------------------------------------- a NUMA machine
+class _PoolFacts:
+    """What a run leaves of a pool: host/pools.py Pool.stats over the kernel's counters."""
+
+    def __init__(self, ps, row, n):
+        self.ps, self.row, self.n = ps, row, n
+
+    def stats(self) -> dict:
+        ps, row = self.ps, self.row
+        return {"node": ps.node, "threads": ps.threads, "cpus": list(ps.cpus), "jobs": int(row[st.PL_JOBS]),
+                "busy_ns": int(row[st.PL_BUSY]), "queue_wait_ns": int(row[st.PL_QWAIT]),
+                "jobs_by_node": [int(x) for x in row[st.PL_BY_NODE:st.PL_BY_NODE + self.n]],
+                "queue_depth": int(row[st.PL_QLEN])}
+
+
 class _Machine:
     """The NUMA block of the layout (state.py's last block): a machine's CPUs, masks and cost
     tables, built with the reference's own objects (`Cpus.mask`, `Numa`'s tables and fit batch,
@@ -415,8 +427,10 @@ class _Machine:
 
     MIG_CAP = 1024
 
-    def __init__(self, spec, nw, ncpu, nmon, ws, streams):
+    def __init__(self, spec, nw, ncpu, nmon, ws, streams, tcap=0):
         self.spec = spec
+        self.nw = nw
+        self.npt = sum(p.threads for p in spec.pools)
         m = self.m = spec.machine
         n = self.n = m.n_nodes if m is not None else 1
         X = np.zeros(st.NX, np.int64)
@@ -425,6 +439,8 @@ class _Machine:
         X[st.X_IDLE_SEQ] = ncpu  # the CPU numbers are the masks' first order
         X[st.X_SHEAD] = X[st.X_STAIL] = -1
         X[st.X_NREG] = len(spec.regions)
+        X[st.X_OUTSIDE] = -1
+        X[st.X_NPL] = len(spec.pools)
         self.ncpu = ncpu
         self.numa = None
         self.floating = []
@@ -467,6 +483,19 @@ class _Machine:
                     self.cum_hz.append((self.cum_hz[-1] if self.cum_hz else 0.0) + pl.migrate_hz)
                 w += 1
         X[st.X_NFLOAT] = len(self.floating)
+        # the pools' threads, pinned (no mask), after the workers
+        npl = max(1, len(spec.pools))
+        PL = np.zeros((npl, st.PL_BY_NODE + n), np.int64)
+        t0 = nw
+        for i, ps in enumerate(spec.pools):
+            self.cpu0 += list(ps.cpus)
+            self.mask_of += [-1] * ps.threads
+            PL[i, st.PL_T0] = t0
+            PL[i, st.PL_NT] = ps.threads
+            PL[i, st.PL_NODE] = ps.node
+            t0 += ps.threads
+        t.update(PL=(st.H_PL, PL), PQ=(st.H_PQ, np.zeros((npl, max(1, tcap), st.NPQ), np.int64)),
+                 PI=(st.H_PI, np.zeros(t0 + 1, np.int64)))
         nm = max(1, len(masks))
         MK = np.zeros((nm, st.NMK), np.int64)
         MKS = np.zeros((nm, n), np.int64)
@@ -530,6 +559,11 @@ class _Machine:
         S.W[:, st.W_CPU] = self.cpu0
         S.W[:, st.W_MASK] = self.mask_of
         S.W[:, st.W_LAST_NODE] = -1
+        w = self.nw
+        for i, ps in enumerate(self.spec.pools):  # PoolThread: blocked until its first job
+            S.W[w:w + ps.threads, st.W_RT] = i
+            S.W[w:w + ps.threads, st.W_BLOCKED] = 1
+            w += ps.threads
         self._tables(S)
 
     def _tables(self, S):
@@ -593,10 +627,14 @@ class _Machine:
                 monitors[name] = SimpleNamespace(numa=tn)
             runtimes[rs.name] = SimpleNamespace(numa_stats=rn, monitors=monitors)
             thread_names += [f"{rs.name}/{i}" for i in range(rs.workers)]  # System.threads
+        pools = {}
+        for i, ps in enumerate(self.spec.pools):
+            thread_names += [f"{ps.name}/{k}" for k in range(ps.threads)]
+            pools[ps.name] = _PoolFacts(ps, S.PL[i], n)
         for i in range(1, int(S.R[st.R_NSAMPLE])):
             numa.timeline.append((int(S.SR[i, 0, st.SR_T]) - origin,
                                   {tn: int(c) for tn, c in zip(thread_names, S.STC[i])}))
-        sys = SimpleNamespace(numa=numa, pools={}, runtimes=runtimes,
+        sys = SimpleNamespace(numa=numa, pools=pools, runtimes=runtimes,
                               cpus=SimpleNamespace(migrations=int(S.X[st.X_MIGRATIONS]),
                                                    balance_moves=int(S.R[st.R_BALANCE_MOVES])))
         return _numa_facts(sys)

@@ -8,7 +8,9 @@ from .driver import add_io, add_timer
 from .events import call_at
 from .handle import cross_in, cross_out, spawn, unpark_driver, wake
 from .park import defer_wake
-from .program import child_key
+from .pools import submit
+from .program import _draw, child_key
+from .state import OPK_OFFLOAD, O_A, O_B, O_K, PR_REMOTE_SCHED
 from .state import (COMPLETE, DEFS_RT_COL, EV_IO_READY, F_BUDGET_DEFERS, H_DEFS, H_OPS, H_PR, H_R,
                     H_RT, H_T, H_W, NDEFS, NO, NQ, NT, NW, OPK_BLOCKING, OPK_JOIN, OPK_SLEEP,
                     OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN, Q_BUDGET_FORCED, R_NOW, T_GHEAD,
@@ -71,6 +73,33 @@ def await_point(M, F, w, t, k):
         M[T + (t) * NT + (T_SUB)] += 1
         M[T + (t) * NT + (T_OPK)] = -1
         return False, M[M[H_PR] + (PR_SPAWN)]
+    if k == OPK_OFFLOAD:
+        # a channel send (push under the channel's lock, maybe unpark a pool thread): the job's
+        # duration, then its memory read's size, drawn now as the generator draws them
+        o = M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO
+        dur = M[o + O_A]
+        if M[o + O_B]:
+            dur = _draw(M, F, t, M[o + O_B])
+        o2 = o + NO
+        reg = M[o2 + O_D] - 1
+        nb = 0
+        if reg >= 0:
+            nb = M[o2 + O_A]
+            if M[o2 + O_B]:
+                nb = _draw(M, F, t, M[o2 + O_B])
+        h = submit(M, F, M[o + O_C], M[M[H_W] + (w) * NW + (W_RT)], dur, reg, nb, M[o2 + O_C])
+        if h >= 0:
+            ks = M[o2 + O_K]
+            k0 = T_GHEAD if ks == 0 else T_KEPT + 2 * (ks - 1)
+            tail = M[T + (t) * NT + (k0 + 1)]
+            if tail >= 0:
+                M[T + (tail) * NT + (T_NEXT_SIB)] = h
+            else:
+                M[T + (t) * NT + (k0)] = h
+            M[T + (t) * NT + (k0 + 1)] = h
+        M[T + (t) * NT + (T_SUB)] += 1
+        M[T + (t) * NT + (T_OPK)] = -1
+        return False, M[M[H_PR] + (PR_REMOTE_SCHED)]
     if k == OPK_BLOCKING:
         h = spawn_blocking(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[T + (t) * NT + (T_OPA)], M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)])
         M[T + (t) * NT + (T_JCUR)] = h

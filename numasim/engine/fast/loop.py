@@ -32,6 +32,7 @@ from .numa import refresh
 from .state import (EV_MIG_INIT, EV_MIGRATE, EV_REFRESH, EV_REFRESH_INIT, H_FMIG, H_STC, H_X,
                     MIG_COLS, X_MIG_I, X_MIG_N, X_NFLOAT, X_NREG, X_NUMA)
 from .state import H_OBSCAP, X_OBS, X_OBS_N
+from .pools import thread_step as pool_step
 
 DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
@@ -73,7 +74,7 @@ def _snapshot(M, F, reset_idle):
         if reset_idle:
             M[M[H_MON] + (m) * N_MON + (I_MAX_IDLE)] = 0
     if M[M[H_X] + X_NUMA]:
-        for w in range(M[M[H_PR] + (PR_NW)]):  # Numa.sample_threads
+        for w in range(M[H_NWK]):  # Numa.sample_threads: every worker, then every pool thread
             M[M[H_STC] + (i) * M[H_NWK] + (w)] = M[M[H_W] + (w) * NW + (W_CPU)]
     M[R + (R_NSAMPLE)] = i + 1
 
@@ -167,6 +168,8 @@ def setup(M, F):
     start(M, F, nw)
     for w in range(nw):
         schedule(M, F, 0, URGENT, EV_RESUME, w, 0)
+    for th in range(nw, M[H_NWK]):  # Pool.start, pool by pool
+        schedule(M, F, 0, URGENT, EV_RESUME, th, 0)
     if numa:
         schedule(M, F, 0, URGENT, EV_MIG_INIT, 0, 0)
         schedule(M, F, 0, URGENT, EV_REFRESH_INIT, 0, 0)
@@ -183,12 +186,16 @@ def run(M, F):
     R = M[H_R]
     PR = M[H_PR]
     half = M[H_LCAP] // 2
+    nwk = M[PR + (PR_NW)]
     while M[R + (R_EV_LEN)] > 0:
         t, k, a, b = pop(M, F)
         M[R + (R_NOW)] = t
         M[R + (R_EVENTS)] += 1
         if k == EV_RESUME:
-            step(M, F, a)
+            if a < nwk:
+                step(M, F, a)
+            else:
+                pool_step(M, F, a)
         elif k == EV_TWAKE:
             timeout_wake(M, F, a, b)
         elif k == EV_STALL_SUCCEED:

@@ -11,6 +11,7 @@ from numba import njit
 from ...host.numa import LOAD_REFRESH_NS
 from ...kernels.memcost import _cost_batch
 
+from .state import X_OUTSIDE
 from .state import H_FMC, H_MC, X_MC_K, X_MC_K2, X_MC_ROWS, X_NREG, X_NSOCK
 from .state import (C_NODE, H_C, H_FBYTES, H_FLINE, H_FREG, H_FSTREAM, H_REFILL, H_RN, H_STEALC,
                     H_T, H_TN, H_W, H_WAKE, H_X, N_STEAL_COST, NC, NT, NW, RN_POLLS,
@@ -93,12 +94,15 @@ def stolen(M, F, thief, victim, t, n_tasks):
 @njit(cache=True)
 def wake_ns(M, F, waker, target):
     """Numa.wake_ns: what `waker` (a worker of any runtime, through System.cross; -1: a thread
-    outside the runtimes, which on a machine without pools is a source and pays nothing) pays to
-    unpark worker `target`, counted on the target's runtime."""
+    outside the runtimes: a pool thread replying from its node, X_OUTSIDE, or a source, which
+    pays nothing) pays to unpark worker `target`, counted on the target's runtime."""
     if waker < 0:
-        return 0
+        a = M[M[H_X] + X_OUTSIDE]
+        if a < 0:
+            return 0
+    else:
+        a = node_of(M, M[M[H_W] + (waker) * NW + (W_CPU)])
     n = M[M[H_X] + X_NNODES]
-    a = node_of(M, M[M[H_W] + (waker) * NW + (W_CPU)])
     b = node_of(M, M[M[H_W] + (target) * NW + (W_CPU)])
     cost = M[M[H_WAKE] + a * n + b]
     RN = _rn(M, target)

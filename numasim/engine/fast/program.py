@@ -12,19 +12,20 @@ is `child_key`, Python's hash of an int pair, computed here.
 import numpy as np
 from numba import int64, njit, uint64
 
-from ...spec import IoWait, Join, LoopUntilEnd, Mem, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
+from ...spec import IoWait, Join, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
 from .pcg import sample, seed_state
 from .state import (H_FD, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_LOOP, K_LOOP_END,
                     K_REPEAT, K_REPEAT_END, K_SLEEP, K_SPAWN, K_SPIN, K_YIELD, MAX_DEPTH, MAX_KEPT,
-                    NDEFS, NO, NT, OPK_BLOCKING, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPAWN,
+                    NDEFS, NO, NT, O_D, OPK_BLOCKING, OPK_IO, OPK_JOIN, OPK_NOW, OPK_SLEEP, OPK_SPAWN,
                     OPK_SPIN, OPK_YIELD, O_A, O_B, O_C, O_K, PR_END, PR_SEED, T_CTR, T_DRAWS,
                     T_GHEAD, T_GTAIL, T_JCUR, T_KEPT, T_KEY, T_OPA, T_PC, T_PCG, T_SEND, T_SUB)
 from .state import K_MEM, OPK_MEM
+from .state import K_OFFLOAD, OPK_OFFLOAD
 
 DONE = -2
 # the spec language's names of the steps not compiled yet
-_STEP_NAMES = {"Offload": "offload"}
+_STEP_NAMES = {}
 # workload/program.py _PATTERN
 _PATTERN = {"stream": 0, "random": 1}
 
@@ -49,7 +50,7 @@ def compile_program(spec, names, ws=None):
     def dur(dist):
         """(fixed ns, 0) or (0, 1 + the distribution's index): O_A, O_B of a timed op."""
         if dist.is_fixed:
-            return int(round(dist.mean_ns)), 0
+            return int(dist.mean_ns), 0  # workload/program.py _draw: int(mean), not rounded
         if dist not in dists:
             dists[dist] = len(dists)
         return 0, 1 + dists[dist]
@@ -57,6 +58,7 @@ def compile_program(spec, names, ws=None):
     pending = []
     kept = {}
     regions = [r.name for r in spec.regions]
+    pools = [p.name for p in spec.pools]
 
     def slot(name):
         if name not in kept:
@@ -99,6 +101,15 @@ def compile_program(spec, names, ws=None):
                 # workload/program.py _draw: a fixed size is int(mean), not rounded
                 nb, d = (int(s.nbytes.mean_ns), 0) if s.nbytes.is_fixed else (0, dur(s.nbytes)[1])
                 emit(K_MEM, nb, d, _PATTERN[s.pattern], regions.index(s.region))
+            elif t is Offload:
+                emit(K_OFFLOAD, *dur(s.dur), pools.index(s.pool), s.count)
+                kslot = 0 if s.name is None else 1 + slot(s.name)
+                if s.mem is None:
+                    emit(kslot)
+                else:
+                    m = s.mem
+                    nb, d = (int(m.nbytes.mean_ns), 0) if m.nbytes.is_fixed else (0, dur(m.nbytes)[1])
+                    emit(kslot, nb, d, _PATTERN[m.pattern], 1 + regions.index(m.region))
             elif t is Repeat:
                 if depth >= MAX_DEPTH:
                     raise Unsupported(f"repeat nested deeper than {MAX_DEPTH}")
@@ -258,6 +269,23 @@ def fetch(M, F, t):
             M[T + (t) * NT + (T_GHEAD)] = -1
             M[T + (t) * NT + (T_GTAIL)] = -1
             M[T + (t) * NT + (T_PC)] = pc + 1
+            continue
+        if k == K_OFFLOAD:
+            # `count` channel sends (interpret.py draws each job's size and sends it), then their
+            # oneshots awaited in order, unless kept under a name (the next op row's O_K)
+            n = M[OPS + (pc) * NO + (O_D)]
+            sub = M[T + (t) * NT + (T_SUB)]
+            if sub < n:
+                return OPK_OFFLOAD
+            if M[OPS + (pc + 1) * NO + (O_K)] == 0 and sub < 2 * n:
+                if sub == n:
+                    M[T + (t) * NT + (T_JCUR)] = M[T + (t) * NT + (T_GHEAD)]
+                M[T + (t) * NT + (T_OPA)] = M[T + (t) * NT + (T_JCUR)]
+                return OPK_JOIN
+            M[T + (t) * NT + (T_SUB)] = 0
+            M[T + (t) * NT + (T_GHEAD)] = -1
+            M[T + (t) * NT + (T_GTAIL)] = -1
+            M[T + (t) * NT + (T_PC)] = pc + 2
             continue
         if k == K_REPEAT:
             n = M[OPS + (pc) * NO + (O_A)]

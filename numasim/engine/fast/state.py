@@ -245,3 +245,22 @@ NX = NX + 2
 # row per task, in the order the observer's list has them.
 OB_POLL_START, OB_POLL_END, OB_COMPLETE, OB_PARK, OB_STEAL, OB_TASK = range(6)
 OB_COLS = 7
+
+
+# ==== offload pools (host/pools.py): pinned threads fed by a channel, on a machine ===========
+# A pool thread is a row of S.W after every runtime's workers (PR_NW of them; H_NWK counts both):
+# the CPU model's columns (W_CPU, W_STALLED, W_HAS_STALL_EV, W_BLOCKED, W_MASK = -1) are its
+# Thread's, W_PC its generator's label, W_RT its pool, W_TASK and W_COST the job it works on.
+# A pool: its channel (a ring of jobs in PQ), its idle threads (a ring in PI over its threads'
+# places), its counters, then its jobs by node.
+(PL_QHEAD, PL_QLEN, PL_IHEAD, PL_ILEN, PL_T0, PL_NT, PL_NODE, PL_JOBS, PL_BUSY, PL_QWAIT,
+ PL_BY_NODE) = range(11)
+PQ_H, PQ_DUR, PQ_REG, PQ_NB, PQ_PAT, PQ_QUEUED, NPQ = range(7)  # a job: handle, ns, mem, when sent
+(H_PL, H_PQ, H_PI) = range(N_HX, N_HX + 3)
+N_HX = N_HX + 3
+X_NPL, X_OUTSIDE, X_PT0 = NX, NX + 1, NX + 2  # pools; the node of the pool thread waking tasks now
+NX = NX + 3
+# the offload step: (K_OFFLOAD, ns, 0 or 1 + its distribution, pool, count), then a row (1 + its
+# "as" name's slot or 0, bytes, 0 or 1 + their distribution, pattern, 1 + region or 0: no mem)
+K_OFFLOAD = 41
+OPK_OFFLOAD = 9

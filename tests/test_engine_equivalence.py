@@ -146,8 +146,30 @@ def _placement(draw, m, workers):
     return {"kind": "node", "node": node, "cpus": cpus, "migrate_hz": draw(st.sampled_from([0, 300, 5000]))}
 
 
+def _poolify(steps):
+    """Some spins of a random spec become offloads to pool p (how many jobs, whether they read
+    memory and whether they are kept for a later join_all follow from the spin's length)."""
+    out = []
+    for s in steps:
+        if isinstance(s.get("spin_us"), int) and s["spin_us"] % 5 == 0:
+            u = s["spin_us"]
+            job = {"pool": "p", "us": u if u % 2 else {"dist": "exponential", "mean_us": u}}
+            if u % 3 == 0:
+                job["mem"] = {"region": f"r{u % 2}", "bytes": u * 1024 + 64, "pattern": "random" if u % 4 else "stream"}
+            s = {"offload": job, "count": 1 + u % 3}
+            if u % 7 == 0:
+                out += [dict(s, **{"as": "o"}), {"spin_us": 1}, {"join_all": "o"}]
+                continue
+        elif "spawn" in s:
+            s = dict(s, spawn=dict(s["spawn"], steps=_poolify(s["spawn"]["steps"])))
+        elif "repeat" in s:
+            s = dict(s, steps=_poolify(s["steps"]))
+        out.append(s)
+    return out
+
+
 @st.composite
-def machine_specs(draw, max_runtimes=1):
+def machine_specs(draw, max_runtimes=1, pools=False):
     """A random covered spec on a machine: a random placement, two regions, `mem` steps; with
     max_runtimes > 1 maybe spread over several runtimes (`spread`), each with its own placement."""
     base = draw(covered_specs)
@@ -162,6 +184,10 @@ def machine_specs(draw, max_runtimes=1):
     if draw(st.booleans()):
         raw["remote_penalty"] = draw(st.sampled_from([1.0, 3.0]))
     raw["sources"] = [dict(s, task=dict(s["task"], steps=_memify(s["task"]["steps"]))) for s in raw["sources"]]
+    if pools:
+        # pinned pool threads on a random node (a few: jobs queue, threads preempt workers there)
+        raw["pools"] = {"p": {"threads": draw(st.integers(1, 3)), "node": draw(st.integers(0, m.n_nodes - 1))}}
+        raw["sources"] = [dict(s, task=dict(s["task"], steps=_poolify(s["task"]["steps"]))) for s in raw["sources"]]
     nrt = draw(st.integers(1, max_runtimes))
     if nrt > 1:
         ws = draw(st.lists(st.integers(1, 3), min_size=nrt, max_size=nrt))
@@ -185,6 +211,16 @@ def test_random_specs_over_several_runtimes_on_a_machine_give_the_same_trace(s, 
     assert a.runtimes.keys() == b.runtimes.keys()
     for name in a.runtimes:
         assert a.runtimes[name] == b.runtimes[name]
+
+
+@given(machine_specs(max_runtimes=2, pools=True), st.sampled_from(VERSIONS))
+def test_random_specs_with_offload_pools_give_the_same_trace_and_pool_facts(s, v):
+    """Offloads (fixed or drawn, with or without a memory read, awaited at once or kept) to a
+    pinned pool on a random machine: the same trace, runtime records and NUMA facts, the pool's
+    counters (jobs, busy time, queue wait, jobs by node) among them."""
+    assert unsupported(s, get_profile(v)) is None
+    a, b = assert_same_machine(s, v)
+    assert a.runtimes == b.runtimes
 
 
 MEM_CHILD = {"name": "child", "steps": [{"mem": {"region": "r", "bytes": 65536, "pattern": "random"}},
@@ -233,6 +269,60 @@ def test_machine_cases_give_the_same_trace_and_numa_facts(case, v):
         assert a.numa["os_migrations"] > 0 and a.numa["balance_moves"] > 0
     else:
         assert facts["polls_by_node"][0] == 0 and facts["thread_migrations"] == 0
+
+
+POOL_CHILD = {"name": "child", "steps": [
+    {"offload": {"pool": "p", "us": 30, "mem": {"region": "r", "bytes": 8192}}}, {"spin_us": 5}]}
+POOL_CASES = {
+    # tests/test_numa_engine.py's pool cases: replies as remote wakes from the pool's node, a fan-out
+    # awaited together and one kept for later, pools sharing CPUs (more threads than CPUs)
+    "remote-reply": _machine_spec({"kind": "float", "migrate_hz": 500}, 4,
+                                  [{"kind": "root", "task": {"name": "root", "steps": [
+                                      {"spawn": POOL_CHILD, "count": 50}]}}], duration_s=0.02,
+                                  regions={"r": {"bytes": 1e9, "policy": "bind", "node": 1}},
+                                  pools={"p": {"threads": 3, "node": 1}}),
+    "fan-out-kept": _machine_spec({"kind": "float"}, 2, [{"kind": "root", "task": {"name": "root", "steps": [
+        {"offload": {"pool": "p", "us": 200}, "count": 4},
+        {"offload": {"pool": "p", "us": 300}, "count": 2, "as": "late"},
+        {"spin_us": 5}, {"join_all": "late"}]}}], duration_s=0.02, pools={"p": {"threads": 4, "node": 0}}),
+    "shared-cpus": _machine_spec({"kind": "float"}, 4, [{"kind": "external", "interval_us": 5, "task": {
+        "name": "child", "steps": [{"offload": {"pool": "p", "us": 30}}, {"offload": {"pool": "q", "us": 30}}]}}],
+        duration_s=0.005, pools={"p": {"threads": 100, "node": 1}, "q": {"threads": 3, "node": 1}}),
+}
+
+
+@pytest.mark.parametrize("v", VERSIONS)
+@pytest.mark.parametrize("case", sorted(POOL_CASES))
+def test_pool_cases_give_the_same_trace_and_pool_facts(case, v, monkeypatch):
+    from numasim.host.pools import PoolThread
+    stalls = []  # pool threads that waited for their CPU back after a preemption (SimPy side)
+    orig = PoolThread.resume
+    monkeypatch.setattr(PoolThread, "resume", lambda th, lat: (stalls.append(th.stall_ev is not None), orig(th, lat)))
+    a, _ = assert_same_machine(POOL_CASES[case], v)
+    pools = a.numa["pools"]
+    assert all(p["jobs"] > 0 for p in pools.values())
+    if case == "remote-reply":
+        assert pools["p"]["jobs_by_node"] == [0, 50] and a.numa["runtimes"]["main"]["remote_wakes"] > 0
+    elif case == "shared-cpus":
+        assert any(stalls)
+
+
+def test_pool_threads_preempted_by_workers_give_the_same_trace(tmp_path, monkeypatch):
+    """A small machine whose every CPU the workers float over: the pool's threads share CPUs with
+    them, preempt them and are preempted by their wake-ups."""
+    from numasim.host.pools import PoolThread
+    preempted = []
+    orig = PoolThread.preempt
+    monkeypatch.setattr(PoolThread, "preempt", lambda th, now: (preempted.append(now), orig(th, now)))
+    path = tmp_path / "m.txt"
+    path.write_text(SPARSE_NUMACTL)
+    s = _machine_spec({"kind": "float", "migrate_hz": 2000}, 8, [{"kind": "external", "interval_us": 10,
+                      "arrival": "poisson", "task": POOL_CHILD}], duration_s=0.01, machine={"numactl": str(path)},
+                      pools={"p": {"threads": 4, "node": 0}})
+    for v in VERSIONS:
+        preempted.clear()
+        assert_same_machine(s, v)
+        assert preempted
 
 
 SPARSE_NUMACTL = """available: 2 nodes (0-1)
@@ -529,11 +619,13 @@ def test_fast_engine_keeps_the_scheduler_invariants(s, v):
 
 
 # ---- choosing an engine
-# an input the compiled engine does not cover yet: a job offloaded to a pinned pool on a machine
-OFFLOAD = {"name": "t", "duration_s": 0.01, "sample_interval_ms": 5, "machine": {"preset": "graviton4-2node"},
-           "runtimes": [{"name": "main", "workers": 2}], "pools": {"p": {"threads": 2, "node": 0}},
-           "sources": [{"kind": "root", "task": {"name": "r", "steps": [{"offload": {"pool": "p", "us": 20}}]}}]}
-NOT_COVERED = "machine|pool"
+# an input the compiled engine does not cover: repeats nested deeper than a task row has counters
+_DEEP = [{"spin_us": 1}]
+for _ in range(9):
+    _DEEP = [{"repeat": 2, "steps": _DEEP}]
+UNCOVERED = {"name": "t", "runtime": {"workers": 2}, "duration_s": 0.01, "sample_interval_ms": 5,
+           "sources": [{"kind": "root", "task": {"name": "r", "steps": _DEEP}}]}
+NOT_COVERED = "repeat nested deeper"
 
 
 def _spec(steps, **extra):
@@ -544,7 +636,7 @@ def _spec(steps, **extra):
 
 
 def test_fast_refuses_what_it_does_not_cover_naming_the_feature():
-    s = parse_spec(OFFLOAD)
+    s = parse_spec(UNCOVERED)
     with pytest.raises(EngineUnsupported, match=f"not covered by the compiled engine yet: .*({NOT_COVERED})"):
         simulate(s, get_profile("1.49"), engine="fast")
     assert isinstance(EngineUnsupported("x", "y"), UserError)  # one line and exit 2 on the CLI
@@ -554,7 +646,7 @@ def test_auto_runs_fast_where_covered_and_simpy_elsewhere():
     p = get_profile("1.49")
     assert which(_spec([{"spin_us": 5}]), p, engine="auto") == "fast"
     assert which(_spec([{"spin_us": {"dist": "lognormal", "mean_us": 5, "cv": 0.5}}]), p, engine="auto") == "fast"
-    assert which(parse_spec(OFFLOAD), p, engine="auto") == "simpy"
+    assert which(parse_spec(UNCOVERED), p, engine="auto") == "simpy"
     assert which(_spec([{"spin_us": 5}]), p, engine="simpy") == "simpy"
     assert which(_spec([{"spin_us": 5}]), p, observers=[object()], engine="auto") == "simpy"
 
@@ -570,5 +662,5 @@ def test_cli_engine_flag_writes_the_same_trace(tmp_path, fidelity_specs):
         assert main(["predict", str(path), "--engine", e, "-q", "-o", str(out)]) == 0
         outs.append(out.read_text())
     assert outs[0] == outs[1]
-    path.write_text(json.dumps(OFFLOAD))
+    path.write_text(json.dumps(UNCOVERED))
     assert main(["predict", str(path), "--engine", "fast", "-q", "-o", str(tmp_path / "x")]) == 2

@@ -44,12 +44,7 @@ def add_common(p):
 
 def execute(sc, args, out=None):
     out = out or sys.stdout  # looked up at call time (tests and pipes replace sys.stdout)
-    from ..engine import default as default_engine
     from ..errors import UserError
-    if default_engine() == "fast":
-        # refused here, before any worker process starts: every Hawk job runs offload pools
-        raise UserError("--engine fast", "not covered by the compiled engine yet: the Hawk scenario (offload "
-                        "pools); use --engine simpy or auto")
     from ..hawk.scenario import LAYOUTS
     from ..hawk.layouts import compare_layouts, format_report
     layouts = args.layouts or list(sc.layouts)

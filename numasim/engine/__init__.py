@@ -61,5 +61,5 @@ def add_argument(p):
     p.add_argument("--engine", choices=ENGINES, default=None,
                    help="simulation engine: fast (compiled; refuses what it does not cover yet), simpy (the "
                         "reference), or auto, the default: fast where it covers the input, else simpy. Both "
-                        "write the same bytes. Covered now: every step but offload, no pools; one or several "
-                        "runtimes, on the flat host or a machine; see docs/engine.md")
+                        "write the same bytes. Covered now: every step, offload pools; one or several "
+                        "runtimes, on the flat host or a machine (the Hawk scenarios too); see docs/engine.md")

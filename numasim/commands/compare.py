@@ -57,9 +57,9 @@ def execute(sc, args, out=None):
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers", f"expected a positive integer, got {args.workers}")
     workers = args.workers or max(1, min(len(os.sched_getaffinity(0)), len(layouts) * seeds))
-    from ..budget import PACE_MACHINE, check, scenario_events
+    from ..budget import check, hawk_pace, scenario_events
     events = seeds * sum(scenario_events(sc, lay) for lay in layouts)
-    check(getattr(args, "scenario", None) or sc.name, len(layouts) * seeds, events, args, workers, PACE_MACHINE,
+    check(getattr(args, "scenario", None) or sc.name, len(layouts) * seeds, events, args, workers, hawk_pace(),
           args.quiet)
     # progress on stderr: a bar on a terminal, a line every few seconds elsewhere, none with -q
     res = compare_layouts(sc, layouts, range(1, seeds + 1), workers=workers, progress=not args.quiet)
@@ -186,10 +186,10 @@ def _evaluate(payload: dict) -> dict:
 
 
 def _estimate(payload: dict) -> tuple[float, float]:
-    from ..budget import PACE_MACHINE, scenario_events
+    from ..budget import hawk_pace, scenario_events
     from ..hawk.scenario import from_dict
     sc = from_dict(payload["scenario"])
-    return sum(scenario_events(sc, lay) for lay in sc.layouts), PACE_MACHINE
+    return sum(scenario_events(sc, lay) for lay in sc.layouts), hawk_pace()
 
 
 def _register():

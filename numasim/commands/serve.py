@@ -78,8 +78,8 @@ def _scenario(args):
     if args.layout not in ("today", "pinned", "dual", "single-node"):
         raise UserError("--layout", f"expected today, pinned, dual or single-node, got {args.layout!r}")
     sc = load_scenario(args.spec)
-    from ..budget import PACE_MACHINE, check, scenario_events
-    check(args.spec, 1, scenario_events(sc, args.layout), args, 1, PACE_MACHINE, args.quiet)
+    from ..budget import check, hawk_pace, scenario_events
+    check(args.spec, 1, scenario_events(sc, args.layout), args, 1, hawk_pace(), args.quiet)
     r = run_layout(sc, args.layout, args.seed if args.seed is not None else 1)
     text = prometheus_text({args.layout: {"app": r["app"], "runtimes": r["runtimes"]}})
     return r["intervals"], int(sample_interval_ms(sc) * 1e6), text

@@ -422,7 +422,8 @@ def assert_same_observed(spec, v):
     return la
 
 
-@given(st.one_of(covered_specs, machine_specs(), st.deferred(lambda: multi_specs), machine_specs(max_runtimes=3)),
+@given(st.one_of(covered_specs, machine_specs(), st.deferred(lambda: multi_specs), machine_specs(max_runtimes=3),
+                 machine_specs(max_runtimes=2, pools=True)),
        st.sampled_from(VERSIONS))
 def test_observers_see_the_same_events_on_both_engines(s, v):
     """Flat host or machine, one runtime or several (the reference numbers tasks per runtime)."""

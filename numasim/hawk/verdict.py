@@ -138,8 +138,9 @@ def boundary_from_cells(cells: list, seeds: int) -> dict:
             text += f"; not at {', '.join(no)}"
     else:
         text = "dual pays off nowhere on the map"
-    text += (f" (map of {grid}, {seeds} paired seeds per cell, CI half-widths up to {half:.1f}%: "
-             f"coarser than the 1% the issue asks; docs/hop_map.md)")
+    fine = "within" if half <= 1.0 else "coarser than"
+    text += (f" (map of {grid}, {seeds} paired seeds per cell, CI half-widths up to {half:.2f}%: "
+             f"{fine} the 1% a cell's outcome needs; docs/hop_map.md)")
     return {"mapped": True, "text": text, "seeds_per_cell": seeds}
 
 

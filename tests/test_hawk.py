@@ -108,7 +108,18 @@ def _waits(steps):
     return sum(st["repeat"] * _waits(st["steps"]) if "repeat" in st else ("io_us" in st) for st in steps)
 
 
-@pytest.mark.parametrize("groups", [1, 2, 10_000])
+def test_the_default_makes_every_message_its_own_wait():
+    """scale.round_groups 0 (the default): a chain of N messages is N waits, as many as an
+    explicit grouping into N or more; 2 groups give 2 waits per chain."""
+    sc = default_scenario()
+    assert sc.scale.round_groups == 0
+    parts = [(59, 100, 1000), (9, 100, 100)]
+    waits = {g: _waits(hawk.chain(sc.replace(**{"scale.round_groups": g}), parts, "sessions_0"))
+             for g in (0, 2, 10_000)}
+    assert waits == {0: 68, 2: 2, 10_000: 68}
+
+
+@pytest.mark.parametrize("groups", [0, 1, 2, 10_000])
 def test_hops_per_search_equal_the_source_constants(groups):
     """Messages per search are hawk-source.md section 4's formula over the source's constants
     (distance batch 59, filter 9, threshold 8, argmin level 10, sort level 9), and the generated

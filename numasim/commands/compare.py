@@ -101,8 +101,10 @@ def write_probe(res, path):
     from ..traces.model import Trace
     base = res["baseline"]
     ivs = merge_intervals(res["runtimes"][base])
+    grouped = res["hops"].get("round_groups", 0) != 0
     header = dict(res["headers"][base], note="numasim run: simulated tokio-metrics, one interval per sample; "
-                  "MPC hops grouped as scale.round_groups says (polls and steals under-stated)")
+                  + ("MPC hops grouped as scale.round_groups says (polls and steals under-stated)" if grouped
+                     else "every MPC message its own wait (multiplexer tasks not modelled)"))
     tmp = path + ".part"
     try:
         write_trace(Trace(path, "probe", header, ivs), tmp, "probe")

@@ -105,7 +105,7 @@ def chain(sc: Scenario, parts, session_region: str) -> list:
     if msgs <= 0:
         return []
     mpc = sc.mpc
-    k = max(1, min(sc.scale.round_groups, int(msgs)))
+    k = int(msgs) if sc.scale.round_groups == 0 else max(1, min(sc.scale.round_groups, int(msgs)))
     item_msgs = sum(m * n for m, n, _ in parts)
     wire = sum(b for _, _, b in parts)
     cpu_us = (item_msgs * mpc.cpu_ns_per_item_round + wire * mpc.wire_ns_per_byte) / 1000.0 \

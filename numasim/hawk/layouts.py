@@ -130,7 +130,7 @@ def grouping_note(sc: Scenario) -> str:
     """What scale.round_groups does to each figure (printed with every run that groups)."""
     k = sc.scale.round_groups
     msgs = iteration_messages(sc.mpc.sort_levels_layer0)
-    if k >= msgs:
+    if k == 0 or k >= msgs:
         return "hops not grouped: every message of a layer-0 iteration is its own wait and poll"
     return (f"hops grouped (scale.round_groups = {k}): each MPC chain (a layer-0 iteration: distance batch, "
             f"filter, insert_batch_and_trim = {msgs:.0f} messages) is {k} waits of its summed hop latency, so "

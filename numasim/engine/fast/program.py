@@ -184,6 +184,23 @@ def _draw(M, F, t, d):
 
 
 @njit(cache=True)
+def _await_handles(M, T, t, n, sub, awaited, next_pc):
+    """After a spawn or offload row's `n` sends: True while its handles are still to be awaited
+    (in send order; T_OPA is the next one); else the row's state is reset, the task moves on to
+    `next_pc`, and False."""
+    if awaited and sub < 2 * n:
+        if sub == n:
+            M[T + (t) * NT + (T_JCUR)] = M[T + (t) * NT + (T_GHEAD)]
+        M[T + (t) * NT + (T_OPA)] = M[T + (t) * NT + (T_JCUR)]
+        return True
+    M[T + (t) * NT + (T_SUB)] = 0
+    M[T + (t) * NT + (T_GHEAD)] = -1
+    M[T + (t) * NT + (T_GTAIL)] = -1
+    M[T + (t) * NT + (T_PC)] = next_pc
+    return False
+
+
+@njit(cache=True)
 def fetch(M, F, t):
     """Run task t's generator to its next yield: the op kind (OPK_*), its argument in T_OPA; or
     DONE when the body has returned."""
@@ -259,16 +276,8 @@ def fetch(M, F, t):
             if sub < n:
                 M[T + (t) * NT + (T_OPA)] = M[OPS + (pc) * NO + (O_A)]
                 return OPK_SPAWN
-            if M[OPS + (pc) * NO + (O_C)] and sub < 2 * n:
-                # the handles, awaited in spawn order
-                if sub == n:
-                    M[T + (t) * NT + (T_JCUR)] = M[T + (t) * NT + (T_GHEAD)]
-                M[T + (t) * NT + (T_OPA)] = M[T + (t) * NT + (T_JCUR)]
+            if _await_handles(M, T, t, n, sub, M[OPS + (pc) * NO + (O_C)] != 0, pc + 1):
                 return OPK_JOIN
-            M[T + (t) * NT + (T_SUB)] = 0
-            M[T + (t) * NT + (T_GHEAD)] = -1
-            M[T + (t) * NT + (T_GTAIL)] = -1
-            M[T + (t) * NT + (T_PC)] = pc + 1
             continue
         if k == K_OFFLOAD:
             # `count` channel sends (interpret.py draws each job's size and sends it), then their
@@ -277,15 +286,8 @@ def fetch(M, F, t):
             sub = M[T + (t) * NT + (T_SUB)]
             if sub < n:
                 return OPK_OFFLOAD
-            if M[OPS + (pc + 1) * NO + (O_K)] == 0 and sub < 2 * n:
-                if sub == n:
-                    M[T + (t) * NT + (T_JCUR)] = M[T + (t) * NT + (T_GHEAD)]
-                M[T + (t) * NT + (T_OPA)] = M[T + (t) * NT + (T_JCUR)]
+            if _await_handles(M, T, t, n, sub, M[OPS + (pc + 1) * NO + (O_K)] == 0, pc + 2):
                 return OPK_JOIN
-            M[T + (t) * NT + (T_SUB)] = 0
-            M[T + (t) * NT + (T_GHEAD)] = -1
-            M[T + (t) * NT + (T_GTAIL)] = -1
-            M[T + (t) * NT + (T_PC)] = pc + 2
             continue
         if k == K_REPEAT:
             n = M[OPS + (pc) * NO + (O_A)]

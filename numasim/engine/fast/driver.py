@@ -4,25 +4,11 @@ Pending I/O readiness is a second heap of (ready_at_ns, seq, task) beside it. Ea
 its own driver: both heaps of runtime r sit at r * capacity in S.TM and S.IO."""
 from numba import njit
 
+from .heap import remove_root, sift_up
 from .state import (H_IO, H_R, H_RT, H_T, H_TM, H_TMCAP, NQ, NT, Q_IO_LEN, Q_NEXT_WAKE, Q_TM_LEN,
                     Q_TM_SEQ, R_OVERFLOW, T_RT)
 
 MS = 1_000_000
-
-
-@njit(cache=True)
-def _less(M, TM, i, j):
-    if M[TM + (i) * 3 + (0)] != M[TM + (j) * 3 + (0)]:
-        return M[TM + (i) * 3 + (0)] < M[TM + (j) * 3 + (0)]
-    return M[TM + (i) * 3 + (1)] < M[TM + (j) * 3 + (1)]
-
-
-@njit(cache=True)
-def _swap(M, TM, i, j):
-    for k in range(3):
-        x = M[TM + (i) * 3 + (k)]
-        M[TM + (i) * 3 + (k)] = M[TM + (j) * 3 + (k)]
-        M[TM + (j) * 3 + (k)] = x
 
 
 @njit(cache=True)
@@ -38,14 +24,7 @@ def _push(M, Q, H, LEN, key, task):
     M[H + (n) * 3 + (1)] = M[Q + (Q_TM_SEQ)]
     M[H + (n) * 3 + (2)] = task
     M[Q + (LEN)] = n + 1
-    i = n
-    while i > 0:
-        p = (i - 1) >> 1
-        if _less(M, H, i, p):
-            _swap(M, H, i, p)
-            i = p
-        else:
-            break
+    sift_up(M, H, 3, 2, n)  # (key, sequence) lead each row
     return True
 
 
@@ -55,22 +34,7 @@ def _pop(M, Q, H, LEN):
     t = M[H + (0) * 3 + (2)]
     n = M[Q + (LEN)] - 1
     M[Q + (LEN)] = n
-    if n > 0:
-        for c in range(3):
-            M[H + (0) * 3 + (c)] = M[H + (n) * 3 + (c)]
-        i = 0
-        while True:
-            l = 2 * i + 1
-            if l >= n:
-                break
-            m = l
-            if l + 1 < n and _less(M, H, l + 1, l):
-                m = l + 1
-            if _less(M, H, m, i):
-                _swap(M, H, m, i)
-                i = m
-            else:
-                break
+    remove_root(M, H, 3, 2, n)
     return t
 
 

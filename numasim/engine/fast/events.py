@@ -8,25 +8,10 @@ pending time, and a different queue would change when CPU time is spent in place
 """
 from numba import njit
 
+from .heap import remove_root, sift_up
+
 from .state import (E_A, E_B, E_ID, E_K, E_P, E_T, H_ECAP, H_EV, H_R, NE, NORMAL, R_EID, R_EV_LEN,
                     R_NOW, R_OVERFLOW)
-
-
-@njit(cache=True)
-def _less(M, EV, i, j):
-    if M[EV + (i) * NE + (E_T)] != M[EV + (j) * NE + (E_T)]:
-        return M[EV + (i) * NE + (E_T)] < M[EV + (j) * NE + (E_T)]
-    if M[EV + (i) * NE + (E_P)] != M[EV + (j) * NE + (E_P)]:
-        return M[EV + (i) * NE + (E_P)] < M[EV + (j) * NE + (E_P)]
-    return M[EV + (i) * NE + (E_ID)] < M[EV + (j) * NE + (E_ID)]
-
-
-@njit(cache=True)
-def _swap(M, EV, i, j):
-    for k in range(NE):
-        x = M[EV + (i) * NE + (k)]
-        M[EV + (i) * NE + (k)] = M[EV + (j) * NE + (k)]
-        M[EV + (j) * NE + (k)] = x
 
 
 @njit(cache=True)
@@ -46,14 +31,7 @@ def schedule(M, F, delay, prio, kind, a, b):
     M[EV + (n) * NE + (E_A)] = a
     M[EV + (n) * NE + (E_B)] = b
     M[R + (R_EV_LEN)] = n + 1
-    i = n
-    while i > 0:
-        p = (i - 1) >> 1
-        if _less(M, EV, i, p):
-            _swap(M, EV, i, p)
-            i = p
-        else:
-            break
+    sift_up(M, EV, NE, 3, n)  # (E_T, E_P, E_ID) lead each row
 
 
 @njit(cache=True)
@@ -87,21 +65,5 @@ def pop(M, F):
     b = M[EV + (0) * NE + (E_B)]
     n = M[R + (R_EV_LEN)] - 1
     M[R + (R_EV_LEN)] = n
-    if n > 0:
-        for c in range(NE):
-            M[EV + (0) * NE + (c)] = M[EV + (n) * NE + (c)]
-        i = 0
-        while True:
-            l = 2 * i + 1
-            if l >= n:
-                break
-            m = l
-            r = l + 1
-            if r < n and _less(M, EV, r, l):
-                m = r
-            if _less(M, EV, m, i):
-                _swap(M, EV, m, i)
-                i = m
-            else:
-                break
+    remove_root(M, EV, NE, 3, n)
     return t, k, a, b

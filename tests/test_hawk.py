@@ -119,6 +119,21 @@ def test_the_default_makes_every_message_its_own_wait():
     assert waits == {0: 68, 2: 2, 10_000: 68}
 
 
+def test_the_default_sends_every_chunk_as_its_own_pool_job():
+    """scale.offload_fanout 0 (the default): a distance batch of 8000 ids is ceil(8000 / 128) = 63
+    pool jobs of 128 ids' work each, as iris-mpc's chunked dispatch sends them; f = 2 sends 2."""
+    sc = default_scenario()
+    assert sc.scale.offload_fanout == 0 and sc.pool.chunk == 128
+
+    def jobs(scn):
+        (st,) = hawk.dot_products(scn, 0, 8000, 0.0)
+        return st["count"], st["offload"]["mem"]["bytes"]
+    n0, b0 = jobs(sc)
+    n2, b2 = jobs(sc.replace(**{"scale.offload_fanout": 2}))
+    assert (n0, n2) == (63, 2)
+    assert n0 * b0 == pytest.approx(n2 * b2, rel=1e-3)
+
+
 @pytest.mark.parametrize("groups", [0, 1, 2, 10_000])
 def test_hops_per_search_equal_the_source_constants(groups):
     """Messages per search are hawk-source.md section 4's formula over the source's constants

@@ -134,7 +134,7 @@ def dot_products(sc: Scenario, eye: int, items: float, cv: float, pool: str | No
     """The dot products of one distance batch on pool `eye`: `fanout` jobs sent down the pool's
     channel, their oneshot replies awaited together (join_all), as the search task does."""
     chunks = max(1, math.ceil(items / sc.pool.chunk))
-    f = max(1, min(sc.scale.offload_fanout, chunks))
+    f = chunks if sc.scale.offload_fanout == 0 else max(1, min(sc.scale.offload_fanout, chunks))
     ids = items / f
     us = ids * sc.pool.dot_ns_per_candidate / 1000.0 + OFFLOAD_OVERHEAD_US
     dur = {"dist": "lognormal", "mean_us": round(us, 3), "cv": round(cv, 4)} if cv > 0 else round(us, 3)

@@ -103,7 +103,8 @@ class Scale:
     round_groups: int = 0               # 0: every message its own wait and wake (iris-mpc's way); k >= 1
                                         # groups each chain into k waits of summed hops, a faster run
                                         # whose effect on each figure docs/hawk.md states
-    offload_fanout: int = 2             # each distance batch's dot products go out as this many offloads
+    offload_fanout: int = 0             # 0: every 128-id chunk its own pool job and oneshot reply (iris-mpc's
+                                        # way: 63 per 8000 ids); f >= 1 sends each distance batch as f jobs
     max_distance_batches: int = 0       # 0: no cap; else cap per search (work per batch scaled up)
 
 
@@ -252,8 +253,8 @@ def _validate(sc: Scenario, where: str) -> None:
         _fail(where, "memory.stores", f"expected one of {', '.join(STORE_POLICIES)}")
     if sc.memory.tokio_state not in ("auto",) + STORE_POLICIES:
         _fail(where, "memory.tokio_state", f"expected auto or one of {', '.join(STORE_POLICIES)}")
-    if sc.scale.round_groups < 0 or sc.scale.offload_fanout < 1:
-        _fail(where, "scale", "round_groups must be 0 (every message its own wait) or more, and offload_fanout at least 1")
+    if sc.scale.round_groups < 0 or sc.scale.offload_fanout < 0:
+        _fail(where, "scale", "round_groups must be 0 (every message its own wait) or more, and offload_fanout 0 (every chunk its own job) or more")
     try:
         from ..machine.presets import preset
         m = preset(sc.machine)

@@ -119,6 +119,39 @@ def test_the_default_makes_every_message_its_own_wait():
     assert waits == {0: 68, 2: 2, 10_000: 68}
 
 
+def _spin(steps):
+    """Spin µs in a step list, repeats multiplied out and spawned tasks' spins included."""
+    tot = 0.0
+    for st in steps:
+        if "repeat" in st:
+            tot += st["repeat"] * _spin(st["steps"])
+        elif "spawn" in st:
+            tot += st.get("count", 1) * _spin(st["spawn"]["steps"])
+        elif "spin_us" in st:
+            tot += st["spin_us"]
+    return tot
+
+
+def test_multiplexer_tasks_move_the_wire_cpu_off_the_session_task():
+    """mpc.multiplexer_tasks: each message's wait is a multiplexer task spawned and joined by the
+    session, carrying the send and receive halves of the wire CPU; the CPU in total is unchanged
+    and the session keeps its arithmetic and 0.5 µs of its own per message."""
+    sc = default_scenario()
+    assert sc.mpc.multiplexer_tasks is False
+    parts = [(59, 100, 1000.0)]
+    inline = hawk.chain(sc, parts, "sessions_0")
+    mux_sc = sc.replace(**{"mpc.multiplexer_tasks": True})
+    mux = hawk.chain(mux_sc, parts, "sessions_0")
+    assert _waits(inline) == 59 and _waits(mux) == 0           # the session itself no longer waits on io
+    (rep,) = mux
+    spawn = next(st for st in rep["steps"] if "spawn" in st)
+    assert spawn["join"] is True and _waits(spawn["spawn"]["steps"]) == 1
+    assert _spin(mux) == pytest.approx(_spin(inline), abs=59 * 0.002)
+    session_us = next(st["spin_us"] for st in rep["steps"] if "spin_us" in st)
+    m = sc.mpc
+    assert session_us == pytest.approx(100 * m.cpu_ns_per_item_round / 1000 + hawk.SESSION_US_PER_MESSAGE, abs=1e-3)
+
+
 def test_the_default_sends_every_chunk_as_its_own_pool_job():
     """scale.offload_fanout 0 (the default): a distance batch of 8000 ids is ceil(8000 / 128) = 63
     pool jobs of 128 ids' work each, as iris-mpc's chunked dispatch sends them; f = 2 sends 2."""

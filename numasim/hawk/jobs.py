@@ -59,6 +59,7 @@ REALLOC_NS_PER_BYTE = 0.1             # cache_into: preprocessing + copy on the 
 OFFLOAD_OVERHEAD_US = 2.0             # a pool job's channel hand-off and reply
 BYTES_PER_COMPARED_ITEM = 16.3       # a filter / sort level per item, per party (hawk-source.md section 3)
 MSG_PER_COMPARE = H.MSG_FILTER
+SESSION_US_PER_MESSAGE = 0.5          # of mpc.wire_us_per_message, the session task's own share (estimate)
 SIZING_BYTES_PER_US = 5_000            # a worker's memory stream, for sizing a run only (5 GB/s)
 DURATION_MARGIN = 2.0                 # duration_s = this x the expected length of the jobs
 
@@ -112,6 +113,17 @@ def chain(sc: Scenario, parts, session_region: str) -> list:
         + msgs * mpc.wire_us_per_message
     nbytes = item_msgs * mpc.bytes_per_item_round
     body = [{"io_us": _hop_wait(sc, H.hops(msgs) / k)}]
+    if mpc.multiplexer_tasks:
+        # the connection's multiplexer writes (serialise, TLS, syscall) after the session's send wakes
+        # it, and the receiving multiplexer reads and decrypts before it wakes the session: a task
+        # per message carries both halves of the wire CPU around the hop, and the session keeps
+        # only its arithmetic and its own per-message share
+        wire_us = (wire * mpc.wire_ns_per_byte / 1000.0
+                   + msgs * max(mpc.wire_us_per_message - SESSION_US_PER_MESSAGE, 0.0)) / k
+        cpu_us -= wire_us * k
+        half = {"spin_us": round(wire_us / 2, 3)}
+        mux = {"name": "multiplexer", "steps": [half, body[0], half] if wire_us > 0 else [body[0]]}
+        body = [{"spawn": mux, "count": 1, "join": True}]
     if cpu_us > 0:
         body.append({"spin_us": round(cpu_us / k, 3)})
     if nbytes / k >= 1:

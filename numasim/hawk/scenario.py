@@ -70,6 +70,8 @@ class Mpc:
                                         # receiver multiplexer 3 + session 0.5 (estimates, 2-22)
     wire_ns_per_byte: float = 1.5       # TLS 0.25 + kernel copies 0.3 + (de)serialise 0.2, each way (0.8-3.6)
     bytes_per_id: float = 600.0         # bytes sent per party per evaluated id in a distance batch (derived)
+    multiplexer_tasks: bool = False     # true: each message's send and receive run on a multiplexer task of
+                                        # their own (spawned and joined per message), not in the session's poll
 
 
 @dataclass(frozen=True)

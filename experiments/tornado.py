@@ -23,6 +23,7 @@ from numasim.stats import Interval, classify  # noqa: E402
 # (path, low, high, where the range comes from): docs/hawk.md, estimates table
 RANGES = [
     ("mpc.hop_us", 25.0, 250.0, "one-way intra-AZ latency (qperf 50 us; ping up to ~200 us)"),
+    ("mpc.session_gbps", 0.52, 5.0, "a session's wire bandwidth (NIC fair share of 96 sessions .. one 5 Gbps flow alone)"),
     ("memory.remote_penalty", 1.0, 3.0, "remote memory cost over local (machine's figures at default)"),
     ("mpc.cpu_ns_per_item_round", 10.0, 100.0, "share arithmetic per item per message"),
     ("mpc.bytes_per_item_round", 48.0, 192.0, "session bytes per item per message"),

@@ -86,7 +86,7 @@ def test_hnsw_work_follows_the_measured_profile():
 def test_round_groups_keep_the_summed_wait():
     """A chain of messages as k waits: the mean wait is hops x hop latency whatever k is."""
     from numasim.hawk.hops import HOPS_PER_MESSAGE
-    sc = small(scale__round_groups=4)
+    sc = small(scale__round_groups=4, mpc__session_gbps=0.0)
     (rep,) = hawk.rounds(sc, 40, 100, "sessions_left")
     assert rep["repeat"] == 4
     assert rep["steps"][0]["io_us"]["mean_us"] == pytest.approx(40 * HOPS_PER_MESSAGE * 25.0 / 4, abs=1e-3)
@@ -167,13 +167,33 @@ def test_the_default_sends_every_chunk_as_its_own_pool_job():
     assert n0 * b0 == pytest.approx(n2 * b2, rel=1e-3)
 
 
+@pytest.mark.parametrize("groups", [0, 3])
+def test_a_chain_waits_its_latency_plus_its_bytes_on_the_wire(groups):
+    """mpc.session_gbps: a chain's waits add up to hops x latency plus its bytes over the session's
+    bandwidth (1 Gbps = 125 bytes/µs), whatever the grouping; halving the bandwidth doubles the
+    transfer part; 0 leaves it out."""
+    from numasim.hawk.hops import HOPS_PER_MESSAGE
+    parts = [(59, 8000, 4.8e6), (9, 480, 1e4)]
+    base = default_scenario().replace(**{"scale.round_groups": groups})
+    assert base.mpc.session_gbps == 2.5
+
+    def wait(gbps):
+        return _hop_wait_us(hawk.chain(base.replace(**{"mpc.session_gbps": gbps}), parts, "s"))
+    lat = 68 * HOPS_PER_MESSAGE * base.mpc.hop_us
+    n = _waits(hawk.chain(base, parts, "s"))
+    assert wait(0.0) == pytest.approx(lat, abs=1e-3 * n)
+    assert wait(2.5) == pytest.approx(lat + 4.81e6 / (125 * 2.5), abs=1e-3 * n)
+    assert wait(1.25) - lat == pytest.approx(2 * (wait(2.5) - lat), abs=2e-3 * n)
+
+
 @pytest.mark.parametrize("groups", [0, 1, 2, 10_000])
 def test_hops_per_search_equal_the_source_constants(groups):
     """Messages per search are hawk-source.md section 4's formula over the source's constants
     (distance batch 59, filter 9, threshold 8, argmin level 10, sort level 9), and the generated
     search task waits exactly hops x the one-way hop latency, however the hops are grouped."""
     from numasim.hawk import hops as H
-    sc = default_scenario().replace(**{"scale.round_groups": groups})
+    # bandwidth off: the waits are then the latency alone (the transfer time has its own test)
+    sc = default_scenario().replace(**{"scale.round_groups": groups, "mpc.session_gbps": 0.0})
     i0 = hawk.layer0_iterations(sc)
     assert i0 == sc.mpc.layer0_iterations == 4
     # 0 = from the profile: evaluations over the 8000-id floor

@@ -88,10 +88,20 @@ def search_work(db_size: int, m: int, ef: int) -> tuple[float, float, float]:
 # --------------------------------------------------------------------------------------------
 # the pieces of a task program
 
-def _hop_wait(sc: Scenario, n_hops: float) -> dict:
-    """The wait of `n_hops` one-way hops in a row: lognormal with the summed mean and cv / sqrt(n)."""
-    mean = sc.mpc.hop_us * n_hops
-    cv = sc.mpc.hop_cv / math.sqrt(max(n_hops, 1.0))
+def transfer_us(sc: Scenario, wire_bytes: float) -> float:
+    """Time on the wire of `wire_bytes` of one session's messages at `mpc.session_gbps`
+    (1 Gbps = 125 bytes per µs); 0 when the scenario leaves bandwidth out."""
+    gbps = sc.mpc.session_gbps
+    return wire_bytes / (125.0 * gbps) if gbps > 0 else 0.0
+
+
+def _hop_wait(sc: Scenario, n_hops: float, wire_bytes: float = 0.0) -> dict:
+    """The wait of `n_hops` one-way hops in a row that carry `wire_bytes`: the summed latency
+    plus the transfer time, lognormal with the latency's spread (cv / sqrt(n) of the latency part;
+    the transfer time of a known size does not vary)."""
+    lat = sc.mpc.hop_us * n_hops
+    mean = lat + transfer_us(sc, wire_bytes)
+    cv = sc.mpc.hop_cv / math.sqrt(max(n_hops, 1.0)) * lat / mean
     if cv <= 0:
         return {"dist": "fixed", "mean_us": round(mean, 3)}
     return {"dist": "lognormal", "mean_us": round(mean, 3), "cv": round(cv, 6)}
@@ -112,7 +122,7 @@ def chain(sc: Scenario, parts, session_region: str) -> list:
     cpu_us = (item_msgs * mpc.cpu_ns_per_item_round + wire * mpc.wire_ns_per_byte) / 1000.0 \
         + msgs * mpc.wire_us_per_message
     nbytes = item_msgs * mpc.bytes_per_item_round
-    body = [{"io_us": _hop_wait(sc, H.hops(msgs) / k)}]
+    body = [{"io_us": _hop_wait(sc, H.hops(msgs) / k, wire / k)}]
     if mpc.multiplexer_tasks:
         # the connection's multiplexer writes (serialise, TLS, syscall) after the session's send wakes
         # it, and the receiving multiplexer reads and decrypts before it wakes the session: a task

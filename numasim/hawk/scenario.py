@@ -70,6 +70,10 @@ class Mpc:
                                         # receiver multiplexer 3 + session 0.5 (estimates, 2-22)
     wire_ns_per_byte: float = 1.5       # TLS 0.25 + kernel copies 0.3 + (de)serialise 0.2, each way (0.8-3.6)
     bytes_per_id: float = 600.0         # bytes sent per party per evaluated id in a distance batch (derived)
+    session_gbps: float = 2.5           # wire bandwidth of one session's messages: a TCP flow's 5 Gbps cap
+                                        # (AWS, outside a placement group) over the 2 sessions per active
+                                        # connection (hawk-source.md s.6-7); 0.52 if the 50 Gbps NIC were
+                                        # fair-shared by all 48 active flows x 2; 0: no transfer time
     multiplexer_tasks: bool = False     # true: each message's send and receive run on a multiplexer task of
                                         # their own (spawned and joined per message), not in the session's poll
 
@@ -247,6 +251,8 @@ def _validate(sc: Scenario, where: str) -> None:
         _fail(where, "job.eye_work", "expected two non-negative numbers [left, right], not both 0")
     if p.chunk < 1:
         _fail(where, "pool.chunk", "expected at least 1")
+    if sc.mpc.session_gbps < 0:
+        _fail(where, "mpc.session_gbps", "expected a bandwidth in Gbps >= 0 (0: no transfer time)")
     if sc.mpc.hop_us <= 0:
         _fail(where, "mpc.hop_us", "expected a positive one-way hop latency (µs)")
     if sc.runtime.cores_per_node < 1:

@@ -152,6 +152,29 @@ def test_multiplexer_tasks_move_the_wire_cpu_off_the_session_task():
     assert session_us == pytest.approx(100 * m.cpu_ns_per_item_round / 1000 + hawk.SESSION_US_PER_MESSAGE, abs=1e-3)
 
 
+def test_intra_batch_and_cache_queries_follow_the_source():
+    """Per job, 96 intra-batch tasks (per orientation and eye, one per request and base rotation,
+    spawned rotation-major in range_forward_backward order), of which the 84 of requests 1..7 do
+    MPC with one pool job per earlier request; cache_into runs 16 irises' preprocessing on the job
+    task per pool and sends 16 x 63 realloc jobs to each pool."""
+    sc = default_scenario()
+    steps = hawk.job_steps(sc, "today")
+    intra = [st for st in steps if st.get("as") == "intra"]
+    assert len(intra) == 96 and all(st["count"] == 1 for st in intra)
+    names = [st["spawn"]["name"] for st in intra]
+    assert names[:9] == [f"intra.normal.left.r{r}" for r in (0, 7, 1, 6, 2, 5, 3, 4)] + ["intra.normal.left.r0"]
+    mpc_tasks = [st for st in intra if _waits(st["spawn"]["steps"]) > 0]
+    assert len(mpc_tasks) == 84
+    for st in intra:
+        r = int(st["spawn"]["name"].rsplit(".r", 1)[1])
+        jobs = [x["count"] for x in st["spawn"]["steps"] if "offload" in x]
+        assert jobs == ([r] if r else [])
+    prep = [st["spin_us"] for st in steps[:6] if "spin_us" in st and st["spin_us"] > 1000]
+    assert prep == [16 * sc.job.query_prep_us] * 2
+    reallocs = [st["count"] for st in steps if "offload" in st and st["offload"]["mem"]["region"].startswith("queries_")]
+    assert reallocs == [16 * 63] * 2
+
+
 def test_the_default_sends_every_chunk_as_its_own_pool_job():
     """scale.offload_fanout 0 (the default): a distance batch of 8000 ids is ceil(8000 / 128) = 63
     pool jobs of 128 ids' work each, as iris-mpc's chunked dispatch sends them; f = 2 sends 2."""

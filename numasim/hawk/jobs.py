@@ -57,6 +57,8 @@ GRAPH_BYTES_PER_LINK = 2.5            # Rice-coded delta ids (#2112), bytes per 
 SEARCH_SETUP_US = 20.0                # a search task's first poll: locks, session, beam set-up
 REALLOC_NS_PER_BYTE = 0.1             # cache_into: preprocessing + copy on the pool thread
 OFFLOAD_OVERHEAD_US = 2.0             # a pool job's channel hand-off and reply
+REALLOCS_PER_IRIS = 63                # cache_queries: 1 + 62 numa_realloc jobs per iris (iris_worker.rs:827)
+INTRA_REQUEST_ORDER = (0, 7, 1, 6, 2, 5, 3, 4)  # range_forward_backward (scheduler.rs:207-211)
 BYTES_PER_COMPARED_ITEM = 16.3       # a filter / sort level per item, per party (hawk-source.md section 3)
 MSG_PER_COMPARE = H.MSG_FILTER
 SESSION_US_PER_MESSAGE = 0.5          # of mpc.wire_us_per_message, the session task's own share (estimate)
@@ -271,6 +273,12 @@ def plan(sc: Scenario) -> dict:
     return {"requests": req, "groups": groups}
 
 
+def _intra_rank(r: int) -> int:
+    """Spawn position of request r among the intra-batch tasks (INTRA_REQUEST_ORDER; requests
+    past the 8 of a full batch keep their order after them)."""
+    return INTRA_REQUEST_ORDER.index(r) if r in INTRA_REQUEST_ORDER else r
+
+
 def _runtime_of(layout: str, store: int):
     return f"node{store}" if layout == "dual" else None
 
@@ -332,25 +340,45 @@ def job_steps(sc: Scenario, layout: str) -> list:
     j, mpc = sc.job, sc.mpc
     p = plan(sc)
     steps = [{"spin_us": 50.0}]
-    # 1. cache_into: prerotated (and mirrored) queries built and reallocated on each eye's pool
-    #    (mutations go to worker 0 of the pool)
+    # 1. cache_into: each pool's cache_queries builds the prerotated (and mirrored) queries of all
+    #    16 irises inside its future, i.e. on this task, then sends 1 + 62 numa_realloc jobs per
+    #    iris round robin to the pool and awaits them all (iris_worker.rs:775-848); both pools hold
+    #    every iris ("mirror queries cross eyes")
+    irises = j.batch_size * 2
+    reallocs = irises * REALLOCS_PER_IRIS
     for e in (0, 1):
         nbytes = j.batch_size * 2 * PREROTATED_QUERY_BYTES
-        steps.append({"offload": {"pool": pool_of(layout, e), "us": round(nbytes * REALLOC_NS_PER_BYTE / 1000.0, 3),
-                                  "mem": {"region": f"queries_{EYES[e]}", "bytes": nbytes, "pattern": "stream"}}})
-    # 2. intra-batch tasks, spawned first and awaited with the search results (step 3)
+        if j.query_prep_us > 0:
+            steps.append({"spin_us": round(irises * j.query_prep_us, 3)})
+        steps.append({"offload": {"pool": pool_of(layout, e),
+                                  "us": round(nbytes / reallocs * REALLOC_NS_PER_BYTE / 1000.0 + OFFLOAD_OVERHEAD_US, 3),
+                                  "mem": {"region": f"queries_{EYES[e]}", "bytes": round(nbytes / reallocs),
+                                          "pattern": "stream"}},
+                      "count": reallocs})
+    # 2. intra-batch tasks, spawned first and awaited with the search results (step 3): per
+    #    orientation and eye one task per (request, base rotation) (intra_batch.rs:25-110); the task
+    #    of request r compares it with the r earlier requests: r pairwise-distance jobs on the
+    #    pool (one oneshot each), then one lift + MinRotation min and one threshold check; the
+    #    tasks of request 0 return before any MPC
     for o in ORIENTS:
-        if p["requests"][o] < 2:
+        n_req = p["requests"][o]
+        if n_req < 1:
             continue
         for s in (0, 1):
-            pairs = p["requests"][o] * (p["requests"][o] - 1) / 2 / p["requests"][o]  # per request
-            items = max(1.0, pairs * j.base_rotations)
-            # pairwise distances (one lift + MinRotation min) and one threshold check
-            t = {"name": f"intra.{o}.{EYES[s]}",
-                 "steps": [{"spin_us": 10.0}] + chain(sc, [(H.MSG_DISTANCE_BATCH, items, items * mpc.bytes_per_id),
-                                                           (H.MSG_THRESHOLD, items, items * BYTES_PER_COMPARED_ITEM)],
-                                                      f"sessions_{EYES[s]}")}
-            steps.append(_spawn(t, p["requests"][o], False, layout, s, keep="intra"))
+            tasks = {}
+            for r in sorted(range(n_req), key=_intra_rank):
+                t = tasks[r] = {"name": f"intra.{o}.{EYES[s]}.r{r}", "steps": [{"spin_us": 10.0}]}
+                if r > 0:
+                    t["steps"].append({"offload": {
+                        "pool": pool_of(layout, s),
+                        "us": round(sc.pool.dot_ns_per_candidate / 1000.0 + OFFLOAD_OVERHEAD_US, 3),
+                        "mem": {"region": f"queries_{EYES[s]}", "bytes": sc.pool.bytes_per_candidate,
+                                "pattern": "stream"}}, "count": r})
+                    t["steps"] += chain(sc, [(H.MSG_DISTANCE_BATCH, r, r * mpc.bytes_per_id),
+                                             (H.MSG_THRESHOLD, r, r * BYTES_PER_COMPARED_ITEM)], f"sessions_{EYES[s]}")
+            # rotation-major, as parallelize spawns them (slot k: rotation k // 8, request order[k % 8])
+            for _rot in range(j.base_rotations):
+                steps += [_spawn(tasks[r], 1, False, layout, s, keep="intra") for r in tasks]
     # 3. the searches of both orientations, concurrently: every group is spawned, then all of
     #    them (and the intra-batch tasks) are awaited together, as try_join! and the awaited
     #    intra-batch result do (docs/hawk.md, "Joins")

@@ -46,6 +46,8 @@ class Job:
     compaction_neighbourhoods: int = 20  # oversized neighbourhoods compacted per side per job (estimate, 5-40)
     is_match_candidates: int = 4        # one-sided candidates checked on the other eye per request (estimate)
     job_cpu_us: float = 300.0           # decide, anon stats, identity updates: CPU in the job task (estimate)
+    query_prep_us: float = 500.0        # cache_queries on the handler task, per iris and pool: preprocess +
+                                        # 2 x 31 rotations, ~2.4 MB written (hawk-source.md s.2; estimate 200-2000)
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,8 @@ def _validate(sc: Scenario, where: str) -> None:
         _fail(where, "job", "need db_size >= 2, m >= 2, ef_search >= 1, ef_constr >= 1")
     if not 0.0 <= j.mirror <= 1.0:
         _fail(where, "job.mirror", f"expected a share between 0 and 1, got {j.mirror}")
+    if j.query_prep_us < 0:
+        _fail(where, "job.query_prep_us", "expected a CPU time in µs >= 0")
     if not 0.0 <= j.insert_fraction <= 1.0:
         _fail(where, "job.insert_fraction", f"expected a share between 0 and 1, got {j.insert_fraction}")
     if len(j.eye_work) != 2 or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in j.eye_work) \

@@ -292,6 +292,13 @@ def _spawn(task, count, join, layout, store, keep=None):
     return st
 
 
+def session_working_set(sc: Scenario) -> int:
+    """Bytes a search task's first poll after a move to another node re-fetches (the engine's
+    refill): the scenario's, or one distance batch of lifted shares (8000 ids x 11 rotations x 8 B)."""
+    j = sc.job
+    return int(sc.mpc.session_working_set_bytes or j.min_layer_search_batch * j.min_dist_rotations * 8)
+
+
 def _search_task(sc: Scenario, g: dict, layout: str = "today") -> dict:
     j = sc.job
     s = g["store"]
@@ -300,7 +307,7 @@ def _search_task(sc: Scenario, g: dict, layout: str = "today") -> dict:
     # one task definition per group, so the beam is the mean over the group's items
     body = search_steps(sc, s, _search_ef(sc), work, pool_of(layout, s))
     steps = body if g["per_task"] == 1 else [{"repeat": g["per_task"], "steps": body}]
-    ws = int(j.min_layer_search_batch * j.min_dist_rotations * 8)  # one batch of lifted shares
+    ws = session_working_set(sc)
     return {"name": f"search.{g['orient']}.{EYES[s]}", "steps": steps, "working_set_bytes": ws}
 
 

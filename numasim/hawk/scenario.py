@@ -76,6 +76,9 @@ class Mpc:
                                         # (AWS, outside a placement group) over the 2 sessions per active
                                         # connection (hawk-source.md s.6-7); 0.52 if the 50 Gbps NIC were
                                         # fair-shared by all 48 active flows x 2; 0: no transfer time
+    session_working_set_bytes: int = 0  # what a search task's first poll on another node re-fetches from the
+                                        # old one (the engine's refill); 0: one batch of lifted shares,
+                                        # min_layer_search_batch x min_dist_rotations x 8 B = 704 KB (estimate)
     multiplexer_tasks: bool = False     # true: each message's send and receive run on a multiplexer task of
                                         # their own (spawned and joined per message), not in the session's poll
 
@@ -255,6 +258,8 @@ def _validate(sc: Scenario, where: str) -> None:
         _fail(where, "job.eye_work", "expected two non-negative numbers [left, right], not both 0")
     if p.chunk < 1:
         _fail(where, "pool.chunk", "expected at least 1")
+    if sc.mpc.session_working_set_bytes < 0:
+        _fail(where, "mpc.session_working_set_bytes", "expected bytes >= 0 (0: one batch of lifted shares)")
     if sc.mpc.session_gbps < 0:
         _fail(where, "mpc.session_gbps", "expected a bandwidth in Gbps >= 0 (0: no transfer time)")
     if sc.mpc.hop_us <= 0:

@@ -175,6 +175,32 @@ def test_intra_batch_and_cache_queries_follow_the_source():
     assert reallocs == [16 * 63] * 2
 
 
+def test_a_search_task_refills_its_mean_message_after_a_move():
+    """The search task's working set (what its first poll on another CPU re-fetches) is by default
+    the session bytes of its mean message: total session bytes over messages; an explicit
+    mpc.session_working_set_bytes replaces it."""
+    sc = default_scenario()
+    spec = hawk.generate(sc, "today")
+    job = spec["sources"][0]["task"]["steps"][0]["steps"][0]["spawn"]
+    search = next(st["spawn"] for st in job["steps"] if "spawn" in st and st["spawn"]["name"].startswith("search."))
+
+    def session_bytes(steps):
+        tot = 0.0
+        for st in steps:
+            if "repeat" in st:
+                tot += st["repeat"] * session_bytes(st["steps"])
+            elif "mem" in st and st["mem"]["region"].startswith("sessions_"):
+                tot += st["mem"]["bytes"]
+        return tot
+    mean = session_bytes(search["steps"]) / _waits(search["steps"])
+    assert search["working_set_bytes"] == pytest.approx(mean, abs=1)
+    assert 64_000 < mean < 704_000          # below one batch of lifted shares, the largest message's
+    big = hawk.generate(sc.replace(**{"mpc.session_working_set_bytes": 704_000}), "today")
+    job = big["sources"][0]["task"]["steps"][0]["steps"][0]["spawn"]
+    assert {st["spawn"]["working_set_bytes"] for st in job["steps"]
+            if "spawn" in st and st["spawn"]["name"].startswith("search.")} == {704_000}
+
+
 def test_the_default_sends_every_chunk_as_its_own_pool_job():
     """scale.offload_fanout 0 (the default): a distance batch of 8000 ids is ceil(8000 / 128) = 63
     pool jobs of 128 ids' work each, as iris-mpc's chunked dispatch sends them; f = 2 sends 2."""

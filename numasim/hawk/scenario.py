@@ -76,9 +76,9 @@ class Mpc:
                                         # (AWS, outside a placement group) over the 2 sessions per active
                                         # connection (hawk-source.md s.6-7); 0.52 if the 50 Gbps NIC were
                                         # fair-shared by all 48 active flows x 2; 0: no transfer time
-    session_working_set_bytes: int = 0  # what a search task's first poll on another node re-fetches from the
-                                        # old one (the engine's refill); 0: one batch of lifted shares,
-                                        # min_layer_search_batch x min_dist_rotations x 8 B = 704 KB (estimate)
+    session_working_set_bytes: int = 0  # what a search task's first poll on another CPU re-fetches from the
+                                        # old one (the engine's refill); 0: the session bytes of the mean
+                                        # message (derived, 128 KB at prod; estimate 64-704 KB)
     multiplexer_tasks: bool = False     # true: each message's send and receive run on a multiplexer task of
                                         # their own (spawned and joined per message), not in the session's poll
 

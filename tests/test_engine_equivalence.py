@@ -449,6 +449,30 @@ def test_a_rerun_delivers_each_event_once(monkeypatch):
     assert_same_observed(MACHINE_CASES["crowded-float"], "1.49")
 
 
+def test_the_hawk_observer_takes_its_facts_whole_from_the_kernel(monkeypatch):
+    """The kernel keeps HawkObserver's per-task facts itself (engine/fast/observe.py facts_*):
+    with a name filter, and a facts log so small that it is drained at every few rows (and the
+    run starts over when one event overflows it), the records, the handler polls and the
+    runtimes seen are those that poll_start and complete make on SimPy. A custom node_of is
+    replayed event by event instead."""
+    from numasim.engine.replay import Replay
+    from numasim.hawk.appmetrics import HawkObserver
+    monkeypatch.setattr(Replay, "FA_CAP", 4)
+    s = MACHINE_CASES["crowded-float"]
+    p = get_profile("1.49")
+    names = s.task_names()
+    keep = set(names[1::2])
+    ha, hb = HawkObserver(keep=keep.__contains__), HawkObserver(keep=keep.__contains__)
+    assert Replay(s, [hb], names, 4).facts is hb
+    simulate_simpy(s, p, observers=[ha])
+    simulate(s, p, observers=[hb], engine="fast")
+    assert ha.records() and {r.name for r in ha.records()} == keep
+    assert ha.records() == hb.records() and ha.handler_nodes == hb.handler_nodes
+    assert [rt.name for rt in ha.runtimes] == [rt.name for rt in hb.runtimes]
+    hc = HawkObserver(node_of=lambda w: w.cpu % 2)
+    assert Replay(s, [hc], names, 4).facts is None
+
+
 def test_an_observer_that_reads_live_state_is_refused_by_name():
     from helpers import Recorder
     from numasim.hawk.appmetrics import HawkObserver

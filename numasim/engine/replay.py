@@ -85,12 +85,25 @@ class Replay:
     """The observers of one run and the stand-ins they are shown."""
 
     CAP = 1 << 16  # log rows; the kernel pauses at half
+    FA_CAP = 1 << 12  # facts log rows, the same
 
-    def __init__(self, spec, observers, names):
-        self.observer = _observer(observers)
+    def __init__(self, spec, observers, names, ncpu=1):
+        # an observer that keeps per-task facts only takes them whole from the kernel (the first
+        # such one: the kernel keeps one set); the others get every event
+        self.facts, self.plan = None, None
+        rest = []
+        for o in observers:
+            plan = o.facts_plan(spec, names, ncpu) if self.facts is None and getattr(o, "task_facts", False) else None
+            if plan is not None:
+                self.facts, self.plan = o, plan
+            else:
+                rest.append(o)
+        self.observer = _observer(rest)
         self.spec = spec
         self.names = names
         self.cap = self.CAP
+        self.fa_cap = self.FA_CAP
+        self.fa = []  # the facts log's rows of this run so far
         self.delivered = 0  # events handed to the observers so far (a rerun skips them)
         env = _Env()
         self.runtimes = [ReplayRuntime(spec, rs, env) for rs in spec.runtimes]
@@ -104,17 +117,28 @@ class Replay:
     def tables(self):
         """The log's table for the layout (one row when nobody observes)."""
         n = self.cap if self.observer is not None else 1
-        return {"OBS": (st.H_OBS, np.zeros((n, st.OB_COLS), np.int64)),
-                "NID": (st.H_NID, np.zeros(len(self.runtimes), np.int64))}
+        t = {"OBS": (st.H_OBS, np.zeros((n, st.OB_COLS), np.int64)),
+             "NID": (st.H_NID, np.zeros(len(self.runtimes), np.int64))}
+        if self.facts is None:
+            return dict(t, FA=(st.H_FA, np.zeros((1, st.FA_COLS), np.int64)), FNODE=(st.H_FNODE, np.zeros(1, np.int64)),
+                        FFLAG=(st.H_FFLAG, np.zeros(max(1, len(self.names)), np.int64)))
+        nodes, keep, handler = self.plan
+        flags = np.array([st.FF_KEEP * k + st.FF_HANDLER * h for k, h in zip(keep, handler)] or [0], np.int64)
+        return dict(t, FA=(st.H_FA, np.zeros((self.fa_cap, st.FA_COLS), np.int64)),
+                    FNODE=(st.H_FNODE, np.array(nodes, np.int64)), FFLAG=(st.H_FFLAG, flags))
 
     def init(self, M, S):
         M[st.H_OBSCAP] = self.cap if self.observer is not None else 0
         S.X[st.X_OBS] = int(self.observer is not None)
+        M[st.H_FACAP] = self.fa_cap if self.facts is not None else 0
+        S.X[st.X_FACTS] = int(self.facts is not None)
 
     def rerun(self, code):
-        """The run starts over (a capacity ran out): the log's own, doubled, if it was that."""
+        """The run starts over (a capacity ran out): the logs' own, doubled, if it was that."""
         if code == OBS_OVERFLOW:
             self.cap *= 2
+            self.fa_cap *= 2
+        self.fa = []  # the facts are handed over at the end only: the rerun logs them again
         # the stand-ins stay the same objects (observers may key on them); the skipped events
         # count the steals again from zero
         self.seen = 0
@@ -122,7 +146,12 @@ class Replay:
             w.stats.steal_count = 0
 
     def drain(self, S):
-        """Replay the rows logged since the last call and empty the log."""
+        """Replay the rows logged since the last call and empty the logs."""
+        if self.facts is not None:
+            n = int(S.X[st.X_FA_N])
+            if n:
+                self.fa.append(S.FA[:n].copy())
+                S.X[st.X_FA_N] = 0
         n = int(S.X[st.X_OBS_N])
         if n == 0 or self.observer is None:
             return
@@ -184,3 +213,31 @@ class Replay:
         if t is None:
             t = self.tasks[key] = ReplayTask(tid, self.names[mon % nn], created)
         return t
+
+    def finish(self, S):
+        """At the end of the run (after the last drain): the facts observer's records, those of
+        the tasks still alive from their rows, in the order of their first polls."""
+        if self.facts is None:
+            return
+        T = S.T
+        live = T[T[:, st.T_F_POLLS] > 0]
+        rows = np.zeros((len(live), st.FA_COLS), np.int64)
+        rows[:, 0] = st.FA_RECORD
+        for j, c in enumerate((st.T_ID, st.T_MON, st.T_CREATED, st.T_F_FIRST)):
+            rows[:, 1 + j] = live[:, c]
+        rows[:, 5] = -1  # not done: TaskRecord's defaults
+        for j, c in enumerate((st.T_F_POLLS, st.T_F_FNODE, st.T_F_LNODE, st.T_F_CHANGES, st.T_F_STEALS0)):
+            rows[:, 6 + j] = live[:, c]
+        rows[:, 12] = live[:, st.T_F_SEQ]
+        fa = np.concatenate(self.fa + [rows])
+        recs = fa[fa[:, 0] == st.FA_RECORD]
+        recs = recs[np.argsort(recs[:, 12], kind="stable")]
+        nn = len(self.names)
+        rts = self.runtimes
+        records = [(rts[mon // nn], tid, self.names[mon % nn], created, first, done, polls, n0, n1, ch, s0, s1)
+                   for (_k, tid, mon, created, first, done, polls, n0, n1, ch, s0, s1, _q) in recs.tolist()]
+        seen = S.RT[:, st.Q_SEEN]
+        order = [rts[r] for r in sorted((r for r in range(len(rts)) if seen[r]), key=lambda r: seen[r])]
+        hn = fa[fa[:, 0] == st.FA_HANDLER][:, 1:3].tolist()
+        self.facts.take_facts(order, records, [(t, node) for t, node in hn])
+        self.fa = []

@@ -188,7 +188,7 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
     n_samples = (spec.duration_ns + 5_000_000_000 + 10_000_000) // spec.sample_interval_ns + 4
     caps = [4096, 4096, 1024, 1024, 1 << 16, int(n_samples)]
     setup, run = _kernel()
-    replay = Replay(spec, observers, names)
+    replay = Replay(spec, observers, names, ncpu)
     while True:
         streams = rng_streams(seed, len(spec.runtimes))
         times = _arrivals(spec, streams, origin, end_ns)
@@ -228,6 +228,7 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
             code = run(M, F)
         if code == 0:
             replay.drain(S)
+            replay.finish(S)
             lats.append(S.LAT[:int(S.R[st.R_NLAT])])
             break
         # a capacity ran out: the same run again with it doubled (tasks, inject, events, defer,

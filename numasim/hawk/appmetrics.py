@@ -119,14 +119,42 @@ class HawkObserver:
     def records(self) -> list[TaskRecord]:
         return sorted(self.tasks.values(), key=lambda r: (r.created, r.id))
 
+    # The compiled engine can keep what poll_start and complete above keep, per task, in its kernel
+    # (engine/fast/observe.py facts_poll_start and facts_complete, the same rules) and hand the
+    # records over whole at the end of a run, instead of replaying every event to them.
+    task_facts = True
+
+    def facts_plan(self, spec, names, ncpu):
+        """What the kernel needs to keep the facts: the node of each CPU 0..ncpu-1 and of no CPU
+        (-1) after them, and per task name whether it is kept and whether it is a handler task;
+        None when node_of is not the CPU-to-node map (a replay then calls poll_start)."""
+        if self.node_of is not _node_of_worker:
+            return None
+        nodes = [_node_of_cpu(spec, c) for c in range(ncpu)] + [_node_of_cpu(spec, -1)]
+        keep = [self.keep is None or bool(self.keep(n)) for n in names]
+        return nodes, keep, [n in HANDLER_TASKS for n in names]
+
+    def take_facts(self, runtimes, records, handler_nodes):
+        """The kernel's facts: the runtimes seen, in the order first seen; per task in the order
+        of first polls, (runtime, then TaskRecord's fields in order); the (time, node) of each
+        handler poll."""
+        for rt in runtimes:
+            self._see(rt)
+        for rt, *fields in records:
+            self.tasks[(id(rt), fields[0])] = TaskRecord(*fields)
+        self.handler_nodes.extend(handler_nodes)
+
 
 def _node_of_worker(worker) -> int:
     """The NUMA node of the CPU a worker runs on now (CPU-to-node map of the spec's machine)."""
     node = getattr(worker, "node", None)
     if isinstance(node, int):
         return node
-    cpu = getattr(worker, "cpu", None)
-    m = getattr(worker.rt.spec, "machine", None)
+    return _node_of_cpu(worker.rt.spec, getattr(worker, "cpu", None))
+
+
+def _node_of_cpu(spec, cpu) -> int:
+    m = getattr(spec, "machine", None)
     if m is None or cpu is None:
         return 0
     c = getattr(cpu, "id", cpu)

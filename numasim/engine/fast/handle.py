@@ -19,7 +19,7 @@ from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_
                     T_STATE, T_WAITER, T_WOKE, W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN, W_RT)
 from .taskmon import I_INSTR
 from .state import H_NID, OB_COMPLETE, T_ID, T_LAST_CPU
-from .observe import observing, task_event
+from .observe import facts, facts_complete, observing, task_event
 
 
 @njit(cache=True)
@@ -200,6 +200,8 @@ def complete(M, F, t, worker):
     M[T + (t) * NT + (T_STATE)] = COMPLETE
     if observing(M):
         task_event(M, OB_COMPLETE, worker, t)
+    if facts(M):
+        facts_complete(M, worker, t)
     M[M[H_RT] + (r) * NQ + (Q_ALIVE)] -= 1
     j = M[T + (t) * NT + (T_WAITER)]
     if j >= 0:

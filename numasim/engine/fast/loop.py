@@ -31,7 +31,7 @@ from .cpus import migrate, next_cpu
 from .numa import refresh
 from .state import (EV_MIG_INIT, EV_MIGRATE, EV_REFRESH, EV_REFRESH_INIT, H_FMIG, H_STC, H_X,
                     MIG_COLS, X_MIG_I, X_MIG_N, X_NFLOAT, X_NREG, X_NUMA)
-from .state import H_OBSCAP, X_OBS, X_OBS_N
+from .state import H_FACAP, H_OBSCAP, X_FA_N, X_FACTS, X_OBS, X_OBS_N
 from .pools import thread_step as pool_step
 
 DRAIN_LIMIT_NS = 5_000_000_000
@@ -39,7 +39,7 @@ DRAIN_POLL_NS = 10_000_000
 PAUSE = 100
 PAUSE_U = 101  # the window of uniform draws runs low: the caller refills it
 PAUSE_MIG = 103  # the window of the migrator's draws runs low: the caller refills it
-PAUSE_OBS = 104  # the observers' event log is half full: the caller replays and empties it
+PAUSE_OBS = 104  # the observers' event log (or facts log) is half full: the caller replays and empties it
 
 
 @njit(cache=True)
@@ -235,6 +235,8 @@ def run(M, F):
         if M[X + X_NFLOAT] and M[X + X_MIG_N] - M[X + X_MIG_I] < 2:
             return PAUSE_MIG
         if M[X + X_OBS] and M[X + X_OBS_N] > M[H_OBSCAP] // 2:
+            return PAUSE_OBS
+        if M[X + X_FACTS] and M[X + X_FA_N] > M[H_FACAP] // 2:
             return PAUSE_OBS
     return 0
 

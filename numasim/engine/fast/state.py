@@ -245,6 +245,29 @@ NX = NX + 2
 # row per task, in the order the observer's list has them.
 OB_POLL_START, OB_POLL_END, OB_COMPLETE, OB_PARK, OB_STEAL, OB_TASK = range(6)
 OB_COLS = 7
+# An observer that keeps per-task facts only (the Hawk app metrics' HawkObserver: TaskRecord)
+# takes them whole instead of every event: the kernel keeps them in the task's row from its
+# first poll (a task row is polled for the observer once T_F_POLLS > 0) and logs one FA row per
+# task when it completes, and one per poll of a handler task (hawk/appmetrics.py, side by side
+# with observe.py facts_poll_start and facts_complete). Per runtime, whether the observer has
+# seen one of its polls (1 + the order it was first seen in, 0: not yet).
+(T_F_POLLS, T_F_FIRST, T_F_FNODE, T_F_LNODE, T_F_CHANGES, T_F_STEALS0, T_F_SEQ) = range(NT, NT + 7)
+NT = NT + 7
+Q_SEEN = NQ
+NQ = NQ + 1
+# on; FA rows logged; first polls and runtimes seen so far
+X_FACTS, X_FA_N, X_FA_SEQ, X_FA_NSEEN = NX, NX + 1, NX + 2, NX + 3
+NX = NX + 4
+# the log (FA_COLS a row), its capacity, the node of each CPU (and of "no CPU" after them), the
+# flags of each task name
+H_FA, H_FACAP, H_FNODE, H_FFLAG = N_HX, N_HX + 1, N_HX + 2, N_HX + 3
+N_HX = N_HX + 4
+FF_KEEP, FF_HANDLER = 1, 2
+FA_RECORD, FA_HANDLER = 1, 2
+# a record: (FA_RECORD, id, TaskMonitor row, created, first poll, done, polls, first node, last
+# node, node changes, steals at first poll, steals at done, first-poll order); a handler poll:
+# (FA_HANDLER, time, node, ...)
+FA_COLS = 13
 
 
 # ==== offload pools (host/pools.py): pinned threads fed by a channel, on a machine ===========

@@ -22,7 +22,7 @@ from .idle import (is_parked, transition_worker_from_searching, transition_worke
 from .fastrand import fastrand_n
 from .interpret import await_point, consume_budget
 from .numa import mem_ns, poll_start as numa_poll_start
-from .observe import observing, task_event, worker_event
+from .observe import facts, facts_poll_start, observing, task_event, worker_event
 from .park import should_notify_others
 from .program import DONE, fetch
 from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_task, push_back_or_overflow,
@@ -366,6 +366,8 @@ def step(M, F, w):
             M[W + (w) * NW + (W_POLLING)] = t
             if observing(M):
                 task_event(M, OB_POLL_START, w, t)
+            if facts(M):
+                facts_poll_start(M, w, t)
             start = M[R + (R_NOW)] + M[W + (w) * NW + (W_PRE)]
             M[W + (w) * NW + (W_START)] = start
             poll_start(M, F, t, start)

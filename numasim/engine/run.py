@@ -344,36 +344,64 @@ def _shim(spec, profile, names, r):
     return rt
 
 
-def _load(rt, S, LAT, i, names, lat_from, w0):
-    """Set the shim to sample row i; latencies completed since row `lat_from`'s count."""
+def _load(rt, L, i, names, lat_from, w0):
+    """Set the shim to sample row i; latencies completed since row `lat_from`'s count. `L`: the
+    sample tables as Python lists (`_lists`), and the latency log grouped by TaskMonitor row."""
     r = rt.index
-    row = S.SR[i, r]
-    rt.env.now = int(row[st.SR_T])
-    rt.remote_schedule_count = int(row[st.SR_REMOTE])
-    rt.budget_forced_yield_count = int(row[st.SR_BUDGET])
-    rt.driver.ready_count = int(row[st.SR_READY])
-    rt.num_alive_tasks = int(row[st.SR_ALIVE])
-    rt.inject = range(int(row[st.SR_INJ]))
-    rt.blocking.queue = range(int(row[st.SR_BQ]))
-    rt.blocking.num_threads = int(row[st.SR_BT])
-    rt.blocking.num_idle = int(row[st.SR_BIDLE])
+    row = L.SR[i][r]
+    rt.env.now = row[st.SR_T]
+    rt.remote_schedule_count = row[st.SR_REMOTE]
+    rt.budget_forced_yield_count = row[st.SR_BUDGET]
+    rt.driver.ready_count = row[st.SR_READY]
+    rt.num_alive_tasks = row[st.SR_ALIVE]
+    rt.inject = range(row[st.SR_INJ])
+    rt.blocking.queue = range(row[st.SR_BQ])
+    rt.blocking.num_threads = row[st.SR_BT]
+    rt.blocking.num_idle = row[st.SR_BIDLE]
+    SW, SD = L.SW[i], L.SD[i]
     for w, wo in enumerate(rt.workers):
-        pub = S.SW[i, w0 + w]
-        wo.stats.published = tuple(int(x) for x in pub[:st.N_STATS])
-        wo.stats.published_mean_poll_time = int(pub[st.N_STATS])
-        wo.queue = range(int(S.SD[i, w0 + w]))
-    lo = int(lat_from)
-    hi = int(row[st.SR_NLAT])
-    lat = LAT[lo:hi]
+        pub = SW[w0 + w]
+        wo.stats.published = tuple(pub[:st.N_STATS])
+        wo.stats.published_mean_poll_time = pub[st.N_STATS]
+        wo.queue = range(SD[w0 + w])
+    hi = row[st.SR_NLAT]
     nn = len(names)
+    SM = L.SM[i]
     for m, name in enumerate(names):
         mon = rt.monitors[name]
         g = r * nn + m  # this runtime's monitor of the name
-        c = tuple(int(x) for x in S.SM[i, g, :17])
+        c = tuple(SM[g][:17])
         mon.snapshot = (lambda c=c: c)
-        mon.max_idle = int(S.SM[i, g, 17])
-        mon.latencies = [int(x) for x in lat[lat[:, 0] == g, 1]]
+        mon.max_idle = SM[g][17]
+        mon.latencies = L.lat(g, lat_from, hi)
     return hi
+
+
+class _Lists:
+    """The sample tables as Python ints, converted once; the latencies of each TaskMonitor row
+    in log order, with their places in the log, so that a sample's are a slice."""
+
+    def __init__(self, S, LAT, n):
+        self.SR, self.SW, self.SD, self.SM = (S.SR[:n].tolist(), S.SW[:n].tolist(), S.SD[:n].tolist(),
+                                              S.SM[:n].tolist())
+        order = np.argsort(LAT[:, 0], kind="stable")
+        g = LAT[order, 0]
+        self.pos = order  # places in the log, grouped by row, in log order within a row
+        self.vals = LAT[order, 1].tolist()
+        rows = np.unique(g)
+        self.start = dict(zip(rows.tolist(), np.searchsorted(g, rows).tolist()))
+        self.end = dict(zip(rows.tolist(), np.searchsorted(g, rows, side="right").tolist()))
+
+    def lat(self, g, lo, hi):
+        """Row g's latencies logged at places lo..hi-1."""
+        a = self.start.get(g)
+        if a is None:
+            return []
+        b = self.end[g]
+        pos = self.pos
+        i = a + int(np.searchsorted(pos[a:b], lo))
+        j = a + int(np.searchsorted(pos[a:b], hi))
+        return self.vals[i:j]
 
 
 def _result(spec, profile, host, seed, S, LAT, names, origin):
@@ -381,15 +409,16 @@ def _result(spec, profile, host, seed, S, LAT, names, origin):
     shims = [_shim(spec, profile, names, r) for r in range(nrt)]
     w0s = [int(S.RT[r, st.Q_W0]) for r in range(nrt)]
     n = int(S.R[st.R_NSAMPLE])
+    L = _Lists(S, LAT, n)
     for rt, w0 in zip(shims, w0s):
-        _load(rt, S, LAT, 0, names, 0, w0)
+        _load(rt, L, 0, names, 0, w0)
     mons = [RuntimeMonitor(rt, origin) for rt in shims]
     tasks = TaskSampler(shims)
     records = {rt.name: [] for rt in shims}
-    lat_from = S.SR[0, 0, st.SR_NLAT]
+    lat_from = L.SR[0][0][st.SR_NLAT]
     for i in range(1, n):
         for rt, w0 in zip(shims, w0s):
-            hi = _load(rt, S, LAT, i, names, lat_from, w0)
+            hi = _load(rt, L, i, names, lat_from, w0)
         lat_from = hi
         t = tasks.sample()
         for rt, mon in zip(shims, mons):

@@ -292,22 +292,22 @@ def _spawn(task, count, join, layout, store, keep=None):
     return st
 
 
-def session_working_set(sc: Scenario, steps: list) -> int:
+def session_working_set(sc: Scenario, eye: int, ef: int, work: float) -> int:
     """Bytes a search task's first poll on another CPU re-fetches from the old one (the engine's
     refill, charged once per move): the scenario's, or by default the session bytes the mean
-    message of `steps` touches. A poll handles one message, and what it needs warm is that
-    message's shares, not the whole batch's (704 KB of lifted shares is the largest message's);
-    the refill is linear in bytes, so the mean gives the right total over a search's moves."""
+    message of the search touches (counted ungrouped, so scale.round_groups does not change it).
+    A poll handles one message, and what it needs warm is that message's shares, not the whole
+    batch's (704 KB of lifted shares is the largest message's); the refill is linear in bytes,
+    so the mean gives the right total over a search's moves."""
     if sc.mpc.session_working_set_bytes:
         return int(sc.mpc.session_working_set_bytes)
+    steps = search_steps(sc.replace(**{"scale.round_groups": 0, "mpc.multiplexer_tasks": False}), eye, ef, work)
     acc = {"bytes": 0.0, "waits": 0}
 
     def walk(sts, mult):
         for st in sts:
             if "repeat" in st:
                 walk(st["steps"], mult * st["repeat"])
-            elif "spawn" in st and st["spawn"]["name"] == "multiplexer":
-                walk(st["spawn"]["steps"], mult * st.get("count", 1))
             elif "io_us" in st:
                 acc["waits"] += mult
             elif "mem" in st and st["mem"]["region"].startswith("sessions_"):
@@ -324,7 +324,7 @@ def _search_task(sc: Scenario, g: dict, layout: str = "today") -> dict:
     # one task definition per group, so the beam is the mean over the group's items
     body = search_steps(sc, s, _search_ef(sc), work, pool_of(layout, s))
     steps = body if g["per_task"] == 1 else [{"repeat": g["per_task"], "steps": body}]
-    ws = session_working_set(sc, body)
+    ws = session_working_set(sc, s, _search_ef(sc), work)
     return {"name": f"search.{g['orient']}.{EYES[s]}", "steps": steps, "working_set_bytes": ws}
 
 

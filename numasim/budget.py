@@ -52,7 +52,7 @@ class _Count:
                 t += s.dur.mean_ns
             elif isinstance(s, (S.Yield, S.Join, S.Mem)):
                 ev += 1
-            elif isinstance(s, (S.Sleep, S.IoWait)):
+            elif isinstance(s, (S.Sleep, S.IoWait, S.MpcRound)):
                 ev += 1
                 t += s.dur.mean_ns
             elif isinstance(s, S.SpawnBlocking):
@@ -100,7 +100,8 @@ def spec_events(spec) -> float:
         if pl is not None and pl.kind != "pinned":
             total += pl.migrate_hz * rt.workers * spec.duration_ns / 1e9
     total += spec.duration_ns / max(spec.sample_interval_ns, 1) * len(spec.runtimes or (1,))
-    return total
+    # every party runs the whole spec
+    return total * max(1, len(spec.parties))
 
 
 def pace(spec) -> float:

@@ -17,6 +17,7 @@ from .metrics.task import I_DROP, I_INSTR, TaskMonitor, TaskSampler
 from .spec import External, Root, Spec
 from .machine.placement import initial_cpus
 from .host.costs import Host, default_host
+from .host.network import Network
 from .host.cpus import Cpus, NodeAware, VcpuStacking, flat_machine
 from .host.numa import Numa
 from .host.pools import Pool
@@ -45,6 +46,9 @@ class SimResult:
     task_latencies: dict = field(default_factory=dict)  # task name -> [ns] of every completed task
     system: System = None  # every runtime, the CPUs and pools, for inspection
     per_worker: dict = field(default_factory=dict)  # runtime name -> per-sample per-worker deltas
+    # a multi-party run: every ring position's result (this one is position 0's) and the network
+    parties: list = field(default_factory=list)
+    network: object = None
 
     def lines(self):
         yield json.dumps(self.header)
@@ -57,11 +61,11 @@ class SimResult:
             f.write("\n")
 
 
-def rng_streams(seed: int, n_runtimes: int = 1) -> dict:
+def rng_streams(seed: int, n_runtimes: int = 1, ss=None) -> dict:
     """Independent streams per component from one SeedSequence, so one seed fixes the run.
     (SeedSequence children and state words are prefix-stable: adding streams or runtimes leaves
-    the first ones unchanged.)"""
-    ss = np.random.SeedSequence(seed)
+    the first ones unchanged.) `ss`: that SeedSequence instead of the seed's (party_streams)."""
+    ss = np.random.SeedSequence(seed) if ss is None else ss
     arrivals, costs, fr, os_, numa = ss.spawn(5)
     return {
         "seed": int(seed) & 0xFFFFFFFFFFFFFFFF,
@@ -154,17 +158,34 @@ def build_system(env, spec, profile, host, streams, observers=()):
 
 def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observers=()) -> SimResult:
     """Run `spec` on `profile`'s rules and `host`'s costs with one seed (the spec's by default);
-    `observers` get the engine's events."""
+    `observers` get the engine's events. A spec with `parties` runs one system per party
+    (`simulate_parties`)."""
     host = host or default_host(profile.version)
     seed = spec.seed if seed is None else seed
+    if spec.parties:
+        return simulate_parties(spec, profile, host, seed, observers)
     streams = rng_streams(seed, max(1, len(spec.runtimes)))
     env = simpy.Environment()
+    sys, sampler = _start_party(env, spec, profile, host, streams, observers)
+    runtimes = list(sys.runtimes.values())
+    env.process(_drain(env, runtimes, host.startup_ns + spec.duration_ns, [sampler]))
+    env.run(until=sampler.stop)
+    return _result(spec, profile, host, seed, sys, sampler)
+
+
+def _start_party(env, spec, profile, host, streams, observers, party=None, spin_scale=1.0):
+    """One system (CPUs, runtimes, pools, sources, sampler) built and started in `env`; with
+    `party`, that ring position of a multi-party run (its runtimes are told so before any task
+    is spawned)."""
     sys = build_system(env, spec, profile, host, streams, observers)
     runtimes = list(sys.runtimes.values())
     rt = runtimes[0]
     origin = host.startup_ns
     end_ns = origin + spec.duration_ns
     for r in runtimes:
+        if party is not None:
+            r.party = party
+            r.spin_scale = spin_scale
         r.end_ns = end_ns
         r.start()
     for p in sys.pools.values():
@@ -180,11 +201,52 @@ def simulate(spec: Spec, profile: Profile, host: Host = None, seed=None, observe
         else:
             env.process(_root(env, srt, src, si, origin))
     env.process(sampler.run())
-    env.process(_drain(env, runtimes, end_ns, sampler))
-    env.run(until=sampler.stop)
+    return sys, sampler
+
+
+def _result(spec, profile, host, seed, sys, sampler) -> SimResult:
+    runtimes = list(sys.runtimes.values())
+    rt = runtimes[0]
     polls = sum(w.stats.polls_count for r in runtimes for w in r.workers) if not profile.poll_count_per_run_task else None
     return SimResult(header(spec, profile, host, seed), sampler.records[rt.name], rt, polls, sampler.records, _numa_facts(sys),
                      sampler.latencies(), sys, {mon.rt.name: mon.per_worker for mon in sampler.monitors})
+
+
+def party_streams(seed: int, stream: int, n_runtimes: int = 1) -> dict:
+    """`rng_streams` of one machine of a multi-party run: every stream (task costs included)
+    keyed by the run seed and the machine's `stream`, so the parties draw independently and a
+    machine keeps its draws wherever it sits in the ring."""
+    ss = np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFFFFFF, 1 + int(stream)])
+    out = rng_streams(0, n_runtimes, ss)
+    out["seed"] = int(ss.generate_state(1, dtype=np.uint64)[0])
+    return out
+
+
+def simulate_parties(spec: Spec, profile: Profile, host: Host, seed: int, observers=()) -> SimResult:
+    """The parties of `spec` in one SimPy environment: each runs the whole spec (machine,
+    runtimes, pools, regions, sources) on its own system, and they meet only in `mpc_round`
+    messages (numasim.host.network). The result is ring position 0's, with every position's
+    result in `parties` and the network (its per-endpoint counts) in `network`; `observers`
+    watch position 0."""
+    env = simpy.Environment()
+    n_rt = max(1, len(spec.runtimes))
+    started = [_start_party(env, spec, profile, host, party_streams(seed, ps.stream, n_rt),
+                            observers if i == 0 else (), party=i, spin_scale=ps.spin_scale)
+               for i, ps in enumerate(spec.parties)]
+    net = Network([sys for sys, _ in started])
+    runtimes = []
+    for sys, _ in started:
+        for r in sys.runtimes.values():
+            r.network = net
+            runtimes.append(r)
+    samplers = [sm for _, sm in started]
+    env.process(_drain(env, runtimes, host.startup_ns + spec.duration_ns, samplers))
+    env.run(until=simpy.AllOf(env, [sm.stop for sm in samplers]))
+    results = [_result(spec, profile, host, seed, sys, sm) for sys, sm in started]
+    out = results[0]
+    out.parties = results
+    out.network = net
+    return out
 
 
 def header(spec, profile, host, seed) -> dict:
@@ -221,15 +283,16 @@ def _root(env, rt, src: Root, si: int, origin: int):
     rt.debt = 0
 
 
-def _drain(env, runtimes, end_ns: int, sampler):
+def _drain(env, runtimes, end_ns: int, samplers):
     """After the sources stop, wait for every task to finish (at most DRAIN_LIMIT_NS), then one
     more sample interval, as the probe does."""
     yield env.timeout(end_ns - env.now)
     limit = env.now + DRAIN_LIMIT_NS
     while env.now < limit and _live(runtimes) > 0:
         yield env.timeout(DRAIN_POLL_NS)
-    yield env.timeout(sampler.interval)
-    sampler.done = True
+    yield env.timeout(samplers[0].interval)
+    for sm in samplers:
+        sm.done = True
 
 
 class TraceSampler:

@@ -5,12 +5,21 @@ The language is the one of `../shared/fidelity/README.md` (sources `external` an
 
 * `{"io_us": D}`: wait on an I/O resource that becomes ready after D; the readiness is delivered
   by whichever worker next polls the I/O driver, as in tokio;
+* `{"mpc_round": {"us": D}}`: one ring round of an MPC protocol between parties (needs top-level
+  `parties`): the task sends this round's message to the task of the same place in the spawn tree
+  on the next party, delivered after the one-way latency D through that party's I/O driver, and
+  waits for the same round's message from the previous party (one kept early is used at once);
 * `{"spawn_blocking_us": D, "join": true}`: `tokio::task::spawn_blocking` of D of blocking work;
 * `{"spawn": T, "count": N, "as": "name"}` keeps the JoinHandles under a name and
   `{"join_all": "name"}` awaits all of them later (a join over different task definitions);
 * any duration may be a distribution instead of a number:
   `{"dist": "lognormal", "mean_us": 20, "cv": 0.5}`, `{"dist": "exponential", "mean_us": 20}`,
   `{"dist": "uniform", "low_us": 10, "high_us": 30}` or `{"dist": "fixed", "mean_us": 20}`.
+
+top-level `parties`: `3` (or a list of per-party objects `{"stream": i, "spin_scale": s}`) runs
+the spec's machine, runtimes, pools, regions and sources once per party in one simulation, joined
+only by `mpc_round` messages (party p sends to (p + 1) mod n); each party draws its costs from its
+own stream (`stream`, default its position), and `spin_scale` multiplies its tasks' `spin_us`;
 
 and, for a NUMA machine (docs/machine-workload-api.md): top-level `machine`, `remote_penalty`,
 `runtimes` (placements `float`, `pinned`, `node`; `cpus` or `{"first_per_node": n}`), `regions`
@@ -95,6 +104,24 @@ class IoWait:
 
 
 @dataclass(frozen=True)
+class MpcRound:
+    """Send this round's message to the next party's task of the same spawn-tree key (one-way
+    latency `dur`), then await the same round's message from the previous party."""
+
+    dur: Dist
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    """One party (machine) of a multi-party run: the random stream its draws come from (a
+    relabelled run gives a machine its stream wherever it sits in the ring) and a factor on its
+    tasks' spin_us (a slower or busier machine)."""
+
+    stream: int
+    spin_scale: float = 1.0
+
+
+@dataclass(frozen=True)
 class SpawnBlocking:
     dur: Dist
     join: bool = True
@@ -148,7 +175,7 @@ class LoopUntilEnd:
     steps: tuple
 
 
-Step = Union[Spin, Yield, Sleep, IoWait, SpawnBlocking, Spawn, Repeat, LoopUntilEnd, Mem, Offload]
+Step = Union[Spin, Yield, Sleep, IoWait, MpcRound, SpawnBlocking, Spawn, Repeat, LoopUntilEnd, Mem, Offload]
 
 # What a task re-reads on its first poll on another CPU, unless the task says otherwise.
 DEFAULT_WORKING_SET_BYTES = 16_384
@@ -235,6 +262,8 @@ class Spec:
     remote_penalty: Optional[float] = None  # None: the machine's own remote figures
     regions: tuple = ()  # RegionSpec
     pools: tuple = ()  # PoolSpec
+    # parties: () one party, as before; else one PartySpec per ring position (mpc_round steps)
+    parties: tuple = ()
 
     def task_names(self) -> list:
         """Every task name, in first-seen order."""
@@ -264,6 +293,7 @@ class _Ctx:
         self.runtimes: tuple = ()
         self.regions: tuple = ()
         self.pools: tuple = ()
+        self.parties = 0
 
     def fail(self, path: str, what: str):
         raise SpecError(f"{self.file}: {path}" if path else self.file, what)
@@ -316,7 +346,7 @@ def _dist(ctx, v, path, *, positive=False, suffix="_us", scale=US) -> Dist:
     return Dist("fixed", _num(ctx, v, path, positive=positive) * scale)
 
 
-_STEP_KEYS = ("spin_us", "yield", "sleep_us", "io_us", "spawn_blocking_us", "spawn", "repeat", "loop_until_end",
+_STEP_KEYS = ("spin_us", "yield", "sleep_us", "io_us", "mpc_round", "spawn_blocking_us", "spawn", "repeat", "loop_until_end",
               "mem", "offload", "join_all")
 
 
@@ -358,6 +388,18 @@ def _step(ctx, s, path):
     if k == "io_us":
         _only(ctx, s, path, ["io_us"])
         return IoWait(_dist(ctx, s[k], f"{path}.io_us"))
+    if k == "mpc_round":
+        _only(ctx, s, path, ["mpc_round"])
+        o = s[k]
+        p = f"{path}.mpc_round"
+        if not isinstance(o, dict):
+            ctx.fail(p, 'expected an object like {"us": 50} (the one-way latency to the next party)')
+        _only(ctx, o, p, ["us"])
+        if "us" not in o:
+            ctx.fail(f"{p}.us", "missing: the one-way latency to the next party, in µs")
+        if not ctx.parties:
+            ctx.fail(p, 'needs parties to exchange messages with: add top-level "parties": 3')
+        return MpcRound(_dist(ctx, o["us"], f"{p}.us"))
     if k == "spawn_blocking_us":
         _only(ctx, s, path, ["spawn_blocking_us", "join"])
         return SpawnBlocking(_dist(ctx, s[k], f"{path}.spawn_blocking_us"), _bool(ctx, s.get("join", True), f"{path}.join"))
@@ -442,7 +484,7 @@ def _mem(ctx, m, path) -> Mem:
 
 def _takes_time(steps) -> bool:
     for s in steps:
-        if isinstance(s, (Yield, Sleep, IoWait, SpawnBlocking, Spawn, Offload, Join)):
+        if isinstance(s, (Yield, Sleep, IoWait, MpcRound, SpawnBlocking, Spawn, Offload, Join)):
             return True
         if isinstance(s, Spin) and s.dur.mean_ns > 0:
             return True
@@ -663,7 +705,7 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
         ctx.fail("", "expected a JSON object at the top level")
     allowed = ["name", "runtime", "duration_s", "sample_interval_ms", "seed", "sources",
                "slow_poll_threshold_us", "long_delay_threshold_us", "description",
-               "machine", "remote_penalty", "runtimes", "regions", "pools"]
+               "machine", "remote_penalty", "runtimes", "regions", "pools", "parties"]
     extra = sorted(set(obj) - set(allowed))
     if extra:
         ctx.fail(extra[0], f"unknown top-level field (allowed: {', '.join(allowed)})")
@@ -720,6 +762,8 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
     dur = _num(ctx, obj["duration_s"], "duration_s", positive=True)
     sample = _num(ctx, obj.get("sample_interval_ms", 100), "sample_interval_ms", positive=True)
     seed = _num(ctx, obj.get("seed", 1), "seed", integer=True)
+    parties = _parties(ctx, obj["parties"]) if "parties" in obj else ()
+    ctx.parties = len(parties)
     srcs = obj.get("sources")
     if not isinstance(srcs, list) or not srcs:
         ctx.fail("sources", "expected a non-empty list of sources")
@@ -741,7 +785,34 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
         remote_penalty=penalty,
         regions=regions,
         pools=pools,
+        parties=parties,
     )
+
+
+MAX_PARTIES = 16
+
+
+def _parties(ctx, v) -> tuple:
+    """`parties`: a count n (party i draws from stream i), or one object per party."""
+    if isinstance(v, list):
+        if not 2 <= len(v) <= MAX_PARTIES:
+            ctx.fail("parties", f"expected 2 to {MAX_PARTIES} parties, got {len(v)}")
+        out = []
+        for i, p in enumerate(v):
+            path = f"parties[{i}]"
+            if not isinstance(p, dict):
+                ctx.fail(path, 'expected an object like {"stream": 0, "spin_scale": 1.0}')
+            _only(ctx, p, path, ["stream", "spin_scale"])
+            stream = _num(ctx, p.get("stream", i), f"{path}.stream", integer=True)
+            scale = _num(ctx, p.get("spin_scale", 1.0), f"{path}.spin_scale", positive=True)
+            if any(q.stream == stream for q in out):
+                ctx.fail(f"{path}.stream", f"stream {stream} is used by an earlier party (each machine draws its own)")
+            out.append(PartySpec(stream, scale))
+        return tuple(out)
+    n = _num(ctx, v, "parties", integer=True)
+    if not 2 <= n <= MAX_PARTIES:
+        ctx.fail("parties", f"expected 2 to {MAX_PARTIES} parties (or a list of party objects), got {n}")
+    return tuple(PartySpec(i) for i in range(n))
 
 
 def load_spec(path: str) -> Spec:

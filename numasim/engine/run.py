@@ -33,6 +33,8 @@ class EngineUnsupported(UserError):
 
 def unsupported(spec, profile, observers=()):
     """The first feature of this input the fast engine does not cover, or None."""
+    if spec.parties:
+        return "parties (several machines joined by mpc_round messages: the SimPy engine only)"
     o = replayable(observers)
     if o is not None:
         return (f"an observer that reads the engine's live state ({type(o).__name__}; an observer the "

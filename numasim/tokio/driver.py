@@ -10,6 +10,17 @@ import heapq
 MS = 1_000_000
 
 
+class Readiness:
+    """I/O readiness that is not one task's own wait: a socket another machine wrote to (a
+    party's message). The worker that dispatches it calls `fn(arg, worker)`, which may wake the
+    task reading that socket from there, as a ready socket's waker does."""
+    __slots__ = ("fn", "arg")
+
+    def __init__(self, fn, arg):
+        self.fn = fn
+        self.arg = arg
+
+
 class Driver:
     __slots__ = ("timers", "io_ready", "seq", "holder", "blocked_holder", "ready_count", "next_wake",
                  "wakeup_pending")

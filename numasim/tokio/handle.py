@@ -70,6 +70,11 @@ class Runtime:
         self.debt = 0
         # the thread running right now: a worker, or None for threads outside the runtime
         self.current = None
+        # a multi-party run (mpc_round): this runtime's party (ring position), the network
+        # between the parties, and the party's factor on spin_us; one party: None, 0, 1
+        self.network = None
+        self.party = 0
+        self.spin_scale = 1.0
 
     def monitor(self, name):
         m = self.monitors.get(name)

@@ -6,6 +6,7 @@ A parking worker first tries the driver's TryLock: the one that gets it blocks i
 parker's NOTIFIED state and makes the blocked thread runnable; the CPU model decides where it
 runs and after what latency. These are the worker's methods (mixed into `worker.Worker`).
 """
+from .driver import Readiness
 
 
 class Parker:
@@ -42,6 +43,9 @@ class Parker:
         """Dispatch expired timers and ready I/O onto this worker (it holds the driver)."""
         rt = self.rt
         for t in rt.driver.poll(rt.env.now):
+            if t.__class__ is Readiness:
+                t.fn(t.arg, self)
+                continue
             t.timer_fired = True
             rt.wake(t, self)
 

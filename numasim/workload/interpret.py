@@ -8,14 +8,14 @@ sees the right instant. The worker's harness around this (`tokio.worker.Worker.p
 task state, the TaskMonitor and the time that is left.
 """
 from ..tokio.task import COMPLETE
-from .program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
+from .program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_MPC, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
                       OP_SPAWN_RT, OP_SPIN, OP_YIELD, TaskDraws, child_key, run_steps)
 
 
 def task_body(rt, taskdef, key):
     """The future of a spawned task: its program, drawing from the stream its spawn-tree `key`
     gives it, with `loop_until_end` rounds stopping at the runtime's end."""
-    return run_steps(taskdef.steps, TaskDraws(rt.seed, key), rt.end_ns)
+    return run_steps(taskdef.steps, TaskDraws(rt.seed, key, rt.spin_scale), rt.end_ns)
 
 
 def poll_future(w, task, cost):
@@ -70,6 +70,16 @@ def poll_future(w, task, cost):
                 task.timer_set = task.timer_fired = False
                 task.op = None
                 continue
+        elif k == OP_MPC:
+            # the round's message was sent (timer_set) and the previous party's is here: the
+            # channel's recv is Ready and spends budget, as a ready socket does
+            if task.timer_set and w.budget and rt.network.has_message(task):
+                w.consume_budget()
+                cost += host.ready_ns
+                rt.network.take(task)
+                task.timer_set = False
+                task.op = None
+                continue
         # everything below interacts with other threads: let the CPU time pass first (run_for,
         # inlined: this is the engine's hottest path)
         if cost:
@@ -110,6 +120,12 @@ def _await(w, task, op, k):
         task.send = rt.offload(op[1], op[2], op[3])
         task.op = None
         return False, host.remote_schedule_ns
+    if k == OP_MPC and not task.timer_set:
+        # send_next: an unbounded channel push to the connection, which never waits; then the
+        # same op is looked at again for receive_prev
+        task.timer_set = True
+        rt.network.send(rt, task, op[1])
+        return False, 0
     if k == OP_YIELD:
         # yield_now defers its waker to the next park or maintenance (1.23+)
         task.yielded = True
@@ -127,6 +143,10 @@ def _await(w, task, op, k):
         if op[1].state == COMPLETE:
             return False, 0  # it finished while this poll's CPU time passed: look again
         op[1].waiter = task
+        return True, 0
+    if k == OP_MPC:
+        # receive_prev with the message not here yet (or out of budget above): the delivery wakes it
+        rt.network.wait(task)
         return True, 0
     if task.timer_set:
         return True, 0  # woken but the timer has not fired: still waiting

@@ -8,9 +8,11 @@ the same task draws the same costs whatever the schedule: two layouts run with o
 same work, and comparing them by seed cancels the workload's own noise.
 """
 import numpy as np
-from ..spec import IoWait, Join, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
+from ..spec import (IoWait, Join, LoopUntilEnd, Mem, MpcRound, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin,
+                    Yield)
 
-OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW, OP_MEM, OP_OFFLOAD, OP_SPAWN_RT = range(11)
+(OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW, OP_MEM, OP_OFFLOAD, OP_SPAWN_RT,
+ OP_MPC) = range(12)
 # memcost.STREAM / RANDOM, as the engine's memory tables index them
 _PATTERN = {"stream": 0, "random": 1}
 YIELD_OP = (OP_YIELD,)
@@ -18,13 +20,15 @@ NOW_OP = (OP_NOW,)
 
 
 class TaskDraws:
-    """A task's random stream, made on its first draw (most tasks draw nothing random)."""
-    __slots__ = ("seed", "key", "gen")
+    """A task's random stream, made on its first draw (most tasks draw nothing random).
+    `spin_scale` multiplies its spin_us draws (a party on a slower machine; 1 otherwise)."""
+    __slots__ = ("seed", "key", "gen", "spin_scale")
 
-    def __init__(self, seed: int, key: int):
+    def __init__(self, seed: int, key: int, spin_scale: float = 1.0):
         self.seed = seed
         self.key = key
         self.gen = None
+        self.spin_scale = spin_scale
 
     def sample(self, dist) -> int:
         if self.gen is None:
@@ -54,6 +58,8 @@ def run_steps(steps, rng, end_ns: int, kept=None):
         t = type(s)
         if t is Spin:
             ns = _draw(s.dur, rng)
+            if rng.spin_scale != 1.0:
+                ns = int(round(ns * rng.spin_scale))
             if ns > 0:
                 yield (OP_SPIN, ns)
         elif t is Yield:
@@ -90,6 +96,8 @@ def run_steps(steps, rng, end_ns: int, kept=None):
                 yield from run_steps(s.steps, rng, end_ns, kept)
         elif t is IoWait:
             yield (OP_IO, _draw(s.dur, rng))
+        elif t is MpcRound:
+            yield (OP_MPC, _draw(s.dur, rng))
         elif t is Offload:
             # `count` jobs down the channel, then their oneshots awaited in order (join_all),
             # unless kept by name for a later join_all

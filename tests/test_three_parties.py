@@ -1,0 +1,174 @@
+"""Three parties (issue 11): `mpc_round` steps join several machines, each running the whole spec.
+
+A round sends this round's message to the same task at the next party and completes once the
+previous party's message has arrived through this party's I/O driver. Without `parties` nothing
+changes; the compiled engine refuses `parties` in one line.
+"""
+import json
+
+import pytest
+
+from numasim.engine import simulate
+from numasim.engine.run import EngineUnsupported
+from numasim.errors import SpecError
+from numasim.hawk.jobs import generate
+from numasim.hawk.parties import three_party_spec
+from numasim.hawk.scenario import parse_scenario
+from numasim.spec import parse_spec
+from numasim.tokio.profile import get_profile
+
+P = get_profile("1.49")
+
+
+def ring(rounds, parties=3, spin_us=20.0, hop_us=50.0, tasks=1, workers=1):
+    """`tasks` sessions, each `rounds` ring rounds of a hop then `spin_us` of CPU."""
+    session = {"name": "session", "steps": [{"repeat": rounds, "steps": [{"mpc_round": {"us": hop_us}},
+                                                                          {"spin_us": spin_us}]}]}
+    root = {"name": "root", "steps": [{"spawn": session, "count": tasks, "join": True}]}
+    return {"name": "ring", "runtime": {"workers": workers}, "duration_s": 0.001, "sample_interval_ms": 1,
+            "parties": parties, "sources": [{"kind": "root", "task": root}]}
+
+
+def run(d, engine="simpy"):
+    return simulate(parse_spec(d), P, engine=engine)
+
+
+def session_ns(res):
+    return [r.task_latencies["session"][0] for r in res.parties]
+
+
+@pytest.mark.parametrize("rounds", [1, 2, 3, 6])
+def test_a_slowed_party_delays_the_rounds_that_wait_on_it_by_its_extra_cpu(rounds):
+    """With fixed costs a round of party p completes at the previous party's send plus the hop,
+    the wake and p's CPU, so after r rounds p's session has passed through parties p, p-1, ...,
+    p-r+1 once each. Doubling party 1's CPU (20 µs more a round) delays each party's session by
+    20 µs for every time its chain passes through party 1: never for party 0 after one or two
+    rounds, once for parties 1 and 2 after two, and once a lap for every party after 3 and 6."""
+    base = session_ns(run(ring(rounds)))
+    assert len(set(base)) == 1  # symmetric parties, fixed costs: the same time everywhere
+    slow = ring(rounds)
+    slow["parties"] = [{"stream": 0}, {"stream": 1, "spin_scale": 2.0}, {"stream": 2}]
+    got = session_ns(run(slow))
+    extra = 20_000
+    for p in range(3):
+        through_1 = sum(1 for j in range(rounds) if (p - j) % 3 == 1)
+        assert got[p] - base[p] == through_1 * extra, (p, got, base)
+
+
+def test_a_round_waits_for_the_hop_from_the_previous_party():
+    """The previous party's message takes the hop: a session of r rounds takes at least r hops,
+    and one more microsecond of hop makes every party's session r microseconds longer."""
+    a = session_ns(run(ring(4, hop_us=500.0)))
+    b = session_ns(run(ring(4, hop_us=501.0)))
+    assert min(a) >= 4 * 500_000
+    assert [y - x for x, y in zip(a, b)] == [4_000] * 3
+
+
+def test_early_messages_are_kept_and_every_message_is_used_once():
+    """Many sessions on two workers with drawn hops and CPU: parties drift apart, so some
+    messages arrive before their task waits for them. Each is kept and used by exactly one
+    round: per session, what party p sent is what p + 1 received and used, all rounds complete."""
+    d = ring(30, tasks=8, workers=2, spin_us={"dist": "lognormal", "mean_us": 40, "cv": 1.0},
+             hop_us={"dist": "lognormal", "mean_us": 50, "cv": 0.5})
+    res = run(d)
+    net = res.network
+    counts = net.counts()
+    assert len(counts) == 3 * 8
+    for (p, key), (sent, _, _) in counts.items():
+        _, arrived, used = counts[((p + 1) % 3, key)]
+        assert sent == arrived == used == 30
+    assert net.in_flight == 0
+    early = sum(e.used - e.waited for e in net.endpoints.values())
+    assert early > 0  # some rounds found their message already there
+    assert all(len(r.task_latencies["session"]) == 8 for r in res.parties)
+
+
+def _mini():
+    """A Hawk job small enough for the SimPy engine in a few seconds at three parties."""
+    return parse_scenario({
+        "name": "mini", "job": {"batch_size": 2, "batches": 2, "db_size": 20000, "m": 16, "ef_search": 32,
+                                "ef_constr": 48, "min_layer_search_batch": 200, "request_parallelism": 2},
+        "mpc": {"hop_us": 25.0, "layer0_iterations": 1, "layer1_iterations": 1, "sort_levels_layer0": 2.0,
+                "sort_levels_layer0_init": 2.0, "sort_levels_layer1": 2.0, "sort_levels_layer1_init": 2.0},
+        "pool": {"threads_per_eye": 2}, "runtime": {"cores_per_node": 2},
+        "scale": {"round_groups": 0, "offload_fanout": 2}}, "mini")
+
+
+def _waits(steps, times=1):
+    """io_us waits a task program runs (repeats and spawn counts multiplied out)."""
+    n = 0
+    for st in steps:
+        if "io_us" in st:
+            n += times
+        elif "repeat" in st:
+            n += _waits(st["steps"], times * st["repeat"])
+        elif "spawn" in st:
+            n += _waits(st["spawn"]["steps"], times * st.get("count", 1))
+    return n
+
+
+def test_hawk_three_parties_run_every_message_as_a_round():
+    """The generated three-party job has no io_us left, and its runs send as many messages per
+    party as the one-party job waits: every message is one round."""
+    sc = _mini()
+    one = generate(sc, "dual", 1)
+    three = three_party_spec(sc, "dual", 1)
+    assert "io_us" not in json.dumps(three) and three["parties"] == 3
+    res = run(three)
+    c = res.network.counts()
+    per_party = [sum(v[0] for (p, _), v in c.items() if p == q) for q in range(3)]
+    assert per_party == [_waits(one["sources"][0]["task"]["steps"])] * 3
+    assert all(len(r.task_latencies["hawk_job"]) == 2 for r in res.parties)
+
+
+def test_rotating_the_parties_roles_changes_nothing():
+    """Rotate which machine is party 0, 1, 2 (each machine keeps its draws): every machine's
+    tasks take exactly the same time. Exact, not within noise: the ring positions are symmetric
+    in the engine and a rotation keeps who sends to whom; only SimPy's tie order between two
+    machines' events at the same nanosecond follows the positions, and it would need such a tie
+    to touch both machines' state to matter."""
+    sc = _mini()
+    by_machine = []
+    for order in ([0, 1, 2], [1, 2, 0], [2, 0, 1]):
+        res = run(three_party_spec(sc, "today", 1, [{"stream": s} for s in order]))
+        lat = {s: r.task_latencies for s, r in zip(order, res.parties)}
+        by_machine.append(lat)
+    assert by_machine[0] == by_machine[1] == by_machine[2]
+    assert by_machine[0][0] != by_machine[0][1]  # the machines draw independently
+
+
+def test_without_parties_the_reference_writes_the_compiled_engines_bytes():
+    """A spec without parties runs as before: the SimPy reference (which now knows mpc_round)
+    writes the same trace as the compiled engine, which this change does not touch."""
+    d = generate(_mini(), "dual", 3)
+    a, b = run(d, "simpy"), run(d, "fast")
+    assert list(a.lines()) == list(b.lines())
+    assert a.parties == [] and a.network is None
+
+
+def test_the_compiled_engine_refuses_parties_in_one_line(tmp_path, capsys):
+    with pytest.raises(EngineUnsupported, match="parties"):
+        run(ring(2), "fast")
+    from numasim.cli import main
+    path = tmp_path / "ring.json"
+    path.write_text(json.dumps(ring(2)))
+    assert main(["predict", str(path), "--engine", "fast", "-q", "-o", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "parties" in err
+    assert main(["predict", str(path), "--engine", "auto", "-q", "-o", str(tmp_path / "y")]) == 0
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda d: d.pop("parties"), "sources[0].task.steps[0].spawn.steps[0].steps[0].mpc_round"),
+    (lambda d: d.update(parties=1), "parties"),
+    (lambda d: d.update(parties=[{"stream": 0}, {"stream": 0}]), "parties[1].stream"),
+    (lambda d: d.update(parties=[{"stream": 0}, {"spin_scale": 0}]), "parties[1].spin_scale"),
+    (lambda d: d["sources"][0]["task"]["steps"][0]["spawn"]["steps"][0]["steps"][0].update(mpc_round={"ms": 1}),
+     "sources[0].task.steps[0].spawn.steps[0].steps[0].mpc_round.ms"),
+])
+def test_spec_errors_name_the_field(change, field):
+    d = ring(2)
+    change(d)
+    with pytest.raises(SpecError) as e:
+        parse_spec(d, "ring.json")
+    assert f"ring.json: {field}" in str(e.value)

@@ -23,6 +23,7 @@ import copy
 
 from ..engine import simulate
 from ..spec import parse_spec
+from ..stats import percentile
 from ..tokio.profile import get_profile
 from .jobs import generate
 from .scenario import Scenario, default_scenario
@@ -77,15 +78,21 @@ def three_party_spec(sc: Scenario, layout: str, seed: int = 1, parties=PARTIES) 
 
 def run_scheme(sc: Scenario, layout: str, seed: int, parties: int = 1, engine=None) -> dict:
     """One run: `parties` = 1 is today's one-party scheme (either engine), 3 the three-party run
-    (SimPy). Job latencies in ms per party (one list for the one-party scheme), polls per job
-    (ring position 0's), and for three parties the network's per-endpoint counts reconciled."""
+    (SimPy). Job latencies in ms per party (one list for the one-party scheme) and their p50 over
+    every party's jobs; polls and steals per job (tokio-metrics totals over the runtimes, ring
+    position 0); for three parties the messages reconciled over the endpoints and the share of
+    rounds whose message was not there yet (the task waited: a wake)."""
     d = generate(sc, layout, seed) if parties == 1 else three_party_spec(sc, layout, seed, parties)
     spec = parse_spec(d, d["name"])
     res = simulate(spec, get_profile(sc.runtime.tokio), seed=seed, engine=engine)
     runs = res.parties or [res]
     jobs = [[ns / 1e6 for ns in r.task_latencies.get("hawk_job", [])] for r in runs]
-    out = {"layout": layout, "seed": seed, "parties": parties, "job_ms": jobs, "polls": res.polls,
-           "polls_per_job": (res.polls or 0) / max(1, len(jobs[0]))}
+    n_jobs = max(1, len(jobs[0]))
+    recs = [rec["runtime"] for recs in res.runtimes.values() for rec in recs]
+    out = {"layout": layout, "seed": seed, "parties": parties, "job_ms": jobs,
+           "job_p50_ms": percentile([x for js in jobs for x in js], 50),
+           "polls_per_job": sum(r.get("total_polls_count", 0) for r in recs) / n_jobs,
+           "steals_per_job": sum(r.get("total_steal_count", 0) for r in recs) / n_jobs}
     if res.network is not None:
         out["messages"] = _reconcile(res.network, len(runs))
     return out
@@ -100,4 +107,6 @@ def _reconcile(net, n: int) -> dict:
     used = sum(v[2] for v in c.values())
     ok = all(v[0] == c.get(((p + 1) % n, key), (0, 0, 0))[1] == c.get(((p + 1) % n, key), (0, 0, 0))[2]
              for (p, key), v in c.items())
-    return {"sent": sent, "arrived": arrived, "used": used, "in_flight": net.in_flight, "reconciled": ok}
+    waited = sum(e.waited for e in net.endpoints.values())
+    return {"sent": sent, "arrived": arrived, "used": used, "in_flight": net.in_flight, "reconciled": ok,
+            "waited_share": waited / used if used else None}

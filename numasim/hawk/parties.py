@@ -34,8 +34,8 @@ PARTIES = 3
 def small_scenario() -> Scenario:
     """The default scenario shrunk so that a three-party SimPy run takes seconds: 2 requests per
     batch (24 search tasks per job against 96), 2 jobs, a 1 M store, one iteration per layer,
-    4 tokio CPUs per node and 8 pool threads per eye (prod's 32 and 64 keep the same ratio of
-    search tasks to workers: about 1.5), every message its own wait and every chunk its own
+    4 tokio CPUs per node and 8 pool threads per eye (3 search tasks per tokio worker, twice
+    prod's 96 over 64: a loaded runtime), every message its own wait and every chunk its own
     pool job, as the default."""
     return default_scenario().replace(**{
         "name": "hawk-three-parties-small",

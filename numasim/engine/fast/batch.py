@@ -1,14 +1,14 @@
 """metrics/batch.py, compiled: the worker's metrics batch, its publish rule and busy time."""
 import math
 
-from numba import njit
+from .jit import kernel
 
 from .state import (F_BUSY_BY_PROC, F_EWMA, H_PR, H_W, NW, N_STATS, P_PARK, S_BUSY, S_NOOP, S_PARK,
                     S_PARK_UNPARK, S_POLLS, W_BATCH_START, W_IN_BATCH, W_LAST_RESUME,
                     W_PC_LAST_PARK, W_PROC_START, W_PUB_MEAN)
 
 
-@njit(cache=True)
+@kernel
 def submit(M, F, w):
     W = M[H_W]
     for i in range(N_STATS):
@@ -16,14 +16,14 @@ def submit(M, F, w):
     M[W + (w) * NW + (W_PUB_MEAN)] = int(F[F_EWMA + w])
 
 
-@njit(cache=True)
+@kernel
 def start_processing(M, F, w, now):
     M[M[H_W] + (w) * NW + (W_PROC_START)] = now
     M[M[H_W] + (w) * NW + (W_BATCH_START)] = now
     M[M[H_W] + (w) * NW + (W_IN_BATCH)] = 0
 
 
-@njit(cache=True)
+@kernel
 def end_processing(M, F, w, now):
     W = M[H_W]
     k = M[W + (w) * NW + (W_IN_BATCH)]
@@ -36,7 +36,7 @@ def end_processing(M, F, w, now):
         M[W + (w) * NW + (S_BUSY)] += now - M[W + (w) * NW + (W_PROC_START)]
 
 
-@njit(cache=True)
+@kernel
 def tuned_global_queue_interval(M, F, w, current):
     e = F[F_EWMA + w]
     new = int(200_000 / e) if e > 0 else 127
@@ -44,7 +44,7 @@ def tuned_global_queue_interval(M, F, w, current):
     return new if abs(new - current) > 2 else current
 
 
-@njit(cache=True)
+@kernel
 def about_to_park(M, F, w, now):
     W = M[H_W]
     M[W + (w) * NW + (S_PARK)] += 1
@@ -57,7 +57,7 @@ def about_to_park(M, F, w, now):
         M[W + (w) * NW + (S_BUSY)] += now - M[W + (w) * NW + (W_LAST_RESUME)]
 
 
-@njit(cache=True)
+@kernel
 def unparked(M, F, w, now):
     M[M[H_W] + (w) * NW + (S_PARK_UNPARK)] += 1
     M[M[H_W] + (w) * NW + (W_LAST_RESUME)] = now

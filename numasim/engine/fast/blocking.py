@@ -3,7 +3,7 @@ its on-demand threads, each a small state machine (`BlockingPool._thread`) with 
 `ev | timeout(keep_alive)` mirrored event for event (the condition, the event, the timeout).
 Each runtime has its own pool: runtime r's threads are rows r * BT_CAP .. of S.BT, its FIFO and
 idle stack at r's place in S.BQ and S.IDL."""
-from numba import njit
+from .jit import kernel
 
 from .events import schedule, timeout
 from .handle import complete_outside, new_handle
@@ -17,7 +17,7 @@ KEEP_ALIVE_NS = 10_000_000_000
 B_START, B_LOOP, B_JOB_DONE = range(3)
 
 
-@njit(cache=True)
+@kernel
 def spawn_blocking(M, F, r, dur, held):
     """Runtime.spawn_blocking + BlockingPool.spawn_blocking on runtime r: the JoinHandle's slot
     (-1: none)."""
@@ -53,7 +53,7 @@ def spawn_blocking(M, F, r, dur, held):
     return h
 
 
-@njit(cache=True)
+@kernel
 def thread_step(M, F, th):
     """Resume blocking thread th's generator until its next yield."""
     r = th // BT_CAP
@@ -93,7 +93,7 @@ def thread_step(M, F, th):
     M[row + BT_PC] = B_LOOP
 
 
-@njit(cache=True)
+@kernel
 def idle_event(M, F, th, gen, is_ev):
     """The idle wait's event (is_ev) or keep-alive timeout is processed: the condition's check."""
     row = M[H_BT] + th * NBT
@@ -106,7 +106,7 @@ def idle_event(M, F, th, gen, is_ev):
         schedule(M, F, 0, NORMAL, EV_BT_COND, th, gen)
 
 
-@njit(cache=True)
+@kernel
 def idle_done(M, F, th):
     """The condition is processed: the thread takes work, or its keep-alive ran out and it exits."""
     row = M[H_BT] + th * NBT

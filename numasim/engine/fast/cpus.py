@@ -7,7 +7,7 @@ are not kept as sets here: a CPU is idle when it has no owner, and C_IDLE_SEQ or
 ones as the dicts do (a CPU gets the next number each time it goes idle; at the start the CPU
 numbers, the order the masks were filled in). `Cpus.stacked` is a list through the CPU rows.
 """
-from numba import njit
+from .jit import alloc, kernel
 
 from .events import call_at
 from .thread import uniform
@@ -21,13 +21,13 @@ from .state import (C_IDLE_SEQ, C_IDLE_SINCE, C_IN_STACKED, C_NODE, C_NWAIT, C_O
 from .thread import preempt, resume
 
 
-@njit(cache=True)
+@kernel
 def _take(M, F, c, w):
     M[M[H_C] + (c) * NC + (C_OWNER)] = w
     M[M[H_W] + (w) * NW + (W_CPU)] = c
 
 
-@njit(cache=True)
+@kernel
 def _free(M, F, c):
     M[M[H_C] + (c) * NC + (C_OWNER)] = -1
     M[M[H_C] + (c) * NC + (C_IDLE_SINCE)] = M[M[H_R] + (R_NOW)]
@@ -37,7 +37,7 @@ def _free(M, F, c):
 
 
 # ---- Cpus.stacked: the CPUs with waiting threads, in the order they got their first one
-@njit(cache=True)
+@kernel
 def _stack(M, F, c):
     C = M[H_C]
     if M[C + (c) * NC + (C_IN_STACKED)]:
@@ -54,7 +54,7 @@ def _stack(M, F, c):
     M[X + X_STAIL] = c
 
 
-@njit(cache=True)
+@kernel
 def _unstack(M, F, c):
     C = M[H_C]
     X = M[H_X]
@@ -71,7 +71,7 @@ def _unstack(M, F, c):
         M[X + X_STAIL] = p
 
 
-@njit(cache=True)
+@kernel
 def _wait(M, F, c, w, front):
     preempt(M, F, w, M[M[H_R] + (R_NOW)])
     n = M[M[H_C] + (c) * NC + (C_NWAIT)]
@@ -85,7 +85,7 @@ def _wait(M, F, c, w, front):
     _stack(M, F, c)
 
 
-@njit(cache=True)
+@kernel
 def _shift(M, F, c, i):
     """Take the i-th waiting thread off CPU c's queue (c stays in Cpus.stacked)."""
     n = M[M[H_C] + (c) * NC + (C_NWAIT)]
@@ -96,7 +96,7 @@ def _shift(M, F, c, i):
     return w
 
 
-@njit(cache=True)
+@kernel
 def _unwait_at(M, F, c, i):
     """Cpus._unwait of the i-th waiting thread: c leaves Cpus.stacked with its last one."""
     w = _shift(M, F, c, i)
@@ -105,12 +105,12 @@ def _unwait_at(M, F, c, i):
     return w
 
 
-@njit(cache=True)
+@kernel
 def _pop_front(M, F, c):
     return _unwait_at(M, F, c, 0)
 
 
-@njit(cache=True)
+@kernel
 def _waiting_index(M, F, c, w):
     for i in range(M[M[H_C] + (c) * NC + (C_NWAIT)]):
         if M[M[H_CW] + (c) * M[H_NWK] + (i)] == w:
@@ -118,24 +118,24 @@ def _waiting_index(M, F, c, w):
     return -1
 
 
-@njit(cache=True)
+@kernel
 def _move(M, F, c, w):
     _take(M, F, c, w)
     M[M[H_R] + (R_BALANCE_MOVES)] += 1
     resume(M, F, w, M[M[H_PR] + (PR_CTX)])
 
 
-@njit(cache=True)
+@kernel
 def _stacked(M, F):
     return M[M[H_X] + X_SHEAD] >= 0
 
 
-@njit(cache=True)
+@kernel
 def _numa(M):
     return M[M[H_X] + X_NUMA] != 0
 
 
-@njit(cache=True)
+@kernel
 def start(M, F, nthreads):
     """Cpus.start: each thread on the CPU it was given, or on a free CPU of its mask when another
     thread already runs there; else it waits for that CPU. NodeAware then balances at once."""
@@ -154,7 +154,7 @@ def start(M, F, nthreads):
         call_at(M, F, 0, EV_BALANCE, 0, 0)
 
 
-@njit(cache=True)
+@kernel
 def acquire(M, F, w, c):
     o = M[M[H_C] + (c) * NC + (C_OWNER)]
     if o == -1:
@@ -169,7 +169,7 @@ def acquire(M, F, w, c):
         call_at(M, F, M[M[H_R] + (R_NOW)] + M[M[H_PR] + (PR_BALANCE)], EV_BALANCE, 0, 0)
 
 
-@njit(cache=True)
+@kernel
 def release(M, F, w):
     c = M[M[H_W] + (w) * NW + (W_CPU)]
     if M[M[H_C] + (c) * NC + (C_OWNER)] != w:
@@ -178,7 +178,7 @@ def release(M, F, w):
         pull_to(M, F, c)
 
 
-@njit(cache=True)
+@kernel
 def _vacate(M, F, c):
     """c's owner leaves it: the first waiting thread resumes (False), or c goes idle (True)."""
     if M[M[H_C] + (c) * NC + (C_NWAIT)] > 0:
@@ -190,12 +190,12 @@ def _vacate(M, F, c):
     return True
 
 
-@njit(cache=True)
+@kernel
 def polling(M, F, c, now):
     return M[M[H_C] + (c) * NC + (C_OWNER)] == -1 and now - M[M[H_C] + (c) * NC + (C_IDLE_SINCE)] < M[M[H_PR] + (PR_HALT_POLL)]
 
 
-@njit(cache=True)
+@kernel
 def place(M, F, wakee, waker, now):
     """Cpus.place: (cpu, latency) of a parked thread unparked by `waker` (-1: none)."""
     if _numa(M):
@@ -219,7 +219,7 @@ def place(M, F, wakee, waker, now):
     return own_cpu(M, F, wakee), M[M[H_PR] + (PR_IDLE_WAKE_LAT)]
 
 
-@njit(cache=True)
+@kernel
 def own_cpu(M, F, w):
     c = M[M[H_W] + (w) * NW + (W_CPU)]
     if M[M[H_C] + (c) * NC + (C_OWNER)] == -1:
@@ -233,7 +233,7 @@ def own_cpu(M, F, w):
     return c
 
 
-@njit(cache=True)
+@kernel
 def pull_to(M, F, c):
     if _numa(M):
         _na_pull_to(M, F, c)
@@ -245,7 +245,7 @@ def pull_to(M, F, c):
             return
 
 
-@njit(cache=True)
+@kernel
 def balance(M, F):
     if _numa(M):
         _na_balance(M, F)
@@ -255,7 +255,7 @@ def balance(M, F):
             pull_to(M, F, c)
 
 
-@njit(cache=True)
+@kernel
 def yield_cpu(M, F, w):
     """Cpus.yield_cpu: sched_yield from running thread w; a thread waiting for this CPU runs and
     w queues behind it (True: w must wait for its CPU); nobody waiting: False."""
@@ -271,7 +271,7 @@ def yield_cpu(M, F, w):
 
 
 # ---------------------------------------------------------------- NodeAware (a machine)
-@njit(cache=True)
+@kernel
 def idle_in_mask(M, F, w, near):
     """Cpus.idle_in_mask: a free CPU of w's mask, on node `near` first, then the nearest nodes;
     the most recently idled first; -1 if none is free or w is pinned."""
@@ -297,7 +297,7 @@ def idle_in_mask(M, F, w, near):
     return -1
 
 
-@njit(cache=True)
+@kernel
 def _wake_latency(M, F, c, now):
     """Cpus.wake_latency: from a wake-up to the thread running on CPU c, idle or busy."""
     PR = M[H_PR]
@@ -308,7 +308,7 @@ def _wake_latency(M, F, c, now):
     return M[PR + (PR_IDLE_WAKE_LAT)]
 
 
-@njit(cache=True)
+@kernel
 def _na_place(M, F, wakee, now):
     prev = M[M[H_W] + (wakee) * NW + (W_CPU)]
     if M[M[H_C] + (prev) * NC + (C_OWNER)] == -1:
@@ -321,12 +321,12 @@ def _na_place(M, F, wakee, now):
     return prev, M[M[H_PR] + (PR_CTX)]
 
 
-@njit(cache=True)
+@kernel
 def _in_mask(M, m, c):
     return m >= 0 and M[M[H_MSET] + m * M[M[H_PR] + (PR_NCPU)] + c] != 0
 
 
-@njit(cache=True)
+@kernel
 def _na_pull_to(M, F, c):
     # newidle balancing: a CPU going idle pulls a waiting thread allowed to run on it
     o = M[M[H_X] + X_SHEAD]
@@ -340,7 +340,7 @@ def _na_pull_to(M, F, c):
         o = M[M[H_C] + (o) * NC + (C_SNEXT)]
 
 
-@njit(cache=True)
+@alloc
 def _na_balance(M, F):
     o = M[M[H_X] + X_SHEAD]
     while o >= 0:
@@ -358,7 +358,7 @@ def _na_balance(M, F):
         o = nxt
 
 
-@njit(cache=True)
+@kernel
 def next_cpu(M, F, w, u_node, u_cpu):
     """placement.next_cpu for a migration the OS does now (u_move = 0, dt = forever): a CPU of
     w's mask other than its own, on its node if the mask's rule says so."""
@@ -399,7 +399,7 @@ def next_cpu(M, F, w, u_node, u_cpu):
     return cpu
 
 
-@njit(cache=True)
+@kernel
 def migrate(M, F, w, new):
     """Cpus.migrate: a parked thread just changes its previous CPU; a running or waiting one
     moves only onto a free CPU."""

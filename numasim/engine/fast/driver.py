@@ -2,7 +2,7 @@
 
 Pending I/O readiness is a second heap of (ready_at_ns, seq, task) beside it. Each runtime has
 its own driver: both heaps of runtime r sit at r * capacity in S.TM and S.IO."""
-from numba import njit
+from .jit import kernel
 
 from .heap import remove_root, sift_up
 from .state import (H_IO, H_R, H_RT, H_T, H_TM, H_TMCAP, NQ, NT, Q_IO_LEN, Q_NEXT_WAKE, Q_TM_LEN,
@@ -11,7 +11,7 @@ from .state import (H_IO, H_R, H_RT, H_T, H_TM, H_TMCAP, NQ, NT, Q_IO_LEN, Q_NEX
 MS = 1_000_000
 
 
-@njit(cache=True)
+@kernel
 def _push(M, Q, H, LEN, key, task):
     """Add (key, seq, task) to the 3-column heap at H whose length is at Q + LEN (the timers and
     the pending I/O share one sequence, so equal keys keep insertion order); False when full."""
@@ -28,7 +28,7 @@ def _push(M, Q, H, LEN, key, task):
     return True
 
 
-@njit(cache=True)
+@kernel
 def _pop(M, Q, H, LEN):
     """Remove the root of a non-empty heap (see _push); its task."""
     t = M[H + (0) * 3 + (2)]
@@ -38,22 +38,22 @@ def _pop(M, Q, H, LEN):
     return t
 
 
-@njit(cache=True)
+@kernel
 def _tm(M, r):
     return M[H_TM] + (r) * M[H_TMCAP] * 3
 
 
-@njit(cache=True)
+@kernel
 def _io(M, r):
     return M[H_IO] + (r) * M[H_TMCAP] * 3
 
 
-@njit(cache=True)
+@kernel
 def deadline_to_tick(deadline):
     return -(-deadline // MS)
 
 
-@njit(cache=True)
+@kernel
 def add_timer(M, F, deadline, task):
     """True if the parked driver must be unparked (the new deadline is earlier than its wake).
     The timer goes to the driver of the task's runtime."""
@@ -66,12 +66,12 @@ def add_timer(M, F, deadline, task):
     return nw < 0 or tick < nw
 
 
-@njit(cache=True)
+@kernel
 def next_expiration(M, F, r):
     return M[_tm(M, r)] if M[M[H_RT] + (r) * NQ + (Q_TM_LEN)] > 0 else -1
 
 
-@njit(cache=True)
+@kernel
 def park_timeout_ns(M, F, r, now):
     """-1: no timer."""
     if M[M[H_RT] + (r) * NQ + (Q_TM_LEN)] == 0:
@@ -80,7 +80,7 @@ def park_timeout_ns(M, F, r, now):
     return (d if d > 0 else 0) * MS
 
 
-@njit(cache=True)
+@kernel
 def pop_expired(M, F, r, now):
     """The next expired timer's task, or -1 (Driver.poll's loop, one at a time)."""
     TM = _tm(M, r)
@@ -90,20 +90,20 @@ def pop_expired(M, F, r, now):
     return _pop(M, Q, TM, Q_TM_LEN)
 
 
-@njit(cache=True)
+@kernel
 def add_io(M, F, ready_at, task):
     """Driver.add_io on the task's runtime (Runtime.add_io schedules the readiness event)."""
     r = M[M[H_T] + (task) * NT + (T_RT)]
     _push(M, M[H_RT] + (r) * NQ, _io(M, r), Q_IO_LEN, ready_at, task)
 
 
-@njit(cache=True)
+@kernel
 def next_io_ns(M, F, r):
     """-1: no I/O pending."""
     return M[_io(M, r)] if M[M[H_RT] + (r) * NQ + (Q_IO_LEN)] > 0 else -1
 
 
-@njit(cache=True)
+@kernel
 def pop_io_ready(M, F, r, now):
     """The next ready I/O's task, or -1 (Driver.poll's second loop; the caller stops at 1024)."""
     IO = _io(M, r)

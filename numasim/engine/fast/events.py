@@ -6,7 +6,7 @@ event SimPy schedules is mirrored, even one whose callback turns out to do nothi
 timeout wake, a process's own termination): `ahead` (host/thread.py) looks at the earliest
 pending time, and a different queue would change when CPU time is spent in place.
 """
-from numba import njit
+from .jit import kernel
 
 from .heap import remove_root, sift_up
 
@@ -14,7 +14,7 @@ from .state import (E_A, E_B, E_ID, E_K, E_P, E_T, H_ECAP, H_EV, H_R, NE, NORMAL
                     R_NOW, R_OVERFLOW)
 
 
-@njit(cache=True)
+@kernel
 def schedule(M, F, delay, prio, kind, a, b):
     """env.schedule: one more event at now + delay."""
     EV = M[H_EV]
@@ -34,13 +34,13 @@ def schedule(M, F, delay, prio, kind, a, b):
     sift_up(M, EV, NE, 3, n)  # (E_T, E_P, E_ID) lead each row
 
 
-@njit(cache=True)
+@kernel
 def timeout(M, F, delay, kind, a, b):
     """env.timeout(delay) with what processing it does."""
     schedule(M, F, delay, NORMAL, kind, a, b)
 
 
-@njit(cache=True)
+@kernel
 def call_at(M, F, when, kind, a, b):
     """Runtime.call_at / System.call_at: a timeout at max(0, when - now) running a callback."""
     d = when - M[M[H_R] + (R_NOW)]
@@ -49,12 +49,12 @@ def call_at(M, F, when, kind, a, b):
     schedule(M, F, d, NORMAL, kind, a, b)
 
 
-@njit(cache=True)
+@kernel
 def peek_time(M, F):
     return M[M[H_EV] + (0) * NE + (E_T)]
 
 
-@njit(cache=True)
+@kernel
 def pop(M, F):
     """Remove the earliest event into row NE-1 scratch: returns its (time, kind, a, b)."""
     EV = M[H_EV]

@@ -1,13 +1,13 @@
 """tokio/fastrand.py, compiled: FastRand's step on the worker's two state words (seeding stays
 in the reference: `core_generators` runs once in Python and hands the words over)."""
-from numba import njit
+from .jit import kernel
 
 from .state import (H_W, NW, W_FR_ONE, W_FR_TWO)
 
 M32 = 0xFFFFFFFF
 
 
-@njit(cache=True)
+@kernel
 def fastrand_n(M, F, w, n):
     s1 = M[M[H_W] + (w) * NW + (W_FR_ONE)]
     s0 = M[M[H_W] + (w) * NW + (W_FR_TWO)]

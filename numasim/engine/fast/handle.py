@@ -5,7 +5,7 @@ A task belongs to the runtime it was spawned into (T_RT), a worker to its own (W
 `push_remote_task` and `complete` act on the task's runtime. A thread of one runtime acting on
 another goes through `cross_in`/`cross_out` (host/system.py System.cross): that runtime's
 `current` is set to the caller and the costs it ran up move back onto the caller's runtime."""
-from numba import njit
+from .jit import kernel
 
 from .idle import worker_to_notify
 from .park import unpark, wake_thread
@@ -22,13 +22,13 @@ from .state import H_NID, OB_COMPLETE, T_ID, T_LAST_CPU
 from .observe import facts, facts_complete, observing, task_event
 
 
-@njit(cache=True)
+@kernel
 def cross_in(M, src, dst):
     """System.cross, before the call: runtime dst's "thread running now" is src's."""
     M[M[H_RT] + (dst) * NQ + (Q_CURRENT)] = M[M[H_RT] + (src) * NQ + (Q_CURRENT)]
 
 
-@njit(cache=True)
+@kernel
 def cross_out(M, src, dst):
     """System.cross, after the call: the host costs it incurred are the caller's."""
     d = M[H_RT] + (dst) * NQ + (Q_DEBT)
@@ -37,13 +37,13 @@ def cross_out(M, src, dst):
         M[d] = 0
 
 
-@njit(cache=True)
+@kernel
 def free_task(M, F, t):
     M[M[H_FREE] + (M[M[H_R] + (R_FREE_TOP)])] = t
     M[M[H_R] + (R_FREE_TOP)] += 1
 
 
-@njit(cache=True)
+@kernel
 def alloc_task(M):
     """A fresh task slot from the free stack, every field cleared and every link unset; -1 (and
     the overflow flag, which makes the caller rerun with more room) when the slots are used up."""
@@ -65,7 +65,7 @@ def alloc_task(M):
     return t
 
 
-@njit(cache=True)
+@kernel
 def new_task(M, F, d, key, r):
     t = alloc_task(M)
     if t < 0:
@@ -94,7 +94,7 @@ def new_task(M, F, d, key, r):
     return t
 
 
-@njit(cache=True)
+@kernel
 def new_handle(M, F, held, r):
     """A JoinHandle's task of a blocking closure: running until the closure returns; no
     TaskMonitor and no live-task count (Runtime.spawn_blocking's "<blocking>" task)."""
@@ -109,7 +109,7 @@ def new_handle(M, F, held, r):
     return t
 
 
-@njit(cache=True)
+@kernel
 def complete_outside(M, F, h):
     """Runtime.complete_outside: the closure is done; from a thread outside the runtime, wake the
     task awaiting its handle."""
@@ -124,14 +124,14 @@ def complete_outside(M, F, h):
         free_task(M, F, h)
 
 
-@njit(cache=True)
+@kernel
 def notify_parked(M, F, r):
     i = worker_to_notify(M, F, r)
     if i >= 0:
         unpark(M, F, i)
 
 
-@njit(cache=True)
+@kernel
 def push_remote_task(M, F, t):
     r = M[M[H_T] + (t) * NT + (T_RT)]
     Q = M[H_RT] + (r) * NQ
@@ -142,7 +142,7 @@ def push_remote_task(M, F, t):
     notify_parked(M, F, r)
 
 
-@njit(cache=True)
+@kernel
 def schedule_local(M, F, w, t, is_yield):
     W = M[H_W]
     M[W + (w) * NW + (S_LOCAL_SCHED)] += 1
@@ -159,7 +159,7 @@ def schedule_local(M, F, w, t, is_yield):
         notify_parked(M, F, M[W + (w) * NW + (W_RT)])
 
 
-@njit(cache=True)
+@kernel
 def spawn(M, F, d, worker, key, r):
     """tokio::spawn into runtime r from `worker` (one of r's; -1: from outside the runtime);
     `key` places the task in the spawn tree."""
@@ -174,7 +174,7 @@ def spawn(M, F, d, worker, key, r):
     return t
 
 
-@njit(cache=True)
+@kernel
 def wake(M, F, t, worker):
     T = M[H_T]
     if M[T + (t) * NT + (T_WOKE)] == 0:
@@ -193,7 +193,7 @@ def wake(M, F, t, worker):
         push_remote_task(M, F, t)
 
 
-@njit(cache=True)
+@kernel
 def complete(M, F, t, worker):
     T = M[H_T]
     r = M[T + (t) * NT + (T_RT)]
@@ -227,7 +227,7 @@ def complete(M, F, t, worker):
         free_task(M, F, t)  # nobody holds its JoinHandle: the slot is free again
 
 
-@njit(cache=True)
+@kernel
 def notify_if_work_pending(M, F, r):
     # work a thief could take: the queue, and the LIFO slot where it lives in the queue (1.51)
     Q = M[H_RT] + (r) * NQ
@@ -241,7 +241,7 @@ def notify_if_work_pending(M, F, r):
         notify_parked(M, F, r)
 
 
-@njit(cache=True)
+@kernel
 def take_debt(M, F, r):
     Q = M[H_RT] + (r) * NQ
     d = M[Q + (Q_DEBT)]
@@ -249,7 +249,7 @@ def take_debt(M, F, r):
     return d
 
 
-@njit(cache=True)
+@kernel
 def unpark_driver(M, F, r):
     Q = M[H_RT] + (r) * NQ
     h = M[Q + (Q_BLOCKED_HOLDER)]

@@ -1,10 +1,10 @@
 """A binary min-heap of int64 rows in M, ordered lexicographically on each row's first `nkey`
 columns: SimPy's event queue (time, priority, eid; events.py) and the driver's timer and pending-I/O
 heaps (key, sequence; driver.py) are both this heap with other row widths."""
-from numba import njit
+from .jit import kernel
 
 
-@njit(cache=True)
+@kernel
 def _less(M, base, width, nkey, i, j):
     a = base + i * width
     b = base + j * width
@@ -14,7 +14,7 @@ def _less(M, base, width, nkey, i, j):
     return False
 
 
-@njit(cache=True)
+@kernel
 def _swap(M, base, width, i, j):
     a = base + i * width
     b = base + j * width
@@ -24,7 +24,7 @@ def _swap(M, base, width, i, j):
         M[b + c] = x
 
 
-@njit(cache=True)
+@kernel
 def sift_up(M, base, width, nkey, i):
     """Row i was just written at the end of the heap: move it up to its place."""
     while i > 0:
@@ -36,7 +36,7 @@ def sift_up(M, base, width, nkey, i):
             break
 
 
-@njit(cache=True)
+@kernel
 def remove_root(M, base, width, nkey, n):
     """Drop row 0 of a heap of n + 1 rows: the last row (n) takes its place and moves down."""
     if n <= 0:

@@ -1,12 +1,12 @@
 """tokio/idle.py, compiled: num_unparked, num_searching and the sleepers stack of runtime r (its
 stack holds global worker numbers, at its first worker's place in S.SL)."""
-from numba import njit
+from .jit import kernel
 
 from .state import (H_RT, H_SL, NQ, Q_MAX_SEARCHING, Q_NSLEEP, Q_NUM_SEARCHING, Q_NUM_UNPARKED,
                     Q_NW, Q_W0)
 
 
-@njit(cache=True)
+@kernel
 def worker_to_notify(M, F, r):
     R = M[H_RT] + (r) * NQ
     SL = M[H_SL] + M[R + (Q_W0)]
@@ -20,7 +20,7 @@ def worker_to_notify(M, F, r):
     return M[SL + (M[R + (Q_NSLEEP)])]
 
 
-@njit(cache=True)
+@kernel
 def transition_worker_to_searching(M, F, r):
     R = M[H_RT] + (r) * NQ
     if 2 * M[R + (Q_NUM_SEARCHING)] >= M[R + (Q_NW)]:
@@ -31,13 +31,13 @@ def transition_worker_to_searching(M, F, r):
     return True
 
 
-@njit(cache=True)
+@kernel
 def transition_worker_from_searching(M, F, r):
     M[M[H_RT] + (r) * NQ + (Q_NUM_SEARCHING)] -= 1
     return M[M[H_RT] + (r) * NQ + (Q_NUM_SEARCHING)] == 0
 
 
-@njit(cache=True)
+@kernel
 def transition_worker_to_parked(M, F, r, index, is_searching):
     R = M[H_RT] + (r) * NQ
     SL = M[H_SL] + M[R + (Q_W0)]
@@ -51,7 +51,7 @@ def transition_worker_to_parked(M, F, r, index, is_searching):
     return last
 
 
-@njit(cache=True)
+@kernel
 def unpark_worker_by_id(M, F, r, index):
     R = M[H_RT] + (r) * NQ
     SL = M[H_SL] + M[R + (Q_W0)]
@@ -66,7 +66,7 @@ def unpark_worker_by_id(M, F, r, index):
     return False
 
 
-@njit(cache=True)
+@kernel
 def is_parked(M, F, r, index):
     SL = M[H_SL] + M[M[H_RT] + (r) * NQ + (Q_W0)]
     for i in range(M[M[H_RT] + (r) * NQ + (Q_NSLEEP)]):

@@ -1,7 +1,7 @@
 """workload/interpret.py, compiled: the await points of one poll that other threads can see
 (`_await`) and the coop budget (`tokio/task.py Coop`). The loop of `poll_future` itself yields
 (CPU time passes before a spawn or a Pending), so it is labels of worker.py's state machine."""
-from numba import njit
+from .jit import kernel
 
 from .blocking import spawn_blocking
 from .driver import add_io, add_timer
@@ -18,14 +18,14 @@ from .state import (COMPLETE, DEFS_RT_COL, EV_IO_READY, F_BUDGET_DEFERS, H_DEFS,
                     T_SPAWNED, T_STATE, T_SUB, T_TFIRED, T_TSET, T_WAITER, T_YIELDED, W_BUDGET, W_RT)
 
 
-@njit(cache=True)
+@kernel
 def consume_budget(M, F, w):
     M[M[H_W] + (w) * NW + (W_BUDGET)] -= 1
     if M[M[H_W] + (w) * NW + (W_BUDGET)] == 0:
         M[M[H_RT] + (M[M[H_W] + (w) * NW + (W_RT)]) * NQ + (Q_BUDGET_FORCED)] += 1
 
 
-@njit(cache=True)
+@kernel
 def budget_exhausted(M, F, w, t):
     if M[M[H_PR] + (F_BUDGET_DEFERS)]:
         defer_wake(M, F, w, t)
@@ -33,7 +33,7 @@ def budget_exhausted(M, F, w, t):
         wake(M, F, t, w)
 
 
-@njit(cache=True)
+@kernel
 def await_point(M, F, w, t, k):
     """_await: (Pending?, the CPU time it costs the poll)."""
     T = M[H_T]
@@ -133,7 +133,7 @@ def await_point(M, F, w, t, k):
     return True, 0
 
 
-@njit(cache=True)
+@kernel
 def add_io_ready(M, F, ready_at, t):
     """Runtime.add_io: the driver's pending readiness, and the epoll event at `ready_at`."""
     add_io(M, F, ready_at, t)

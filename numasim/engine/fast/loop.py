@@ -1,7 +1,7 @@
 """simulate.py, compiled: the run itself. The processes SimPy starts (workers of every runtime,
 sources, the sampler, the ender) are started in the same order, and events are processed until
 the stop event, exactly as `env.run(until=stop)` does."""
-from numba import njit
+from .jit import kernel
 
 from ...host.numa import LOAD_REFRESH_NS
 
@@ -42,7 +42,7 @@ PAUSE_MIG = 103  # the window of the migrator's draws runs low: the caller refil
 PAUSE_OBS = 104  # the observers' event log (or facts log) is half full: the caller replays and empties it
 
 
-@njit(cache=True)
+@kernel
 def _snapshot(M, F, reset_idle):
     """What RuntimeMonitor reads at a sample (or at its creation: row 0)."""
     R = M[H_R]
@@ -79,7 +79,7 @@ def _snapshot(M, F, reset_idle):
     M[R + (R_NSAMPLE)] = i + 1
 
 
-@njit(cache=True)
+@kernel
 def _source(M, F, si, k):
     """One arrival of source si (the k-th, at its precomputed time), then the next timeout."""
     R = M[H_R]
@@ -102,7 +102,7 @@ def _source(M, F, si, k):
     timeout(M, F, M[M[H_ARRT] + (off + k + 1)] - M[R + (R_NOW)], EV_SRC, si, k + 1)
 
 
-@njit(cache=True)
+@kernel
 def _sampler(M, F):
     R = M[H_R]
     ph = M[R + (R_SAMPLER_PHASE)]
@@ -124,7 +124,7 @@ def _sampler(M, F):
     timeout(M, F, M[R + (R_SAMPLER_NXT)] - M[R + (R_NOW)], EV_SAMPLER, 0, 0)
 
 
-@njit(cache=True)
+@kernel
 def _ender(M, F):
     R = M[H_R]
     ph = M[R + (R_ENDER_PHASE)]
@@ -146,7 +146,7 @@ def _ender(M, F):
     schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)
 
 
-@njit(cache=True)
+@kernel
 def _io_ready(M, F, r):
     """Runtime._io_ready of runtime r: an epoll event; the driver's holder, if blocked in
     epoll_wait, wakes."""
@@ -156,7 +156,7 @@ def _io_ready(M, F, r):
                 M[M[H_W] + (h) * NW + (W_PARK_GEN)])
 
 
-@njit(cache=True)
+@kernel
 def setup(M, F):
     """build_system's placement and the processes started before env.run, in SimPy's order."""
     PR = M[H_PR]
@@ -179,7 +179,7 @@ def setup(M, F):
     schedule(M, F, 0, URGENT, EV_ENDER, 0, 0)
 
 
-@njit(cache=True)
+@kernel
 def run(M, F):
     """Run to the stop event: 0; PAUSE after a sample when the latency log is half full (the
     caller empties it and calls again); else the code of the capacity that ran out."""
@@ -242,12 +242,12 @@ def run(M, F):
 
 
 # ---------------------------------------------------------------- a NUMA machine's processes
-@njit(cache=True)
+@kernel
 def _mig_delay(M, F, i):
     return int(F[M[H_FMIG] + i * MIG_COLS])
 
 
-@njit(cache=True)
+@kernel
 def _machine_event(M, F, k):
     """Cpus.migrator and Numa.refresher: each returns at once when it has nothing to do (no
     floating thread, no region). A migration's draws were taken in Python, in the stream's order

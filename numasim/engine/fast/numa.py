@@ -6,7 +6,7 @@ compiled, and so is `Numa.refresher`'s round (`refresh`): the load of the last w
 it changed the memory-cost fits again, from the same batch (`Numa.batch`) priced by the same
 kernel (`kernels/memcost.py`).
 """
-from numba import njit
+from .jit import alloc, kernel
 
 from ...host.numa import LOAD_REFRESH_NS
 from ...kernels.memcost import _cost_batch
@@ -24,24 +24,24 @@ LINE = 64
 RANDOM = 1
 
 
-@njit(cache=True)
+@kernel
 def node_of(M, cpu):
     return M[M[H_C] + (cpu) * NC + (C_NODE)]
 
 
-@njit(cache=True)
+@kernel
 def _rn(M, w):
     """The RuntimeNuma row of worker w's runtime."""
     return M[H_RN] + M[M[H_W] + (w) * NW + (W_RT)] * (RN_POLLS + M[M[H_X] + X_NNODES])
 
 
-@njit(cache=True)
+@kernel
 def _tn(M, t):
     """The TaskNuma row of task t's name."""
     return M[H_TN] + M[M[H_T] + (t) * NT + (T_MON)] * (TN_POLLS + M[M[H_X] + X_NNODES])
 
 
-@njit(cache=True)
+@kernel
 def poll_start(M, F, w, t):
     """Numa.poll_start: count the poll by node; the cost of the task's move (the steal that
     brought it here, its working set re-read from the old CPU's caches)."""
@@ -75,7 +75,7 @@ def poll_start(M, F, w, t):
     return extra
 
 
-@njit(cache=True)
+@kernel
 def stolen(M, F, thief, victim, t, n_tasks):
     """Numa.stolen: the first stolen task's poll pays for the queue's cache lines."""
     n = M[M[H_X] + X_NNODES]
@@ -91,7 +91,7 @@ def stolen(M, F, thief, victim, t, n_tasks):
         M[_tn(M, t) + TN_REMOTE_NS] += cost
 
 
-@njit(cache=True)
+@kernel
 def wake_ns(M, F, waker, target):
     """Numa.wake_ns: what `waker` (a worker of any runtime, through System.cross; -1: a thread
     outside the runtimes: a pool thread replying from its node, X_OUTSIDE, or a source, which
@@ -113,7 +113,7 @@ def wake_ns(M, F, waker, target):
     return cost
 
 
-@njit(cache=True)
+@kernel
 def mem_ns(M, F, cpu, region, nbytes, pattern):
     """Numa.mem_ns: CPU time to read `nbytes` of `region` from `cpu`, counting the bytes read
     per (CPU node, memory node) for the load refresh and numastat."""
@@ -142,7 +142,7 @@ def mem_ns(M, F, cpu, region, nbytes, pattern):
 _B1, _B2 = float(1 << 20), float(1 << 21)  # host/numa.py's fit sizes
 
 
-@njit(cache=True)
+@alloc
 def refresh(M, F):
     """Numa.refresher's round: the streams of the last window (bytes per ns per CPU node and memory
     node) as a LoadState; if it differs from the current one, the tables again (_build_tables)."""

@@ -3,7 +3,7 @@ compiled: each event is a row of a log that engine/replay.py hands to the Python
 order, between kernel calls. Only facts that do not change afterwards go in a row (the time, the
 worker and its CPU then, the task's id, name and creation time, a steal's tasks), which is what
 a replay can give (docs/engine.md, "Observers")."""
-from numba import njit
+from .jit import kernel
 
 from .state import (FA_COLS, FA_HANDLER, FA_RECORD, FF_HANDLER, FF_KEEP, H_FA, H_FACAP, H_FFLAG,
                     H_FNODE, H_LQ, H_PR, H_NNAMES, H_NRT, H_OBS, H_OBSCAP, H_R, H_RT, H_T, H_W, H_X,
@@ -16,12 +16,12 @@ from .state import (FA_COLS, FA_HANDLER, FA_RECORD, FF_HANDLER, FF_KEEP, H_FA, H
 OBS_OVERFLOW = 11  # (8: the OS draw window, 9: a task draw window)
 
 
-@njit(cache=True)
+@kernel
 def observing(M):
     return M[M[H_X] + X_OBS] != 0
 
 
-@njit(cache=True)
+@kernel
 def _row(M, kind, w, a, b, c):
     X = M[H_X]
     n = M[X + X_OBS_N]
@@ -39,20 +39,20 @@ def _row(M, kind, w, a, b, c):
     M[X + X_OBS_N] = n + 1
 
 
-@njit(cache=True)
+@kernel
 def task_event(M, kind, w, t):
     """poll_start, poll_end, complete of task t on worker w."""
     T = M[H_T]
     _row(M, kind, w, M[T + (t) * NT + (T_ID)], M[T + (t) * NT + (T_MON)], M[T + (t) * NT + (T_CREATED)])
 
 
-@njit(cache=True)
+@kernel
 def worker_event(M, kind, w):
     """park."""
     _row(M, kind, w, 0, 0, 0)
 
 
-@njit(cache=True)
+@kernel
 def steal_event(M, thief, victim, t, m):
     """A steal of m tasks: the m - 1 that went into the thief's queue (its last m - 1), then t,
     the one it runs now (queue.py's `list(q)[len(q) - (m - 1):] + [t]`)."""
@@ -66,12 +66,12 @@ def steal_event(M, thief, victim, t, m):
 
 # ---- the per-task facts of hawk/appmetrics.py HawkObserver, kept here instead of logging every
 # event for it: facts_poll_start is its poll_start, facts_complete its complete
-@njit(cache=True)
+@kernel
 def facts(M):
     return M[M[H_X] + X_FACTS] != 0
 
 
-@njit(cache=True)
+@kernel
 def _fa_row(M):
     """The next row of the facts log, or -1 (and the overflow that reruns with a bigger one)."""
     X = M[H_X]
@@ -83,7 +83,7 @@ def _fa_row(M):
     return M[H_FA] + n * FA_COLS
 
 
-@njit(cache=True)
+@kernel
 def _steals(M):
     """HawkObserver._steals: the live steal counts of every worker of the runtimes seen so far."""
     s = 0
@@ -96,7 +96,7 @@ def _steals(M):
     return s
 
 
-@njit(cache=True)
+@kernel
 def facts_poll_start(M, w, t):
     X = M[H_X]
     T = M[H_T]
@@ -130,7 +130,7 @@ def facts_poll_start(M, w, t):
             M[r + 2] = node
 
 
-@njit(cache=True)
+@kernel
 def facts_complete(M, w, t):
     """The record of a task polled for the observer, done now (a task never polled has none)."""
     T = M[H_T]

@@ -3,7 +3,7 @@ timeout/unpark wake of a blocked thread, deferring a waker, should_notify_others
 
 The parts that wake tasks (drain_defer, poll_driver, park_internal_nonblocking, the park
 transitions) sit in worker.py, above handle.py, so that no module imports back up."""
-from numba import njit
+from .jit import kernel
 
 from .cpus import place
 from .events import call_at, schedule
@@ -15,7 +15,7 @@ from .state import (EV_RESUME, EV_TWAKE, F_DEDUPE, F_NEEDS_TWO, H_DCAP, H_DEF, H
 from .state import H_X, X_NUMA
 
 
-@njit(cache=True)
+@kernel
 def timeout_wake(M, F, w, gen):
     """Parker._timeout_wake: the park event succeeds unless the thread already woke."""
     W = M[H_W]
@@ -24,7 +24,7 @@ def timeout_wake(M, F, w, gen):
         schedule(M, F, 0, NORMAL, EV_RESUME, w, 0)
 
 
-@njit(cache=True)
+@kernel
 def wake_thread(M, F, w):
     W = M[H_W]
     if M[W + (w) * NW + (W_BLOCKED)] and not M[W + (w) * NW + (W_WAKE_PENDING)]:
@@ -40,13 +40,13 @@ def wake_thread(M, F, w):
         call_at(M, F, now + lat, EV_TWAKE, w, M[W + (w) * NW + (W_PARK_GEN)])
 
 
-@njit(cache=True)
+@kernel
 def unpark(M, F, w):
     M[M[H_W] + (w) * NW + (W_NOTIFIED)] = 1
     wake_thread(M, F, w)
 
 
-@njit(cache=True)
+@kernel
 def defer_wake(M, F, w, t):
     n = M[M[H_W] + (w) * NW + (W_DEFER_LEN)]
     if M[M[H_PR] + (F_DEDUPE)] and n > 0 and M[M[H_DEF] + (w) * M[H_DCAP] + (n - 1)] == t:
@@ -58,7 +58,7 @@ def defer_wake(M, F, w, t):
     M[M[H_W] + (w) * NW + (W_DEFER_LEN)] = n + 1
 
 
-@njit(cache=True)
+@kernel
 def should_notify_others(M, F, w):
     W = M[H_W]
     if M[W + (w) * NW + (W_SEARCHING)]:

@@ -13,8 +13,10 @@ makes from it (workload/program.py TaskDraws), value for value.
 keys and parameters (the rare ziggurat paths included).
 """
 import numpy as np
-from numba import njit, uint64
+from numba import uint64
 from numba.np.random import _constants as _zig
+
+from .jit import alloc, kernel
 
 KI = np.asarray(_zig.ki_double, np.uint64)
 WI = np.asarray(_zig.wi_double, np.float64)
@@ -36,7 +38,7 @@ S1, S3, S8, S11, S16, S32, S58, S63, S64 = U(1), U(3), U(8), U(11), U(16), U(32)
 ZERO, ONE, FF, MANT = U(0), U(1), U(0xFF), U(0x000FFFFFFFFFFFFF)
 
 
-@njit(cache=True)
+@kernel
 def _hashmix(value, hc):
     value = (value ^ hc[0]) & M32
     hc[0] = (hc[0] * MULT_A) & M32
@@ -44,13 +46,13 @@ def _hashmix(value, hc):
     return value ^ (value >> S16)
 
 
-@njit(cache=True)
+@kernel
 def _mix(x, y):
     r = (MIX_L * x - MIX_R * y) & M32
     return r ^ (r >> S16)
 
 
-@njit(cache=True)
+@kernel
 def _words(x, out, n):
     """Append a non-negative int's 32-bit words (at least one) to out[n:]; the new length."""
     out[n] = x & M32
@@ -63,7 +65,7 @@ def _words(x, out, n):
     return n
 
 
-@njit(cache=True)
+@alloc
 def seed_words(seed, key):
     """SeedSequence((seed, key)).generate_state(4, uint64), both ints taken as unsigned 64-bit."""
     ent = np.zeros(4, np.uint64)
@@ -93,7 +95,7 @@ def seed_words(seed, key):
     return out
 
 
-@njit(cache=True)
+@kernel
 def _mul64(a, b):
     """(hi, lo) of the 128-bit product of two 64-bit words."""
     a_lo = a & M32
@@ -110,7 +112,7 @@ def _mul64(a, b):
     return hi, lo
 
 
-@njit(cache=True)
+@kernel
 def _step(A, o):
     """state = state * MUL + inc (mod 2**128); A[o:o+4] = state hi, state lo, inc hi, inc lo
     (an int64 or uint64 array: the words are read and written as their bits)."""
@@ -123,7 +125,7 @@ def _step(A, o):
     A[o + 1] = lo2
 
 
-@njit(cache=True)
+@alloc
 def seed_state(A, o, seed, key):
     """A[o:o+4] := PCG64 seeded by SeedSequence((seed, key)), both read as unsigned 64-bit."""
     v = seed_words(seed, key)
@@ -141,7 +143,7 @@ def seed_state(A, o, seed, key):
     _step(A, o)
 
 
-@njit(cache=True)
+@kernel
 def next_u64(A, o):
     _step(A, o)
     s0 = uint64(A[o])
@@ -150,12 +152,12 @@ def next_u64(A, o):
     return (x >> r) | (x << ((S64 - r) & S63))
 
 
-@njit(cache=True)
+@kernel
 def next_double(A, o):
     return np.float64(next_u64(A, o) >> S11) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@kernel
 def standard_exponential(A, o):
     while True:
         ri = next_u64(A, o) >> S3
@@ -170,7 +172,7 @@ def standard_exponential(A, o):
             return x
 
 
-@njit(cache=True)
+@kernel
 def standard_normal(A, o):
     while True:
         r = next_u64(A, o)
@@ -214,7 +216,7 @@ def dist_params(dist):
     raise ValueError(dist.kind)
 
 
-@njit(cache=True)
+@kernel
 def sample(A, o, kind, a, b):
     """Dist.sample from the stream at A[o:o+4]: numpy's Generator.lognormal(a, b) (exp of
     a + b * a standard normal), .exponential(a) (a times a standard exponential), .uniform(a, b)

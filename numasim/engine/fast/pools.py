@@ -3,7 +3,7 @@ workers). A pool thread is a row of S.W after the workers (state.py's pools bloc
 the CPU model like them; its generator (`Pool._run`) is a state machine of three labels here.
 The channel is a ring of jobs per pool, the idle threads a ring over the pool's threads (first
 parked, first woken)."""
-from numba import njit
+from .jit import kernel
 
 from .cpus import _wake_latency, acquire, release
 from .events import call_at, timeout
@@ -19,12 +19,12 @@ from .state import (EV_RESUME, EV_STALL_SUCCEED, H_PI, H_PL, H_PQ, H_PR, H_R, H_
 P_TOP, P_WOKEN, P_JOB = range(3)
 
 
-@njit(cache=True)
+@kernel
 def _pl(M, p):
     return M[H_PL] + p * (PL_BY_NODE + M[M[H_X] + X_NNODES])
 
 
-@njit(cache=True)
+@kernel
 def submit(M, F, p, r, dur, reg, nb, pat):
     """Runtime.offload + Pool.submit: a channel send from runtime r's running thread (charged to
     its debt); the oneshot's handle (-1: no slot left)."""
@@ -66,7 +66,7 @@ def submit(M, F, p, r, dur, reg, nb, pat):
     return h
 
 
-@njit(cache=True)
+@kernel
 def _job_done(M, F, th):
     """The job's CPU time has passed: the oneshot reply, a wake from outside the runtime from
     this thread's node; the wake's debt paid on this thread's clock (True: it waits for it)."""
@@ -95,7 +95,7 @@ def _job_done(M, F, th):
     return False
 
 
-@njit(cache=True)
+@kernel
 def thread_step(M, F, th):
     """Resume pool thread th's generator until its next yield."""
     W = M[H_W] + th * NW

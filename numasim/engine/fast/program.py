@@ -10,10 +10,11 @@ draw: engine/fast/pcg.py is that stream and those draws, value for value. The ke
 is `child_key`, Python's hash of an int pair, computed here.
 """
 import numpy as np
-from numba import int64, njit, uint64
+from numba import int64, uint64
 
 from ...spec import IoWait, Join, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
 
+from .jit import kernel
 from .pcg import sample, seed_state
 from .state import (H_FD, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_LOOP, K_LOOP_END,
                     K_REPEAT, K_REPEAT_END, K_SLEEP, K_SPAWN, K_SPIN, K_YIELD, MAX_DEPTH, MAX_KEPT,
@@ -143,7 +144,7 @@ class Program:
         self.ops, self.defs, self.roots, self.dists = ops, defs, roots, dists
 
 
-@njit(cache=True)
+@kernel
 def int_hash(x):
     """Python's hash of an int that fits in 64 bits: its value modulo 2**61 - 1, signed."""
     p = uint64(2305843009213693951)
@@ -154,7 +155,7 @@ def int_hash(x):
     return -2 if h == -1 else h
 
 
-@njit(cache=True)
+@kernel
 def child_key(parent_key, index):
     """workload/program.py child_key: hash((parent_key, index)), CPython's tuple hash (xxHash's
     round over the items' hashes) of a pair of ints."""
@@ -170,7 +171,7 @@ def child_key(parent_key, index):
     return int64(acc)
 
 
-@njit(cache=True)
+@kernel
 def _draw(M, F, t, d):
     """TaskDraws.sample: task t's next draw from distribution d-1, its stream made on its first
     draw."""
@@ -183,7 +184,7 @@ def _draw(M, F, t, d):
     return sample(M, o, np.int64(F[f]), F[f + 1], F[f + 2])
 
 
-@njit(cache=True)
+@kernel
 def _await_handles(M, T, t, n, sub, awaited, next_pc):
     """After a spawn or offload row's `n` sends: True while its handles are still to be awaited
     (in send order; T_OPA is the next one); else the row's state is reset, the task moves on to
@@ -200,7 +201,7 @@ def _await_handles(M, T, t, n, sub, awaited, next_pc):
     return False
 
 
-@njit(cache=True)
+@kernel
 def fetch(M, F, t):
     """Run task t's generator to its next yield: the op kind (OPK_*), its argument in T_OPA; or
     DONE when the body has returned."""

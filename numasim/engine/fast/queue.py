@@ -1,6 +1,6 @@
 """tokio/queue.py, compiled: the 256-slot local queue as a ring buffer per worker, the LIFO slot,
 overflow into the inject queue (a growable ring), and stealing half of a sibling's queue."""
-from numba import njit
+from .jit import kernel
 
 from .numa import stolen
 from .observe import observing, steal_event
@@ -14,14 +14,14 @@ MASK = LOCAL_QUEUE_CAPACITY - 1
 
 
 # ---- the worker's ring (a deque of at most 256)
-@njit(cache=True)
+@kernel
 def q_append(M, F, w, t):
     n = M[M[H_W] + (w) * NW + (W_Q_LEN)]
     M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + ((M[M[H_W] + (w) * NW + (W_Q_HEAD)] + n) & MASK)] = t
     M[M[H_W] + (w) * NW + (W_Q_LEN)] = n + 1
 
 
-@njit(cache=True)
+@kernel
 def q_popleft(M, F, w):
     h = M[M[H_W] + (w) * NW + (W_Q_HEAD)]
     t = M[M[H_LQ] + (w) * LOCAL_QUEUE_CAPACITY + (h)]
@@ -30,7 +30,7 @@ def q_popleft(M, F, w):
     return t
 
 
-@njit(cache=True)
+@kernel
 def q_pop(M, F, w):
     n = M[M[H_W] + (w) * NW + (W_Q_LEN)] - 1
     M[M[H_W] + (w) * NW + (W_Q_LEN)] = n
@@ -38,7 +38,7 @@ def q_pop(M, F, w):
 
 
 # ---- the inject queue of runtime r (unbounded: a ring that asks for a rerun when full)
-@njit(cache=True)
+@kernel
 def inj_append(M, F, r, t):
     Q = M[H_RT] + (r) * NQ
     cap = M[H_ICAP]
@@ -50,7 +50,7 @@ def inj_append(M, F, r, t):
     M[Q + (Q_INJ_LEN)] = n + 1
 
 
-@njit(cache=True)
+@kernel
 def inj_popleft(M, F, r):
     Q = M[H_RT] + (r) * NQ
     h = M[Q + (Q_INJ_HEAD)]
@@ -61,7 +61,7 @@ def inj_popleft(M, F, r):
 
 
 # ---- LocalQueue's methods
-@njit(cache=True)
+@kernel
 def push_back_or_overflow(M, F, w, t):
     if M[M[H_W] + (w) * NW + (W_Q_LEN)] < CAP:
         q_append(M, F, w, t)
@@ -82,12 +82,12 @@ def push_back_or_overflow(M, F, w, t):
     M[M[H_W] + (w) * NW + (S_OVERFLOW)] += 1
 
 
-@njit(cache=True)
+@kernel
 def has_tasks(M, F, w):
     return M[M[H_W] + (w) * NW + (W_LIFO)] >= 0 or M[M[H_W] + (w) * NW + (W_Q_LEN)] > 0
 
 
-@njit(cache=True)
+@kernel
 def next_local_task(M, F, w):
     t = M[M[H_W] + (w) * NW + (W_LIFO)]
     if t >= 0:
@@ -98,7 +98,7 @@ def next_local_task(M, F, w):
     return -1
 
 
-@njit(cache=True)
+@kernel
 def steal_into(M, F, v, thief):
     ln = M[M[H_W] + (v) * NW + (W_Q_LEN)]
     m = ln - ln // 2

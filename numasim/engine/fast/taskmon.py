@@ -2,7 +2,7 @@
 
 Completed tasks' latencies go to one log (name, latency) in completion order; engine/run.py cuts
 it per sample and hands it to the reference's RuntimeMonitor."""
-from numba import njit
+from .jit import kernel
 
 from .state import (H_LAT, H_LCAP, H_MON, H_PR, H_R, H_T, NT, N_MON, PR_LONG, PR_SLOW, R_LIVE_MON,
                     R_NLAT, R_OVERFLOW, T_CREATED, T_LAST_END, T_MON, T_POLLED, T_WOKE)
@@ -11,7 +11,7 @@ from .state import (H_LAT, H_LCAP, H_MON, H_PR, H_R, H_T, NT, N_MON, PR_LONG, PR
  I_FAST, I_FAST_DUR, I_SLOW, I_SLOW_DUR, I_SHORT, I_LONG, I_SHORT_DUR, I_LONG_DUR, I_MAX_IDLE) = range(18)
 
 
-@njit(cache=True)
+@kernel
 def poll_start(M, F, t, now):
     T = M[H_T]
     c = (M[H_MON] + (M[T + (t) * NT + (T_MON)]) * N_MON)
@@ -44,7 +44,7 @@ def poll_start(M, F, t, now):
     M[T + (t) * NT + (T_WOKE)] = 0
 
 
-@njit(cache=True)
+@kernel
 def poll_end(M, F, t, start, end, done):
     T = M[H_T]
     m = M[T + (t) * NT + (T_MON)]

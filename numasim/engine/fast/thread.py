@@ -3,14 +3,14 @@
 The generator parts (`run_for`, `wait_cpu`) are labels of the worker's state machine in
 worker.py; what is here runs at an instant.
 """
-from numba import njit
+from .jit import kernel
 
 from .events import call_at
 from .state import (EV_STALL_SUCCEED, H_EV, H_FU0, H_R, H_W, NE, NW, R_EV_LEN, R_NOW, R_OVERFLOW,
                     R_U_I, R_U_N, W_CPU_UNTIL, W_HAS_STALL_EV, W_OWED, W_PREEMPTED_AT, W_STALLED)
 
 
-@njit(cache=True)
+@kernel
 def ahead(M, F, ns):
     """Thread.ahead: advance the clock in place when no pending event falls inside the span."""
     R = M[H_R]
@@ -21,13 +21,13 @@ def ahead(M, F, ns):
     return True
 
 
-@njit(cache=True)
+@kernel
 def preempt(M, F, w, now):
     M[M[H_W] + (w) * NW + (W_STALLED)] = 1
     M[M[H_W] + (w) * NW + (W_PREEMPTED_AT)] = now
 
 
-@njit(cache=True)
+@kernel
 def resume(M, F, w, latency):
     """Thread.resume: this thread gets its CPU back after `latency`."""
     W = M[H_W]
@@ -42,7 +42,7 @@ def resume(M, F, w, latency):
             M[W + (w) * NW + (W_OWED)] += lost
 
 
-@njit(cache=True)
+@kernel
 def uniform(M, F):
     """The OS stream's next uniform draw (numpy's Generator.random(), drawn ahead in Python)."""
     R = M[H_R]

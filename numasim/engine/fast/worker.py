@@ -10,7 +10,7 @@ It is long because it is one state machine: the labels of run, run_task, poll, p
 loop, park and park_blocking jump to each other; split across files they would hide the control
 flow that mirrors the generators line for line.
 """
-from numba import njit
+from .jit import kernel
 
 from .batch import about_to_park, end_processing, start_processing, submit, tuned_global_queue_interval, unparked
 from .cpus import acquire, own_cpu, release, yield_cpu
@@ -56,7 +56,7 @@ from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_
 
 
 # ---------------------------------------------------------------- park.py's task-waking parts
-@njit(cache=True)
+@kernel
 def drain_defer(M, F, w):
     n = M[M[H_W] + (w) * NW + (W_DEFER_LEN)]
     if n == 0:
@@ -70,7 +70,7 @@ def drain_defer(M, F, w):
             wake(M, F, M[M[H_DEF] + (w) * M[H_DCAP] + (i)], w)
 
 
-@njit(cache=True)
+@kernel
 def poll_driver(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     Q = M[H_RT] + (r) * NQ
@@ -95,7 +95,7 @@ def poll_driver(M, F, w):
     M[Q + (Q_NEXT_WAKE)] = next_expiration(M, F, r)
 
 
-@njit(cache=True)
+@kernel
 def park_internal_nonblocking(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     Q = M[H_RT] + (r) * NQ
@@ -111,7 +111,7 @@ def park_internal_nonblocking(M, F, w):
         notify_parked(M, F, r)
 
 
-@njit(cache=True)
+@kernel
 def transition_to_parked(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     if has_tasks(M, F, w):
@@ -123,7 +123,7 @@ def transition_to_parked(M, F, w):
     return True
 
 
-@njit(cache=True)
+@kernel
 def transition_from_parked(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     W = M[H_W]
@@ -137,7 +137,7 @@ def transition_from_parked(M, F, w):
 
 
 # ---------------------------------------------------------------- next_task, steal_work
-@njit(cache=True)
+@kernel
 def next_task(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     Q = M[H_RT] + (r) * NQ
@@ -162,7 +162,7 @@ def next_task(M, F, w):
     return first
 
 
-@njit(cache=True)
+@kernel
 def steal_work(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     Q = M[H_RT] + (r) * NQ
@@ -188,7 +188,7 @@ def steal_work(M, F, w):
     return -1
 
 
-@njit(cache=True)
+@kernel
 def transition_from_searching(M, F, w):
     r = M[M[H_W] + (w) * NW + (W_RT)]
     M[M[H_W] + (w) * NW + (W_SEARCHING)] = 0
@@ -196,13 +196,13 @@ def transition_from_searching(M, F, w):
         notify_parked(M, F, r)
 
 
-@njit(cache=True)
+@kernel
 def wake_latency_ns(M, F, idle_ns):
     return M[M[H_PR] + (PR_UNPARK_LAT)] if idle_ns < M[M[H_PR] + (PR_HALT_POLL)] else M[M[H_PR] + (PR_IDLE_WAKE_LAT)]
 
 
 # ---------------------------------------------------------------- the state machine
-@njit(cache=True)
+@kernel
 def step(M, F, w):
     W = M[H_W]
     r = M[W + (w) * NW + (W_RT)]

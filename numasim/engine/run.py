@@ -2,7 +2,6 @@
 run the kernel (rerunning with bigger arrays if one ran out), and turn its samples into the same
 SimResult the SimPy engine returns, through the reference's own RuntimeMonitor.
 """
-import bisect
 import glob
 import heapq
 import os
@@ -21,7 +20,7 @@ from ..tokio.fastrand import core_generators
 from .fast import CACHE_DIR, state as st
 from .fast.arrivals import merge
 from .fast.pcg import dist_params
-from .fast.loop import PAUSE, PAUSE_MIG, PAUSE_OBS, PAUSE_U, run, setup
+from .fast.loop import PAUSE, PAUSE_OBS, PAUSE_U, run, setup
 from .fast.observe import OBS_OVERFLOW
 from .replay import Replay, replayable
 from .fast.program import Unsupported, compile_program
@@ -211,11 +210,10 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
         replay.init(M, S)
         rng = streams["os"]
         _refill(S, M, F, rng)
-        mach.refill(S, F)
         setup(M, F)
         lats = []
         code = run(M, F)
-        while code in (PAUSE, PAUSE_U, PAUSE_MIG, PAUSE_OBS):
+        while code in (PAUSE, PAUSE_U, PAUSE_OBS):
             replay.drain(S)
             if code == PAUSE:
                 # the latency log is half full: keep what it holds and go on
@@ -226,7 +224,6 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
             # any window that runs low is refilled at any pause
             if S.R[st.R_U_N] - S.R[st.R_U_I] < st.U_MARGIN:
                 _refill(S, M, F, rng)
-            mach.refill(S, F)
             code = run(M, F)
         if code == 0:
             replay.drain(S)
@@ -454,10 +451,8 @@ class _PoolFacts:
 class _Machine:
     """The NUMA block of the layout (state.py's last block): a machine's CPUs, masks and cost
     tables, built with the reference's own objects (`Cpus.mask`, `Numa`'s tables and fit batch,
-    `initial_cpus`), the migrator's draws between kernel calls, and `result.numa` through the
+    `initial_cpus`), the state of the migrator's stream, and `result.numa` through the
     reference's `_numa_facts`. On the flat host only the scalars it needs."""
-
-    MIG_CAP = 1024
 
     def __init__(self, spec, nw, ncpu, nmon, ws, streams, tcap=0):
         self.spec = spec
@@ -561,7 +556,13 @@ class _Machine:
         t["F"] = dict(FREG=(st.H_FREG, numa.frac.reshape(nreg, n).astype(np.float64)),
                       FSTREAM=(st.H_FSTREAM, np.zeros((nreg, n, 2))), FLINE=(st.H_FLINE, np.zeros((n, n))),
                       FBYTES=(st.H_FBYTES, np.zeros((n, n))),
-                      FMIG=(st.H_FMIG, np.zeros((self.MIG_CAP, st.MIG_COLS))))
+                      FMIG=(st.H_FMIG, np.zeros((st.MIG_CAP, st.MIG_COLS))),
+                      FMIGHZ=(st.H_FMIGHZ, np.array(self.cum_hz + [0.0], np.float64)))
+        t["MIGFL"] = (st.H_MIGFL, np.array(self.floating + [0], np.int64))
+        # the "numa" stream (only the migrator draws from it), run by the kernel from here on
+        s = streams["numa"].bit_generator.state["state"]
+        X[st.X_MIG_PCG:st.X_MIG_PCG + 4] = np.array([s["state"] >> 64, s["state"] & (2**64 - 1), s["inc"] >> 64,
+                                                     s["inc"] & (2**64 - 1)], np.uint64).view(np.int64)
         # Numa.refresher's round (engine/fast/numa.py refresh): the batch the tables are fitted
         # from and the machine's arrays, as cost_batch_ns hands them to the memory-cost kernel
         arr = machine_arrays(m)
@@ -578,7 +579,6 @@ class _Machine:
             arr.link_y, [arr.core_gbps, _penalty(numa.penalty)], mem, link.ravel(), mem, link.ravel(),
             np.zeros(n * n)]).astype(np.float64))
         self.tables = t
-        self.rng = streams["numa"]
 
     def init(self, S):
         C = S.C
@@ -604,30 +604,6 @@ class _Machine:
             S.FSTREAM[i] = numa.stream[name]
         if numa.line:
             S.FLINE[:] = numa.line
-
-    def refill(self, S, F):
-        """Slide the migrator's unused draws to the front of its window and draw the rest, in the
-        order Cpus.migrator takes them from the "numa" stream."""
-        if not self.floating:
-            return
-        X = S.X
-        i, n = int(X[st.X_MIG_I]), int(X[st.X_MIG_N])
-        if n - i >= 2 and n > 0:
-            return
-        W = S.FMIG
-        left = W[i:n].copy()
-        W[:len(left)] = left
-        rng = self.rng
-        total = self.cum_hz[-1]
-        fl = self.floating
-        for k in range(len(left), self.MIG_CAP):
-            W[k, 0] = max(1, int(rng.exponential(1e9 / total)))
-            j = bisect.bisect_right(self.cum_hz, rng.random() * total)
-            W[k, 1] = fl[min(j, len(fl) - 1)]
-            W[k, 2] = rng.random()
-            W[k, 3] = rng.random()
-        X[st.X_MIG_I] = 0
-        X[st.X_MIG_N] = self.MIG_CAP
 
     def facts(self, S, names, origin):
         """result.numa, by the reference's _numa_facts over what the run left."""

@@ -29,8 +29,9 @@ from .taskmon import I_MAX_IDLE
 from .worker import step
 from .cpus import migrate, next_cpu
 from .numa import refresh
-from .state import (EV_MIG_INIT, EV_MIGRATE, EV_REFRESH, EV_REFRESH_INIT, H_FMIG, H_STC, H_X,
-                    MIG_COLS, X_MIG_I, X_MIG_N, X_NFLOAT, X_NREG, X_NUMA)
+from .state import (EV_MIG_INIT, EV_MIGRATE, EV_REFRESH, EV_REFRESH_INIT, H_FMIG, H_FMIGHZ, H_MIGFL,
+                    H_STC, H_X, MIG_CAP, MIG_COLS, X_MIG_I, X_MIG_N, X_MIG_PCG, X_NFLOAT, X_NREG, X_NUMA)
+from .pcg import next_double, standard_exponential
 from .state import H_FACAP, H_OBSCAP, X_FA_N, X_FACTS, X_OBS, X_OBS_N
 from .pools import thread_step as pool_step
 
@@ -38,7 +39,6 @@ DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
 PAUSE = 100
 PAUSE_U = 101  # the window of uniform draws runs low: the caller refills it
-PAUSE_MIG = 103  # the window of the migrator's draws runs low: the caller refills it
 PAUSE_OBS = 104  # the observers' event log (or facts log) is half full: the caller replays and empties it
 
 
@@ -232,8 +232,6 @@ def run(M, F):
         if M[R + (R_U_N)] - M[R + (R_U_I)] < U_MARGIN:
             return PAUSE_U
         X = M[H_X]
-        if M[X + X_NFLOAT] and M[X + X_MIG_N] - M[X + X_MIG_I] < 2:
-            return PAUSE_MIG
         if M[X + X_OBS] and M[X + X_OBS_N] > M[H_OBSCAP] // 2:
             return PAUSE_OBS
         if M[X + X_FACTS] and M[X + X_FA_N] > M[H_FACAP] // 2:
@@ -248,11 +246,42 @@ def _mig_delay(M, F, i):
 
 
 @kernel
+def _mig_draws(M, F):
+    """Slide the migrator's unused draws to the front of its window and draw the rest from the
+    "numa" stream, in the order Cpus.migrator takes them: the delay (`max(1, int(exponential(1e9 /
+    total)))`), the thread (`bisect_right` over the running sum of rates), u_node, u_cpu."""
+    X = M[H_X]
+    i, n = M[X + X_MIG_I], M[X + X_MIG_N]
+    W = M[H_FMIG]
+    left = n - i
+    for k in range(left * MIG_COLS):
+        F[W + k] = F[W + i * MIG_COLS + k]
+    nfl = M[X + X_NFLOAT]
+    HZ = M[H_FMIGHZ]
+    total = F[HZ + nfl - 1]
+    o = X + X_MIG_PCG
+    for k in range(left, MIG_CAP):
+        row = W + k * MIG_COLS
+        F[row] = max(1, int(1e9 / total * standard_exponential(M, o)))
+        x = next_double(M, o) * total
+        j = 0  # bisect_right: the rates' running sums <= x
+        while j < nfl and F[HZ + j] <= x:
+            j += 1
+        F[row + 1] = M[M[H_MIGFL] + min(j, nfl - 1)]
+        F[row + 2] = next_double(M, o)
+        F[row + 3] = next_double(M, o)
+    M[X + X_MIG_I] = 0
+    M[X + X_MIG_N] = MIG_CAP
+
+
+@kernel
 def _machine_event(M, F, k):
     """Cpus.migrator and Numa.refresher: each returns at once when it has nothing to do (no
-    floating thread, no region). A migration's draws were taken in Python, in the stream's order
-    (its delay, the thread it moves, u_node, u_cpu)."""
+    floating thread, no region). A migration's draws are taken ahead (_mig_draws), in the
+    stream's order (its delay, the thread it moves, u_node, u_cpu)."""
     X = M[H_X]
+    if (k == EV_MIG_INIT or k == EV_MIGRATE) and M[X + X_NFLOAT] and M[X + X_MIG_N] - M[X + X_MIG_I] < 2:
+        _mig_draws(M, F)
     if k == EV_MIG_INIT:
         if M[X + X_NFLOAT] == 0:
             schedule(M, F, 0, NORMAL, EV_NOOP, 0, 0)

@@ -217,6 +217,14 @@ N_STEAL_COST = 257  # steal cost by tasks moved (at most half of 256, rounded up
 (H_X, H_RN, H_TN, H_MK, H_MKS, H_MKL, H_MCPU, H_MORD, H_MSET, H_MALL, H_WAKE, H_STEALC, H_REFILL,
  H_STC, H_FREG, H_FSTREAM, H_FLINE, H_FBYTES, H_FMIG, H_OBS, H_OBSCAP, H_MC, H_FMC, N_HX) = range(N_H, N_H + 24)
 MIG_COLS = 4  # a migration's draws: its delay, the thread it moves, u_node, u_cpu
+MIG_CAP = 1024  # migrations drawn ahead
+# the migrator's draws are taken in the kernel (loop.py _mig_draws) from the "numa" stream, a
+# PCG64 whose state is four words of X (engine/fast/pcg.py), over the floating threads (MIGFL)
+# and the running sum of their rates (FMIGHZ, in F), as Cpus.add_floating keeps them
+X_MIG_PCG = NX
+NX = NX + 4
+H_MIGFL, H_FMIGHZ = N_HX, N_HX + 1
+N_HX = N_HX + 2
 # the memory-load refresher (Numa.refresher, compiled): sizes, and its tables (MC in M: the fit
 # batch's cpu nodes, patterns, costs out, node sockets, SLIT distances; FMC in F: the batch's page
 # fractions, bytes, mlp, the machine arrays, core_gbps and the penalty, the load now, a new load,

@@ -25,6 +25,7 @@ per runtime, plus the TaskMetrics per task name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import starmap
 
 APP_METRICS = (
     "search_duration_ms", "search_steals_during_operation", "job_numa_migrations",
@@ -134,14 +135,14 @@ class HawkObserver:
         keep = [self.keep is None or bool(self.keep(n)) for n in names]
         return nodes, keep, [n in HANDLER_TASKS for n in names]
 
-    def take_facts(self, runtimes, records, handler_nodes):
-        """The kernel's facts: the runtimes seen, in the order first seen; per task in the order
-        of first polls, (runtime, then TaskRecord's fields in order); the (time, node) of each
-        handler poll."""
+    def take_facts(self, runtimes, owners, fields, handler_nodes):
+        """The kernel's facts: the runtimes seen, in the order first seen; per task, in the order
+        of first polls, its runtime (`owners`) and TaskRecord's fields in order (`fields`); the
+        (time, node) of each handler poll."""
         for rt in runtimes:
             self._see(rt)
-        for rt, *fields in records:
-            self.tasks[(id(rt), fields[0])] = TaskRecord(*fields)
+        keys = zip(map(id, owners), (f[0] for f in fields))
+        self.tasks.update(zip(keys, starmap(TaskRecord, fields)))
         self.handler_nodes.extend(handler_nodes)
 
 

@@ -111,24 +111,33 @@ def assert_same_machine(spec, v, seed=None):
     return a, b
 
 
+def _rewrite(steps, leaf):
+    """A random spec's steps with each leaf step replaced by `leaf(step)` (a list of steps),
+    inside spawned tasks and repeats too."""
+    out = []
+    for s in steps:
+        if "spawn" in s:
+            out.append(dict(s, spawn=dict(s["spawn"], steps=_rewrite(s["spawn"]["steps"], leaf))))
+        elif "repeat" in s:
+            out.append(dict(s, steps=_rewrite(s["steps"], leaf)))
+        else:
+            out += leaf(s)
+    return out
+
+
 def _memify(steps):
     """Some spins of a random spec become `mem` steps (which spins, which region, how many bytes,
     fixed or drawn, and how read follow from the spin's length)."""
-    out = []
-    for s in steps:
+    def leaf(s):
         if isinstance(s.get("spin_us"), int) and s["spin_us"] % 3 == 0:
             u = s["spin_us"]
             nbytes = u * 2048 + 64
             if u % 2 == 0:  # drawn from the task's own stream, as its drawn durations are
                 nbytes = ({"dist": "lognormal", "mean": nbytes, "cv": 0.5} if u % 4 else
                           {"dist": "exponential", "mean": nbytes})
-            s = {"mem": {"region": f"r{u % 2}", "bytes": nbytes, "pattern": "random" if u % 4 else "stream"}}
-        elif "spawn" in s:
-            s = dict(s, spawn=dict(s["spawn"], steps=_memify(s["spawn"]["steps"])))
-        elif "repeat" in s:
-            s = dict(s, steps=_memify(s["steps"]))
-        out.append(s)
-    return out
+            return [{"mem": {"region": f"r{u % 2}", "bytes": nbytes, "pattern": "random" if u % 4 else "stream"}}]
+        return [s]
+    return _rewrite(steps, leaf)
 
 
 def _placement(draw, m, workers):
@@ -149,8 +158,7 @@ def _placement(draw, m, workers):
 def _poolify(steps):
     """Some spins of a random spec become offloads to pool p (how many jobs, whether they read
     memory and whether they are kept for a later join_all follow from the spin's length)."""
-    out = []
-    for s in steps:
+    def leaf(s):
         if isinstance(s.get("spin_us"), int) and s["spin_us"] % 5 == 0:
             u = s["spin_us"]
             job = {"pool": "p", "us": u if u % 2 else {"dist": "exponential", "mean_us": u}}
@@ -158,14 +166,9 @@ def _poolify(steps):
                 job["mem"] = {"region": f"r{u % 2}", "bytes": u * 1024 + 64, "pattern": "random" if u % 4 else "stream"}
             s = {"offload": job, "count": 1 + u % 3}
             if u % 7 == 0:
-                out += [dict(s, **{"as": "o"}), {"spin_us": 1}, {"join_all": "o"}]
-                continue
-        elif "spawn" in s:
-            s = dict(s, spawn=dict(s["spawn"], steps=_poolify(s["spawn"]["steps"])))
-        elif "repeat" in s:
-            s = dict(s, steps=_poolify(s["steps"]))
-        out.append(s)
-    return out
+                return [dict(s, **{"as": "o"}), {"spin_us": 1}, {"join_all": "o"}]
+        return [s]
+    return _rewrite(steps, leaf)
 
 
 @st.composite

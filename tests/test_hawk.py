@@ -92,20 +92,28 @@ def test_round_groups_keep_the_summed_wait():
     assert rep["steps"][0]["io_us"]["mean_us"] == pytest.approx(40 * HOPS_PER_MESSAGE * 25.0 / 4, abs=1e-3)
 
 
-def _hop_wait_us(steps, hop_us=None):
-    """Sum of the mean I/O waits of a step list (dict form), repeats multiplied out."""
-    total = 0.0
+def _total(steps, leaf, into_spawns=False):
+    """Sum of `leaf(step)` over a step list (dict form), repeats multiplied out; with
+    `into_spawns`, spawned tasks' steps count too, times their count."""
+    tot = 0.0
     for st in steps:
         if "repeat" in st:
-            total += st["repeat"] * _hop_wait_us(st["steps"])
-        elif "io_us" in st:
-            total += st["io_us"]["mean_us"]
-    return total
+            tot += st["repeat"] * _total(st["steps"], leaf, into_spawns)
+        elif "spawn" in st and into_spawns:
+            tot += st.get("count", 1) * _total(st["spawn"]["steps"], leaf, into_spawns)
+        else:
+            tot += leaf(st)
+    return tot
+
+
+def _hop_wait_us(steps):
+    """Sum of the mean I/O waits of a step list, repeats multiplied out."""
+    return _total(steps, lambda st: st["io_us"]["mean_us"] if "io_us" in st else 0.0)
 
 
 def _waits(steps):
     """Number of I/O waits in a step list, repeats multiplied out."""
-    return sum(st["repeat"] * _waits(st["steps"]) if "repeat" in st else ("io_us" in st) for st in steps)
+    return int(_total(steps, lambda st: "io_us" in st))
 
 
 def test_the_default_makes_every_message_its_own_wait():
@@ -121,15 +129,7 @@ def test_the_default_makes_every_message_its_own_wait():
 
 def _spin(steps):
     """Spin µs in a step list, repeats multiplied out and spawned tasks' spins included."""
-    tot = 0.0
-    for st in steps:
-        if "repeat" in st:
-            tot += st["repeat"] * _spin(st["steps"])
-        elif "spawn" in st:
-            tot += st.get("count", 1) * _spin(st["spawn"]["steps"])
-        elif "spin_us" in st:
-            tot += st["spin_us"]
-    return tot
+    return _total(steps, lambda st: st.get("spin_us", 0.0), into_spawns=True)
 
 
 def test_multiplexer_tasks_move_the_wire_cpu_off_the_session_task():
@@ -185,13 +185,8 @@ def test_a_search_task_refills_its_mean_message_after_a_move():
     search = next(st["spawn"] for st in job["steps"] if "spawn" in st and st["spawn"]["name"].startswith("search."))
 
     def session_bytes(steps):
-        tot = 0.0
-        for st in steps:
-            if "repeat" in st:
-                tot += st["repeat"] * session_bytes(st["steps"])
-            elif "mem" in st and st["mem"]["region"].startswith("sessions_"):
-                tot += st["mem"]["bytes"]
-        return tot
+        return _total(steps, lambda st: st["mem"]["bytes"] if st.get("mem", {}).get("region", "").startswith("sessions_")
+                      else 0.0)
     mean = session_bytes(search["steps"]) / _waits(search["steps"])
     assert search["working_set_bytes"] == pytest.approx(mean, abs=1)
     assert 64_000 < mean < 704_000          # below one batch of lifted shares, the largest message's

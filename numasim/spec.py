@@ -112,6 +112,25 @@ class MpcRound:
 
 
 @dataclass(frozen=True)
+class MpcHop:
+    """One MPC message through the session's connection (ampc-common's multiplexer): the task
+    sends it down the connection's channel, which wakes the sending multiplexer task; that task
+    writes it (`send` of CPU); the previous party's message for this session reaches the
+    receiving multiplexer's socket `dur` after the write, through the I/O driver; that task reads
+    it (`recv` of CPU) and wakes the session, which awaits it. The connection is
+    `first + stride * (slot % slots)`, `slot` being the task's place among the tasks of its name
+    in spawn order (iris-mpc deals sessions to tasks by position, and session i uses connection
+    i % connections)."""
+
+    dur: Dist
+    send: Dist
+    recv: Dist
+    first: int
+    stride: int
+    slots: int
+
+
+@dataclass(frozen=True)
 class PartySpec:
     """One party (machine) of a multi-party run: the random stream its draws come from (a
     relabelled run gives a machine its stream wherever it sits in the ring) and a factor on its
@@ -266,8 +285,10 @@ class Spec:
     parties: tuple = ()
 
     def task_names(self) -> list:
-        """Every task name, in first-seen order."""
+        """Every task name, in first-seen order; the connections' `multiplexer` tasks last, when
+        a task sends `mpc_hop` messages."""
         out: list = []
+        hops = []
 
         def walk_task(t: TaskDef):
             if t.name not in out:
@@ -280,9 +301,13 @@ class Spec:
                     walk_task(s.task)
                 elif isinstance(s, (Repeat, LoopUntilEnd)):
                     walk(s.steps)
+                elif isinstance(s, MpcHop):
+                    hops.append(s)
 
         for src in self.sources:
             walk_task(src.task)
+        if hops and MULTIPLEXER not in out:
+            out.append(MULTIPLEXER)
         return out
 
 
@@ -346,7 +371,7 @@ def _dist(ctx, v, path, *, positive=False, suffix="_us", scale=US) -> Dist:
     return Dist("fixed", _num(ctx, v, path, positive=positive) * scale)
 
 
-_STEP_KEYS = ("spin_us", "yield", "sleep_us", "io_us", "mpc_round", "spawn_blocking_us", "spawn", "repeat", "loop_until_end",
+_STEP_KEYS = ("spin_us", "yield", "sleep_us", "io_us", "mpc_round", "mpc_hop", "spawn_blocking_us", "spawn", "repeat", "loop_until_end",
               "mem", "offload", "join_all")
 
 
@@ -400,6 +425,8 @@ def _step(ctx, s, path):
         if not ctx.parties:
             ctx.fail(p, 'needs parties to exchange messages with: add top-level "parties": 3')
         return MpcRound(_dist(ctx, o["us"], f"{p}.us"))
+    if k == "mpc_hop":
+        return _mpc_hop(ctx, s, path)
     if k == "spawn_blocking_us":
         _only(ctx, s, path, ["spawn_blocking_us", "join"])
         return SpawnBlocking(_dist(ctx, s[k], f"{path}.spawn_blocking_us"), _bool(ctx, s.get("join", True), f"{path}.join"))
@@ -790,6 +817,35 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
 
 
 MAX_PARTIES = 16
+
+
+MAX_CONNECTIONS = 1 << 16
+MULTIPLEXER = "multiplexer"  # the task name of a connection's multiplexer (ampc-common's multiplexer::run)
+
+
+def _mpc_hop(ctx, s, path):
+    """`{"mpc_hop": {"us": D, "send_us": A, "recv_us": B, "conn": [first, stride, slots]}}`."""
+    _only(ctx, s, path, ["mpc_hop"])
+    o = s["mpc_hop"]
+    p = f"{path}.mpc_hop"
+    if not isinstance(o, dict):
+        ctx.fail(p, 'expected an object like {"us": 50, "send_us": 3, "recv_us": 3, "conn": [0, 1, 1]}')
+    _only(ctx, o, p, ["us", "send_us", "recv_us", "conn"])
+    if "us" not in o:
+        ctx.fail(f"{p}.us", "missing: the wait from the write to the previous party's message, in µs")
+    if ctx.parties:
+        ctx.fail(p, "not in a multi-party run yet: use mpc_round there")
+    conn = o.get("conn", [0, 1, 1])
+    if not (isinstance(conn, list) and len(conn) == 3):
+        ctx.fail(f"{p}.conn", "expected [first, stride, slots]: connection first + stride * (slot % slots)")
+    first = _num(ctx, conn[0], f"{p}.conn[0]", integer=True, lo=0)
+    stride = _num(ctx, conn[1], f"{p}.conn[1]", integer=True, lo=0)
+    slots = _num(ctx, conn[2], f"{p}.conn[2]", integer=True, lo=1)
+    if first + stride * (slots - 1) >= MAX_CONNECTIONS:
+        ctx.fail(f"{p}.conn", f"connection index past {MAX_CONNECTIONS - 1}")
+    zero = {"dist": "fixed", "mean_us": 0}
+    return MpcHop(_dist(ctx, o["us"], f"{p}.us"), _dist(ctx, o.get("send_us", zero), f"{p}.send_us"),
+                  _dist(ctx, o.get("recv_us", zero), f"{p}.recv_us"), first, stride, slots)
 
 
 def _parties(ctx, v) -> tuple:

@@ -133,23 +133,63 @@ def _spin(steps):
 
 
 def test_multiplexer_tasks_move_the_wire_cpu_off_the_session_task():
-    """mpc.multiplexer_tasks: each message's wait is a multiplexer task spawned and joined by the
-    session, carrying the send and receive halves of the wire CPU; the CPU in total is unchanged
-    and the session keeps its arithmetic and 0.5 µs of its own per message."""
+    """mpc.multiplexer_tasks: each message's wait is an mpc_hop through the session's connection,
+    whose sending and receiving multiplexers carry the two halves of the wire CPU; the CPU in
+    total is unchanged and the session keeps its arithmetic and 0.5 µs of its own per message."""
     sc = default_scenario()
     assert sc.mpc.multiplexer_tasks is False
     parts = [(59, 100, 1000.0)]
     inline = hawk.chain(sc, parts, "sessions_0")
     mux_sc = sc.replace(**{"mpc.multiplexer_tasks": True})
-    mux = hawk.chain(mux_sc, parts, "sessions_0")
+    mux = hawk.chain(mux_sc, parts, "sessions_0", conn=(1, 2, 24))
     assert _waits(inline) == 59 and _waits(mux) == 0           # the session itself no longer waits on io
     (rep,) = mux
-    spawn = next(st for st in rep["steps"] if "spawn" in st)
-    assert spawn["join"] is True and _waits(spawn["spawn"]["steps"]) == 1
-    assert _spin(mux) == pytest.approx(_spin(inline), abs=59 * 0.002)
+    hop = next(st["mpc_hop"] for st in rep["steps"] if "mpc_hop" in st)
+    assert hop["conn"] == [1, 2, 24] and hop["send_us"] == hop["recv_us"] > 0
+    inline_wait = next(st["io_us"] for st in inline[0]["steps"] if "io_us" in st)
+    assert hop["us"] == inline_wait                             # the same wait, from the write on
+    wire = 59 * (hop["send_us"] + hop["recv_us"])
+    assert _spin(mux) + wire == pytest.approx(_spin(inline), abs=59 * 0.002)
     session_us = next(st["spin_us"] for st in rep["steps"] if "spin_us" in st)
     m = sc.mpc
     assert session_us == pytest.approx(100 * m.cpu_ns_per_item_round / 1000 + hawk.SESSION_US_PER_MESSAGE, abs=1e-3)
+
+
+def _conns(steps):
+    return {tuple(st["mpc_hop"]["conn"]) for st in _flat(steps) if "mpc_hop" in st}
+
+
+def _flat(steps):
+    for st in steps:
+        yield st
+        if "steps" in st:
+            yield from _flat(st["steps"])
+        if "spawn" in st:
+            yield from _flat(st["spawn"]["steps"])
+
+
+def test_sessions_share_connections_as_iris_mpc_deals_them():
+    """With multiplexer tasks, the slot-k task of store s in every group (search and intra-batch,
+    both orientations) uses connection 2k + s (session 2k + s of each 288-session group, modulo
+    96 connections): 48 connections per peer carry a job, each shared by four tasks."""
+    sc = default_scenario().replace(**{"mpc.multiplexer_tasks": True})
+    steps = hawk.job_steps(sc, "today")
+    used = {}
+    for st in steps:
+        if "spawn" not in st:
+            continue
+        name = st["spawn"]["name"]
+        for first, stride, slots in _conns(st["spawn"]["steps"]):
+            for k in range(slots):
+                used.setdefault(first + stride * k, set()).add(name.rsplit(".r", 1)[0])
+    assert sorted(used) == list(range(48))
+    s0 = {"search.normal.left", "search.mirror.left", "intra.normal.left", "intra.mirror.left"}
+    assert s0 <= used[2] and all(c % 2 == 0 for c, ns in used.items() if ns & s0)  # slot 1 (slot 0's intra task is request 0's)
+    # intra-batch request r of rotation q is slot q x 8 + rank(r): every slot 0..23 once per eye
+    intra = [(st["spawn"]["name"], _conns(st["spawn"]["steps"])) for st in steps
+             if st.get("as") == "intra" and st["spawn"]["name"].startswith("intra.normal.right")]
+    cs = sorted(f + s * k for _, cc in intra[:8] for f, s, n in cc for k in range(n))
+    assert cs == sorted(1 + 2 * k for k in range(1, 24) if k % 8 != 0)  # request 0 (rank 0) sends nothing
 
 
 def test_intra_batch_and_cache_queries_follow_the_source():

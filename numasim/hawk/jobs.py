@@ -109,11 +109,15 @@ def _hop_wait(sc: Scenario, n_hops: float, wire_bytes: float = 0.0) -> dict:
     return {"dist": "lognormal", "mean_us": round(mean, 3), "cv": round(cv, 6)}
 
 
-def chain(sc: Scenario, parts, session_region: str) -> list:
+def chain(sc: Scenario, parts, session_region: str, conn=(0, 1, 1)) -> list:
     """MPC messages back to back on one session: `parts` is [(messages, items, wire_bytes)].
     The chain's critical-path hops (messages x HOPS_PER_MESSAGE) are grouped into round_groups
     waits, each followed by one poll carrying those messages' tokio CPU: share arithmetic per
-    item, the multiplexers' fixed cost per message, and TLS + copies per byte on the wire."""
+    item, the multiplexers' fixed cost per message, and TLS + copies per byte on the wire.
+    With `mpc.multiplexer_tasks` (the default) each wait is an `mpc_hop` through connection
+    `conn` ([first, stride, slots]: see numasim.workload.mux), whose multiplexer tasks carry the
+    wire CPU, half on the sending side and half on the receiving one; the session's poll keeps
+    its arithmetic and its own share per message. Without, all of it is in the session's poll."""
     msgs = sum(m for m, _, _ in parts)
     if msgs <= 0:
         return []
@@ -124,18 +128,15 @@ def chain(sc: Scenario, parts, session_region: str) -> list:
     cpu_us = (item_msgs * mpc.cpu_ns_per_item_round + wire * mpc.wire_ns_per_byte) / 1000.0 \
         + msgs * mpc.wire_us_per_message
     nbytes = item_msgs * mpc.bytes_per_item_round
-    body = [{"io_us": _hop_wait(sc, H.hops(msgs) / k, wire / k)}]
+    wait = _hop_wait(sc, H.hops(msgs) / k, wire / k)
     if mpc.multiplexer_tasks:
-        # the connection's multiplexer writes (serialise, TLS, syscall) after the session's send wakes
-        # it, and the receiving multiplexer reads and decrypts before it wakes the session: a task
-        # per message carries both halves of the wire CPU around the hop, and the session keeps
-        # only its arithmetic and its own per-message share
         wire_us = (wire * mpc.wire_ns_per_byte / 1000.0
                    + msgs * max(mpc.wire_us_per_message - SESSION_US_PER_MESSAGE, 0.0)) / k
         cpu_us -= wire_us * k
-        half = {"spin_us": round(wire_us / 2, 3)}
-        mux = {"name": "multiplexer", "steps": [half, body[0], half] if wire_us > 0 else [body[0]]}
-        body = [{"spawn": mux, "count": 1, "join": True}]
+        body = [{"mpc_hop": {"us": wait, "send_us": round(wire_us / 2, 3), "recv_us": round(wire_us / 2, 3),
+                             "conn": list(conn)}}]
+    else:
+        body = [{"io_us": wait}]
     if cpu_us > 0:
         body.append({"spin_us": round(cpu_us / k, 3)})
     if nbytes / k >= 1:
@@ -143,10 +144,19 @@ def chain(sc: Scenario, parts, session_region: str) -> list:
     return [{"repeat": k, "steps": body}] if k > 1 else body
 
 
-def rounds(sc: Scenario, n_messages: int, items: float, session_region: str) -> list:
+def rounds(sc: Scenario, n_messages: int, items: float, session_region: str, conn=(0, 1, 1)) -> list:
     """A chain of `n_messages` comparison-sized messages over `items` (see `chain`)."""
     return chain(sc, [(n_messages, items, n_messages * items * BYTES_PER_COMPARED_ITEM / MSG_PER_COMPARE)],
-                 session_region)
+                 session_region, conn)
+
+
+def hop_wait_us(st: dict) -> float:
+    """The mean MPC wait of a step (`io_us` or `mpc_hop`), 0 for any other step."""
+    if "io_us" in st:
+        return _mean_us(st["io_us"])
+    if "mpc_hop" in st:
+        return _mean_us(st["mpc_hop"]["us"])
+    return 0.0
 
 
 def pool_of(layout: str, eye: int) -> str:
@@ -169,7 +179,7 @@ def dot_products(sc: Scenario, eye: int, items: float, cv: float, pool: str | No
 
 
 def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float, pool: str | None = None,
-                   then=()) -> list:
+                   then=(), conn=(0, 1, 1)) -> list:
     """One batched distance evaluation of `items` candidates: open the nodes (graph reads), dot
     products on the pool, then the MinRotation distance batch's messages and those in `then`
     ([(messages, items)], e.g. the filter and insert_batch_and_trim that follow it) as one chain."""
@@ -181,7 +191,7 @@ def distance_batch(sc: Scenario, eye: int, items: float, hops: float, cv: float,
     steps += dot_products(sc, eye, items, cv, pool)
     parts = [(H.MSG_DISTANCE_BATCH, items, items * sc.mpc.bytes_per_id)]
     parts += [(m, n, m * n * BYTES_PER_COMPARED_ITEM / MSG_PER_COMPARE) for m, n in then if m > 0]
-    steps += chain(sc, parts, f"sessions_{e}")
+    steps += chain(sc, parts, f"sessions_{e}", conn)
     return steps
 
 
@@ -214,7 +224,7 @@ def search_counts(sc: Scenario, work: float = 1.0) -> dict:
                            m.sort_levels_layer1, m.sort_levels_layer1_init)
 
 
-def search_steps(sc: Scenario, eye: int, ef: int, work: float, pool: str | None = None) -> list:
+def search_steps(sc: Scenario, eye: int, ef: int, work: float, pool: str | None = None, conn=(0, 1, 1)) -> list:
     """One HNSW search of store `eye` as iris-mpc runs it (hawk-source.md section 2): search_init
     (entry-point scan + argmin), layer 1 (ef 32) and layer 0 (ef `ef`) with layer_search_batched_v2
     (a start, then iterations of distance batch + filter + insert_batch_and_trim), classify_edges.
@@ -230,18 +240,18 @@ def search_steps(sc: Scenario, eye: int, ef: int, work: float, pool: str | None 
     ids1 = min(H.LAYER1_IDS_PER_ITERATION, j.db_size)
     start0 = min(round(2 * j.m * 0.9), j.db_size)   # M_max0: W's first node's neighbours
     steps = [{"spin_us": SEARCH_SETUP_US}]
-    steps += distance_batch(sc, eye, ep, 0, 0.0, pool,
+    steps += distance_batch(sc, eye, ep, 0, 0.0, pool, conn=conn,
                             then=[(H.MSG_ARGMIN_LEVEL * H.argmin_levels(ep) + H.MSG_OPEN, ep)])
-    steps += distance_batch(sc, eye, min(j.m, j.db_size), 1, 0.0, pool,
+    steps += distance_batch(sc, eye, min(j.m, j.db_size), 1, 0.0, pool, conn=conn,
                             then=[(H.MSG_SORT_LEVEL * m.sort_levels_layer1_init, min(j.m, j.db_size))])
     if m.layer1_iterations:
         steps.append({"repeat": m.layer1_iterations, "steps": distance_batch(
-            sc, eye, ids1, 1, 0.0, pool, then=[(H.MSG_FILTER, ids1), (H.MSG_SORT_LEVEL * m.sort_levels_layer1, ef1)])})
-    steps += distance_batch(sc, eye, start0, 1, 0.0, pool,
+            sc, eye, ids1, 1, 0.0, pool, conn=conn, then=[(H.MSG_FILTER, ids1), (H.MSG_SORT_LEVEL * m.sort_levels_layer1, ef1)])})
+    steps += distance_batch(sc, eye, start0, 1, 0.0, pool, conn=conn,
                             then=[(H.MSG_SORT_LEVEL * m.sort_levels_layer0_init, start0)])
     steps.append({"repeat": i0, "steps": distance_batch(
-        sc, eye, per, ghops / i0, cv, pool, then=[(H.MSG_FILTER, per), (H.MSG_SORT_LEVEL * m.sort_levels_layer0, ef / 2)])})
-    steps += rounds(sc, H.classify_messages(), ef, f"sessions_{EYES[eye]}")
+        sc, eye, per, ghops / i0, cv, pool, conn=conn, then=[(H.MSG_FILTER, per), (H.MSG_SORT_LEVEL * m.sort_levels_layer0, ef / 2)])})
+    steps += rounds(sc, H.classify_messages(), ef, f"sessions_{EYES[eye]}", conn)
     return steps
 
 
@@ -308,7 +318,7 @@ def session_working_set(sc: Scenario, eye: int, ef: int, work: float) -> int:
         for st in sts:
             if "repeat" in st:
                 walk(st["steps"], mult * st["repeat"])
-            elif "io_us" in st:
+            elif hop_wait_us(st) or "io_us" in st:
                 acc["waits"] += mult
             elif "mem" in st and st["mem"]["region"].startswith("sessions_"):
                 acc["bytes"] += mult * float(st["mem"]["bytes"])
@@ -322,7 +332,8 @@ def _search_task(sc: Scenario, g: dict, layout: str = "today") -> dict:
     work = j.eye_work[s]
     # centre rotation (search_to_insert, ef_constr) and side rotations (ef_search) may differ;
     # one task definition per group, so the beam is the mean over the group's items
-    body = search_steps(sc, s, _search_ef(sc), work, pool_of(layout, s))
+    # the slot-k session of store s in every group uses connection 2k + s (hawk-source.md s.6)
+    body = search_steps(sc, s, _search_ef(sc), work, pool_of(layout, s), conn=(s, 2, g["tasks"]))
     steps = body if g["per_task"] == 1 else [{"repeat": g["per_task"], "steps": body}]
     ws = session_working_set(sc, s, _search_ef(sc), work)
     return {"name": f"search.{g['orient']}.{EYES[s]}", "steps": steps, "working_set_bytes": ws}
@@ -343,6 +354,10 @@ def step_costs(steps) -> dict:
                 out[k] += st["repeat"] * sub[k]
         elif "io_us" in st:
             out["io"] += _mean_us(st["io_us"])
+        elif "mpc_hop" in st:
+            h = st["mpc_hop"]
+            out["io"] += _mean_us(h["us"])
+            out["cpu"] += _mean_us(h["send_us"]) + _mean_us(h["recv_us"])
         elif "spin_us" in st:
             out["cpu"] += _mean_us(st["spin_us"])
         elif "mem" in st:
@@ -398,8 +413,10 @@ def job_steps(sc: Scenario, layout: str) -> list:
                         "us": round(sc.pool.dot_ns_per_candidate / 1000.0 + OFFLOAD_OVERHEAD_US, 3),
                         "mem": {"region": f"queries_{EYES[s]}", "bytes": sc.pool.bytes_per_candidate,
                                 "pattern": "stream"}}, "count": r})
+                    # slot k = rotation x requests + the request's rank: connection 2k + s
                     t["steps"] += chain(sc, [(H.MSG_DISTANCE_BATCH, r, r * mpc.bytes_per_id),
-                                             (H.MSG_THRESHOLD, r, r * BYTES_PER_COMPARED_ITEM)], f"sessions_{EYES[s]}")
+                                             (H.MSG_THRESHOLD, r, r * BYTES_PER_COMPARED_ITEM)], f"sessions_{EYES[s]}",
+                                        conn=(s + 2 * _intra_rank(r), 2 * n_req, j.base_rotations))
             # rotation-major, as parallelize spawns them (slot k: rotation k // 8, request order[k % 8])
             for _rot in range(j.base_rotations):
                 steps += [_spawn(tasks[r], 1, False, layout, s, keep="intra") for r in tasks]
@@ -418,7 +435,8 @@ def job_steps(sc: Scenario, layout: str) -> list:
     for o, s in ism:
         items = p["requests"][o] * j.is_match_candidates
         t = {"name": f"is_match.{o}.{EYES[s]}",
-             "steps": distance_batch(sc, s, items, 0, 0.0, pool_of(layout, s), then=[(H.MSG_THRESHOLD, items)])}
+             "steps": distance_batch(sc, s, items, 0, 0.0, pool_of(layout, s), then=[(H.MSG_THRESHOLD, items)],
+                                     conn=(s, 2, 1))}
         steps.append(_spawn(t, 1, False, layout, s, keep="is_match"))
     if ism:
         steps.append({"join_all": "is_match"})
@@ -437,7 +455,9 @@ def job_steps(sc: Scenario, layout: str) -> list:
             ids = compaction_ids(sc)
             if ids:
                 swap = H.compaction_messages() - H.MSG_DISTANCE_BATCH
-                t_steps += distance_batch(sc, s, ids, 1, 0.0, pool_of(layout, s), then=[(swap, ids / 2)])
+                # the slot-0 session of eye s (prod: sessions[0]; under dual, each runtime's own)
+                t_steps += distance_batch(sc, s, ids, 1, 0.0, pool_of(layout, s), then=[(swap, ids / 2)],
+                                          conn=(s, 1, 1))
             t = {"name": f"insert.{EYES[s]}", "steps": t_steps}
             steps.append(_spawn(t, 1, True, layout, s))
     return steps

@@ -79,8 +79,10 @@ class Mpc:
     session_working_set_bytes: int = 0  # what a search task's first poll on another CPU re-fetches from the
                                         # old one (the engine's refill); 0: the session bytes of the mean
                                         # message (derived, 128 KB at prod; estimate 64-704 KB)
-    multiplexer_tasks: bool = False     # true: each message's send and receive run on a multiplexer task of
-                                        # their own (spawned and joined per message), not in the session's poll
+    multiplexer_tasks: bool = False     # true: each message goes through its connection's long-lived
+                                        # multiplexer tasks (mpc_hop: a sending and a receiving poll around
+                                        # the hop, carrying the wire CPU; SimPy engine only yet); false: that
+                                        # CPU in the session's poll
 
 
 @dataclass(frozen=True)

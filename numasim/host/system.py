@@ -16,6 +16,13 @@ class System:
         self.pools = {}  # name -> Pool
         self.cpus = None
         self.numa = None
+        self.slots = {}  # task name -> tasks of that name made so far (a task's `slot`)
+        self.connections = {}  # index -> workload.mux.Connection, made on first use
+
+    def next_slot(self, name) -> int:
+        n = self.slots.get(name, 0)
+        self.slots[name] = n + 1
+        return n
 
     def call_at(self, when, fn, arg):
         """Call fn(arg) at simulated time `when` (now, if `when` has passed)."""

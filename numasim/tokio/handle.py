@@ -96,6 +96,7 @@ class Runtime:
         coro = self.task_body(self, taskdef, key)
         t = Task(self.next_id, taskdef.name, coro, mon, self.env.now)
         t.key = key
+        t.slot = self.system.next_slot(taskdef.name)
         t.rt = self
         t.ws = taskdef.working_set_bytes
         self.spawned_tasks_count += 1

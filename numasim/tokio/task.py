@@ -15,7 +15,7 @@ IDLE, SCHEDULED, RUNNING, COMPLETE = range(4)
 class Task:
     __slots__ = ("id", "name", "coro", "state", "notified", "op", "send", "yielded", "timer_fired",
                  "timer_set", "waiter", "monitor", "created", "polled_once", "last_poll_end",
-                 "woke_at", "blocking", "rt", "last_cpu", "numa_debt", "ws", "key", "spawned")
+                 "woke_at", "blocking", "rt", "last_cpu", "numa_debt", "ws", "key", "spawned", "slot", "hop_in")
 
     def __init__(self, tid, name, coro, monitor, now):
         self.id = tid
@@ -36,6 +36,8 @@ class Task:
         self.woke_at = 0
         self.key = 0  # its place in the spawn tree: keys its random stream
         self.spawned = 0
+        self.slot = 0  # its place among the tasks of its name, in spawn order (mpc_hop's connection)
+        self.hop_in = 0  # mpc_hop messages a multiplexer has handed it and it has not taken yet
         self.blocking = False
         self.rt = None  # the runtime it was spawned into
         self.last_cpu = -1  # NUMA: the CPU of its previous poll

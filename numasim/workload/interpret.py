@@ -8,8 +8,9 @@ sees the right instant. The worker's harness around this (`tokio.worker.Worker.p
 task state, the TaskMonitor and the time that is left.
 """
 from ..tokio.task import COMPLETE
-from .program import (OP_BLOCKING, OP_IO, OP_JOIN, OP_MEM, OP_MPC, OP_NOW, OP_OFFLOAD, OP_SLEEP, OP_SPAWN,
-                      OP_SPAWN_RT, OP_SPIN, OP_YIELD, TaskDraws, child_key, run_steps)
+from . import mux
+from .program import (OP_BLOCKING, OP_HOP, OP_IO, OP_JOIN, OP_MEM, OP_MPC, OP_MUX, OP_NOW, OP_OFFLOAD, OP_SLEEP,
+                      OP_SPAWN, OP_SPAWN_RT, OP_SPIN, OP_YIELD, TaskDraws, child_key, run_steps)
 
 
 def task_body(rt, taskdef, key):
@@ -80,6 +81,22 @@ def poll_future(w, task, cost):
                 task.timer_set = False
                 task.op = None
                 continue
+        elif k == OP_HOP:
+            # sent, and the receiving multiplexer has handed the message over: Ready
+            if task.timer_set and task.hop_in and w.budget:
+                w.consume_budget()
+                cost += host.ready_ns
+                task.hop_in -= 1
+                task.timer_set = False
+                task.op = None
+                continue
+        elif k == OP_MUX:
+            # a multiplexer takes every queued message while it has budget (workload/mux.py)
+            c = op[1]
+            if c.queues[op[2]] and w.budget:
+                w.consume_budget()
+                cost += mux.take(c, op[2])
+                continue
         # everything below interacts with other threads: let the CPU time pass first (run_for,
         # inlined: this is the engine's hottest path)
         if cost:
@@ -126,6 +143,19 @@ def _await(w, task, op, k):
         task.timer_set = True
         rt.network.send(rt, task, op[1])
         return False, 0
+    if k == OP_HOP and not task.timer_set:
+        # the session's send: an unbounded channel push that wakes the connection's multiplexer,
+        # which never waits; then the same op is looked at again for the receive
+        task.timer_set = True
+        mux.send(rt, w, task, op)
+        return False, 0
+    if k == OP_MUX:
+        # the multiplexer's CPU has passed: its writes leave or its sessions wake; then Pending
+        # until the next message (or, out of budget with messages left, a yield)
+        mux.deliver(rt, w, op[1], op[2])
+        if op[1].queues[op[2]]:
+            w.budget_exhausted(task)
+        return True, 0
     if k == OP_YIELD:
         # yield_now defers its waker to the next park or maintenance (1.23+)
         task.yielded = True
@@ -144,6 +174,8 @@ def _await(w, task, op, k):
             return False, 0  # it finished while this poll's CPU time passed: look again
         op[1].waiter = task
         return True, 0
+    if k == OP_HOP:
+        return True, 0  # the receive, its message not here yet: the receiving multiplexer wakes it
     if k == OP_MPC:
         # receive_prev with the message not here yet (or out of budget above): the delivery wakes it
         rt.network.wait(task)

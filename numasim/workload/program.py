@@ -8,11 +8,11 @@ the same task draws the same costs whatever the schedule: two layouts run with o
 same work, and comparing them by seed cancels the workload's own noise.
 """
 import numpy as np
-from ..spec import (IoWait, Join, LoopUntilEnd, Mem, MpcRound, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin,
+from ..spec import (IoWait, Join, LoopUntilEnd, Mem, MpcHop, MpcRound, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin,
                     Yield)
 
 (OP_SPIN, OP_YIELD, OP_SLEEP, OP_IO, OP_SPAWN, OP_JOIN, OP_BLOCKING, OP_NOW, OP_MEM, OP_OFFLOAD, OP_SPAWN_RT,
- OP_MPC) = range(12)
+ OP_MPC, OP_HOP, OP_MUX) = range(14)
 # memcost.STREAM / RANDOM, as the engine's memory tables index them
 _PATTERN = {"stream": 0, "random": 1}
 YIELD_OP = (OP_YIELD,)
@@ -98,6 +98,9 @@ def run_steps(steps, rng, end_ns: int, kept=None):
             yield (OP_IO, _draw(s.dur, rng))
         elif t is MpcRound:
             yield (OP_MPC, _draw(s.dur, rng))
+        elif t is MpcHop:
+            # (op, connection index or the rule for it, wait, sender's CPU, receiver's CPU)
+            yield (OP_HOP, s, _draw(s.dur, rng), _draw(s.send, rng), _draw(s.recv, rng))
         elif t is Offload:
             # `count` jobs down the channel, then their oneshots awaited in order (join_all),
             # unless kept by name for a later join_all

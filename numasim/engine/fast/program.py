@@ -26,7 +26,7 @@ from .state import K_OFFLOAD, OPK_OFFLOAD
 
 DONE = -2
 # the spec language's names of the steps not compiled yet
-_STEP_NAMES = {}
+_STEP_NAMES = {"MpcHop": "mpc_hop (a message through a connection's multiplexer tasks: the SimPy engine only)"}
 # workload/program.py _PATTERN
 _PATTERN = {"stream": 0, "random": 1}
 

@@ -100,11 +100,22 @@ def test_spec_errors_name_the_field(hop, field):
     assert field in str(e.value)
 
 
-def test_not_with_parties_yet():
-    d = spec()
+def test_with_parties_each_write_reaches_the_next_partys_multiplexer():
+    """Three parties: party p's sending multiplexer writes to party p + 1's receiving one of the
+    same connection, which hands the message to the task of the same key. Every message sent is
+    received and used once, each party runs both multiplexers of each connection, and a session's
+    hop now waits for the previous party's write, so it takes at least the one-party time."""
+    d = spec(tasks=3, rounds=5, conn=(0, 2, 3))
     d["parties"] = 3
-    with pytest.raises(SpecError, match="mpc_round"):
-        parse_spec(d)
+    res = run(d)
+    c = res.network.counts()
+    assert len(c) == 3 * 3 and all(v == (5, 5, 5) for v in c.values())
+    assert res.network.in_flight == 0
+    for r in res.parties:
+        assert sorted(r.runtime.system.connections) == [0, 2, 4]
+        assert polls(r, "multiplexer") == 2 * 3 * 5
+    one = run(spec(tasks=3, rounds=5, conn=(0, 2, 3)))
+    assert min(min(r.task_latencies["session"]) for r in res.parties) >= min(one.task_latencies["session"])
 
 
 def test_the_compiled_engine_refuses_mpc_hop_in_one_line():

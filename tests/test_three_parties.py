@@ -122,6 +122,36 @@ def test_hawk_three_parties_run_every_message_as_a_round():
     assert all(len(r.task_latencies["hawk_job"]) == 2 for r in res.parties)
 
 
+def test_hawk_three_parties_with_multiplexers_send_every_message_through_them():
+    """With mpc.multiplexer_tasks the three-party job keeps its mpc_hop steps: every party sends
+    as many messages as the one-party job hops, and each is received and used once."""
+    sc = _mini().replace(**{"mpc.multiplexer_tasks": True})
+    one = generate(sc, "today", 1)
+    hops = _total_hops(one["sources"][0]["task"]["steps"])
+    three = three_party_spec(sc, "today", 1)
+    assert "io_us" not in json.dumps(three) and "mpc_round" not in json.dumps(three)
+    res = run(three)
+    c = res.network.counts()
+    assert [sum(v[0] for (p, _), v in c.items() if p == q) for q in range(3)] == [hops] * 3
+    assert all(v[0] == c[((p + 1) % 3, key)][1] == c[((p + 1) % 3, key)][2] for (p, key), v in c.items())
+    for r in res.parties:
+        # every multiplexer poll takes at least one message, and at most the four sessions that
+        # share a connection have one outstanding each (I_POLL)
+        assert hops / 2 <= r.runtime.monitors["multiplexer"].c[8] <= 2 * hops
+
+
+def _total_hops(steps, times=1):
+    n = 0
+    for st in steps:
+        if "mpc_hop" in st:
+            n += times
+        elif "repeat" in st:
+            n += _total_hops(st["steps"], times * st["repeat"])
+        elif "spawn" in st:
+            n += _total_hops(st["spawn"]["steps"], times * st.get("count", 1))
+    return n
+
+
 def test_rotating_the_parties_roles_changes_nothing():
     """Rotate which machine is party 0, 1, 2 (each machine keeps its draws): every machine's
     tasks take exactly the same time. Exact, not within noise: the ring positions are symmetric

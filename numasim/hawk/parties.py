@@ -64,7 +64,8 @@ def _to_rounds(steps: list) -> list:
 def three_party_spec(sc: Scenario, layout: str, seed: int = 1, parties=PARTIES) -> dict:
     """The spec of `generate(sc, layout, seed)` run by `parties` parties (a count or the spec's
     list of party objects): every MPC message wait (an `io_us` step: the job has no other) becomes
-    an `mpc_round` with the same latency distribution."""
+    an `mpc_round` with the same latency distribution; an `mpc_hop` (mpc.multiplexer_tasks) stays
+    as it is, its write now going to the next party's multiplexer."""
     if sc.scale.round_groups != 0:
         # a grouped wait stands for many messages, not one round
         raise ValueError("three_party_spec needs scale.round_groups = 0 (every message its own round)")

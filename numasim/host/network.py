@@ -1,4 +1,4 @@
-"""The network between the parties of a multi-party run (`mpc_round` steps).
+"""The network between the parties of a multi-party run (`mpc_round` and `mpc_hop` steps).
 
 Each party is a whole system (machine, runtimes, pools) in one SimPy environment; nothing is
 shared but this. A session task is the same task at every party: the same program and the same
@@ -11,7 +11,9 @@ more arrival than the rounds it has completed, so a message that comes early is 
 is lost or used twice. A session's messages to the next party arrive in the order sent (one TCP
 stream): a draw that would overtake the previous message arrives just after it instead, so the
 count never runs ahead of the round it stands for. A message arrives at the receiver's socket whether or not its task is
-waiting yet; the task sees it once a worker of that runtime has polled the driver.
+waiting yet; the task sees it once a worker of that runtime has polled the driver. An `mpc_hop`
+message goes through the connections' multiplexer tasks at both ends (numasim.workload.mux),
+which tell the network when it was written (`sent`) and handed over (`arrived`).
 """
 from ..tokio.driver import Readiness
 
@@ -53,6 +55,15 @@ class Network:
         dst = self.systems[q].runtimes[rt.name]
         self.in_flight += 1
         dst.add_io(at, Readiness(self._arrive, (q, task.key)))
+
+    def sent(self, party: int, key: int):
+        """A multiplexer of `party` wrote the message of task `key` to the next party (mpc_hop)."""
+        self.endpoint(party, key).sent += 1
+        self.in_flight += 1
+
+    def arrived(self, party: int, key: int, worker):
+        """`party`'s receiving multiplexer handed over task `key`'s message (mpc_hop)."""
+        self._arrive((party, key), worker)
 
     def _arrive(self, where, worker):
         """A driver dispatched an arrival: keep it; wake the task if it waits for it."""

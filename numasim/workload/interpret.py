@@ -83,10 +83,14 @@ def poll_future(w, task, cost):
                 continue
         elif k == OP_HOP:
             # sent, and the receiving multiplexer has handed the message over: Ready
-            if task.timer_set and task.hop_in and w.budget:
+            net = rt.network
+            if task.timer_set and w.budget and (task.hop_in if net is None else net.has_message(task)):
                 w.consume_budget()
                 cost += host.ready_ns
-                task.hop_in -= 1
+                if net is None:
+                    task.hop_in -= 1
+                else:
+                    net.take(task)
                 task.timer_set = False
                 task.op = None
                 continue
@@ -175,7 +179,10 @@ def _await(w, task, op, k):
         op[1].waiter = task
         return True, 0
     if k == OP_HOP:
-        return True, 0  # the receive, its message not here yet: the receiving multiplexer wakes it
+        # the receive, its message not here yet: the receiving multiplexer wakes it
+        if rt.network is not None:
+            rt.network.wait(task)
+        return True, 0
     if k == OP_MPC:
         # receive_prev with the message not here yet (or out of budget above): the delivery wakes it
         rt.network.wait(task)

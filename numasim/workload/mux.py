@@ -8,11 +8,14 @@ connection's socket, which a worker sees when it polls the I/O driver; that work
 receiving multiplexer, which reads and decrypts it and wakes the session, into its own LIFO slot.
 So a hop is four polls on the parties' runtimes, and these are the two on this party's.
 
-One party is simulated (the one-party scheme of numasim.hawk.parties): a session sends to the next
-party and receives from the previous one, so each connection used has a sending and a receiving
-multiplexer task (two of the connection's peers), and the previous party's message arrives the
-step's wait after this party's write. A connection's messages arrive in the order written (one
-TCP stream): a draw that would overtake the previous message arrives just after it instead.
+A session sends to the next party and receives from the previous one, so each connection used
+has a sending and a receiving multiplexer task (two of the connection's peers). With one party
+simulated (the one-party scheme of numasim.hawk.parties), the previous party's message arrives the
+step's wait after this party's write. With several (`parties`), the write arrives at the next
+party's receiving multiplexer of the same connection, for the task of the same spawn-tree key
+(numasim.host.network counts it), the step's wait after it was written. A connection's messages
+arrive in the order written (one TCP stream): a draw that would overtake the previous message
+arrives just after it instead.
 
 A multiplexer handles every message queued when it is polled, one coop budget unit each (a
 channel `recv` and a socket read that is Ready each spend one), and yields with the rest when
@@ -46,7 +49,10 @@ class Connection:
 
 def connection(rt, task, hop) -> Connection:
     """The connection `task` sends `hop` through, its multiplexers made in `rt` on first use."""
-    i = hop.first + hop.stride * (task.slot % hop.slots)
+    return _connection(rt, hop.first + hop.stride * (task.slot % hop.slots))
+
+
+def _connection(rt, i: int) -> Connection:
     conns = rt.system.connections
     c = conns.get(i)
     if c is None:
@@ -86,21 +92,35 @@ def deliver(rt, worker, c: Connection, side: int):
     if not batch:
         return
     now = rt.env.now
+    net = rt.network
     if side == SEND:
-        dst = c.tasks[RECV].rt
+        if net is None:
+            dst, dc = c.tasks[RECV].rt, c
+        else:
+            # the same connection's receiving end at the next party, in its runtime of this name
+            dst = net.systems[(rt.party + 1) % net.n].runtimes[rt.name]
+            dc = _connection(dst, c.index)
         for session, wait_ns, _send_ns, recv_ns in batch:
             at = max(now + max(0, wait_ns), c.last_at)
             c.last_at = at
-            dst.add_io(at, Readiness(_arrive, (c, session, recv_ns)))
+            if net is None:
+                dst.add_io(at, Readiness(_arrive, (dc, session, recv_ns)))
+            else:
+                net.sent(rt.party, session.key)
+                dst.add_io(at, Readiness(_arrive, (dc, session.key, recv_ns)))
     else:
         for session, _recv_ns in batch:
-            session.hop_in += 1
-            _wake(rt, session, worker)
+            if net is None:
+                session.hop_in += 1
+                _wake(rt, session, worker)
+            else:
+                net.arrived(rt.party, session, worker)  # here `session` is the sender's key
     batch.clear()
 
 
 def _arrive(arg, worker):
-    """A driver dispatched the socket's readiness: the receiving multiplexer has a message."""
+    """A driver dispatched the socket's readiness: the receiving multiplexer has a message (for
+    a session task, or with parties for the spawn-tree key of one)."""
     c, session, recv_ns = arg
     c.queues[RECV].append((session, recv_ns))
     _wake(worker.rt, c.tasks[RECV], worker)

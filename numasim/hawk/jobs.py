@@ -17,7 +17,8 @@ What one job (one batch, iris-mpc-hawk.md B.1) does, as tasks:
                                     pool s (offloads awaited together), then MPC chains (hop
                                     waits + share arithmetic + the network stack's CPU)
         intra.{o}.{s}               intra-batch matching (each request against earlier ones)
-        is_match.{o}.{s}            one-sided candidates checked on the other eye's store
+        is_match.{o}.{s}            one per (request, base rotation): its one-sided candidates
+                                    checked on the other eye's store
         insert.{s}                  HNSW insertion into store s (serial, session 0)
 
 Layouts (`LAYOUTS`): `today` (one runtime floating over the first N CPUs of each node, prod),
@@ -429,15 +430,18 @@ def job_steps(sc: Scenario, layout: str) -> list:
         steps.append({"join_all": "search"})
     if any(st.get("as") == "intra" for st in steps):
         steps.append({"join_all": "intra"})
-    # 4. is_match_batch: candidates matched on one side are checked on the other eye's store;
-    #    both orientations and eyes at once
+    # 4. is_match_batch (is_match_batch.rs:15-123): per orientation and side one task per
+    #    (request, base rotation), each on its own session, comparing that rotation with the
+    #    request's one-sided candidates (one distance batch and one threshold check), all awaited
+    #    together; both orientations and eyes at once
     ism = [(o, s) for o in ORIENTS for s in (0, 1) if p["requests"][o] and j.is_match_candidates]
     for o, s in ism:
-        items = p["requests"][o] * j.is_match_candidates
+        items = j.is_match_candidates
+        n = p["requests"][o] * j.base_rotations
         t = {"name": f"is_match.{o}.{EYES[s]}",
              "steps": distance_batch(sc, s, items, 0, 0.0, pool_of(layout, s), then=[(H.MSG_THRESHOLD, items)],
-                                     conn=(s, 2, 1))}
-        steps.append(_spawn(t, 1, False, layout, s, keep="is_match"))
+                                     conn=(s, 2, n))}
+        steps.append(_spawn(t, n, False, layout, s, keep="is_match"))
     if ism:
         steps.append({"join_all": "is_match"})
     # 5. decide, anon stats, identity updates

@@ -37,7 +37,7 @@ JOB_TASK = "hawk_job"
 HANDLER_TASKS = ("hawk_job", "request_handler")
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskRecord:
     """One task instance as the observer saw it."""
     id: int

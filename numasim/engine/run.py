@@ -203,7 +203,8 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
         mach = _Machine(spec, nw, ncpu, len(rts) * len(names), ws, streams, caps[0])
         M, F, views = st.allocate(nw + mach.npt, ncpu, len(rts), len(names), ops, defs, src, np.array(arrt + [0], np.int64),
                                   params, host.stack_wake_prob, [dist_params(d) for d in prog.dists], caps,
-                                  numa=dict(mach.tables, **replay.tables()))
+                                  numa=dict(mach.tables, **replay.tables(), **_mux_tables(prog, names)))
+        M[st.H_MUXDEF] = prog.mux
         S = SimpleNamespace(**views)
         _init(S, F, spec, profile, streams)
         mach.init(S)
@@ -241,6 +242,31 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
     res = _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin)
     res.numa = mach.facts(S, names, origin)
     return res
+
+
+def _mux_tables(prog, names):
+    """The connections (engine/fast/mux.py) and the per-name task counts (System.slots)."""
+    return dict(CN=(st.H_CN, np.zeros((max(1, prog.nconn), st.NCN), np.int64)),
+                SLOT=(st.H_SLOT, np.zeros(len(names), np.int64)))
+
+
+def _connections(S):
+    """What a run leaves of its connections (workload/mux.py Connection): by index, the sessions
+    (task rows) left in each side's queue and batch."""
+    def walk(head):
+        out = []
+        while head >= 0:
+            out.append(int(head))
+            head = S.T[head, st.T_HOP_NEXT]
+        return out
+
+    out = {}
+    for i in np.flatnonzero(S.CN[:, st.CN_MADE]).tolist():
+        row = S.CN[i]
+        out[i] = SimpleNamespace(index=i, tasks=[int(row[st.CN_TASK]), int(row[st.CN_TASK + 1])],
+                                 queues=tuple(walk(row[st.CN_Q + 2 * k]) for k in (0, 1)),
+                                 batch=tuple(walk(row[st.CN_B + 2 * k]) for k in (0, 1)))
+    return out
 
 
 def _refill(S, M, F, rng):
@@ -429,6 +455,9 @@ def _result(spec, profile, host, seed, S, LAT, names, origin):
     first = shims[0].name
     system = _Obj()
     system.runtimes = {rt.name: FastRuntime(spec, profile, S, r) for r, rt in enumerate(shims)}
+    system.connections = _connections(S)
+    for frt in system.runtimes.values():
+        frt.system = system
     return SimResult(header(spec, profile, host, seed), records[first], system.runtimes[first], polls, records,
                      None, lat, system, {rt.name: mon.per_worker for rt, mon in zip(shims, mons)})
 

@@ -98,6 +98,13 @@ def add_io(M, F, ready_at, task):
 
 
 @kernel
+def add_readiness(M, F, r, ready_at, entry):
+    """Driver.add_io of runtime r for a readiness that is not a task's own wait (tokio/driver.py
+    Readiness): `entry` is what the dispatching worker decodes (engine/fast/mux.py IO_MUX)."""
+    _push(M, M[H_RT] + (r) * NQ, _io(M, r), Q_IO_LEN, ready_at, entry)
+
+
+@kernel
 def next_io_ns(M, F, r):
     """-1: no I/O pending."""
     return M[_io(M, r)] if M[M[H_RT] + (r) * NQ + (Q_IO_LEN)] > 0 else -1

@@ -19,6 +19,7 @@ from .state import (COMPLETE, DEFS_MON_COL, F_LIFO_STEALABLE, H_DEFS, H_FREE, H_
                     T_STATE, T_WAITER, T_WOKE, W_IN_PARK, W_LIFO, W_LIFO_EN, W_Q_LEN, W_RT)
 from .taskmon import I_INSTR
 from .state import H_NID, OB_COMPLETE, T_ID, T_LAST_CPU
+from .state import H_SLOT, T_SLOT
 from .observe import facts, facts_complete, observing, task_event
 
 
@@ -80,8 +81,12 @@ def new_task(M, F, d, key, r):
     M[T + (t) * NT + (T_PC)] = M[M[H_DEFS] + (d) * NDEFS + (0)]
     M[T + (t) * NT + (T_RT)] = r
     # the TaskMonitor of its name in its runtime
-    m = r * M[H_NNAMES] + M[M[H_DEFS] + (d) * NDEFS + (DEFS_MON_COL)]
+    nm = M[M[H_DEFS] + (d) * NDEFS + (DEFS_MON_COL)]
+    m = r * M[H_NNAMES] + nm
     M[T + (t) * NT + (T_MON)] = m
+    # its place among the tasks of its name, over every runtime (System.next_slot)
+    M[T + (t) * NT + (T_SLOT)] = M[M[H_SLOT] + nm]
+    M[M[H_SLOT] + nm] += 1
     M[T + (t) * NT + (T_CREATED)] = M[R + (R_NOW)]
     M[T + (t) * NT + (T_LAST_CPU)] = -1
     M[M[H_NID] + r] += 1

@@ -3,6 +3,7 @@
 (CPU time passes before a spawn or a Pending), so it is labels of worker.py's state machine."""
 from .jit import kernel
 
+from .mux import deliver as mux_deliver, queued as mux_queued, send as mux_send
 from .blocking import spawn_blocking
 from .driver import add_io, add_timer
 from .events import call_at
@@ -11,6 +12,7 @@ from .park import defer_wake
 from .pools import submit
 from .program import _draw, child_key
 from .state import OPK_OFFLOAD, O_A, O_B, O_K, PR_REMOTE_SCHED
+from .state import OPK_HOP, OPK_MUX
 from .state import (COMPLETE, DEFS_RT_COL, EV_IO_READY, F_BUDGET_DEFERS, H_DEFS, H_OPS, H_PR, H_R,
                     H_RT, H_T, H_W, NDEFS, NO, NQ, NT, NW, OPK_BLOCKING, OPK_JOIN, OPK_SLEEP,
                     OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN, Q_BUDGET_FORCED, R_NOW, T_GHEAD,
@@ -106,6 +108,19 @@ def await_point(M, F, w, t, k):
         M[T + (t) * NT + (T_SUB)] = 1
         M[T + (t) * NT + (T_OPK)] = -1
         return False, M[M[H_PR] + (PR_SPAWN)]
+    if k == OPK_HOP and not M[T + (t) * NT + (T_TSET)]:
+        # the session's send (an unbounded channel push that wakes the connection's multiplexer);
+        # then the same op is looked at again for the receive
+        M[T + (t) * NT + (T_TSET)] = 1
+        mux_send(M, F, w, t)
+        return False, 0
+    if k == OPK_MUX:
+        # the multiplexer's CPU has passed: its writes leave or its sessions wake; then Pending
+        # until the next message (or, out of budget with messages left, a yield)
+        mux_deliver(M, F, w, t)
+        if mux_queued(M, t):
+            budget_exhausted(M, F, w, t)
+        return True, 0
     if k == OPK_YIELD:
         M[T + (t) * NT + (T_YIELDED)] = 1
         defer_wake(M, F, w, t)
@@ -121,6 +136,8 @@ def await_point(M, F, w, t, k):
             return False, 0
         M[T + (h) * NT + (T_WAITER)] = t
         return True, 0
+    if k == OPK_HOP:
+        return True, 0  # the receive, its message not here yet: the receiving multiplexer wakes it
     if M[T + (t) * NT + (T_TSET)]:
         return True, 0
     M[T + (t) * NT + (T_TSET)] = 1

@@ -12,7 +12,8 @@ is `child_key`, Python's hash of an int pair, computed here.
 import numpy as np
 from numba import int64, uint64
 
-from ...spec import IoWait, Join, LoopUntilEnd, Mem, Offload, Repeat, Sleep, Spawn, SpawnBlocking, Spin, Yield
+from ...spec import (MULTIPLEXER, IoWait, Join, LoopUntilEnd, Mem, MpcHop, Offload, Repeat, Sleep, Spawn, SpawnBlocking,
+                     Spin, TaskDef, Yield)
 
 from .jit import kernel
 from .pcg import sample, seed_state
@@ -23,10 +24,11 @@ from .state import (H_FD, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_L
                     T_GHEAD, T_GTAIL, T_JCUR, T_KEPT, T_KEY, T_OPA, T_PC, T_PCG, T_SEND, T_SUB)
 from .state import K_MEM, OPK_MEM
 from .state import K_OFFLOAD, OPK_OFFLOAD
+from .state import K_HOP, OPK_HOP, T_HOP_C, T_HOP_R, T_HOP_S, T_HOP_W
 
 DONE = -2
 # the spec language's names of the steps not compiled yet
-_STEP_NAMES = {"MpcHop": "mpc_hop (a message through a connection's multiplexer tasks: the SimPy engine only)"}
+_STEP_NAMES = {}
 # workload/program.py _PATTERN
 _PATTERN = {"stream": 0, "random": 1}
 
@@ -69,6 +71,7 @@ def compile_program(spec, names, ws=None):
         return kept[name]
 
     rts = [rs.name for rs in spec.runtimes]
+    nconn = [0]  # connection indices an mpc_hop can reach (0: no mpc_hop)
 
     def task(td, runtime=None):
         """A def occurrence; `runtime`: the runtime a spawn of it goes into (None: the spawner's)."""
@@ -111,6 +114,11 @@ def compile_program(spec, names, ws=None):
                     m = s.mem
                     nb, d = (int(m.nbytes.mean_ns), 0) if m.nbytes.is_fixed else (0, dur(m.nbytes)[1])
                     emit(kslot, nb, d, _PATTERN[m.pattern], 1 + regions.index(m.region))
+            elif t is MpcHop:
+                # draws in the generator's order (wait, send, recv); the connection's rule after them
+                emit(K_HOP, *dur(s.dur), *dur(s.send))
+                ops.append([*dur(s.recv), s.first, s.stride, s.slots])
+                nconn[0] = max(nconn[0], s.first + s.stride * (s.slots - 1) + 1)
             elif t is Repeat:
                 if depth >= MAX_DEPTH:
                     raise Unsupported(f"repeat nested deeper than {MAX_DEPTH}")
@@ -127,21 +135,28 @@ def compile_program(spec, names, ws=None):
                 raise Unsupported(f"the {_STEP_NAMES.get(t.__name__, t.__name__)} step")
 
     roots = [task(src.task) for src in spec.sources]
+    mux = -1
     while pending:
         i, td = pending.pop(0)
         defs[i][0] = len(ops)
         body(td.steps, 0)
         emit(K_END)
+        if not pending and nconn[0] and mux < 0:
+            # the connections' multiplexer tasks (workload/mux.py MUX_TASK): a def of their own,
+            # whose body is never fetched (their one await point is set when they are made)
+            mux = task(TaskDef(MULTIPLEXER, ()))
     return Program(np.array(ops, np.int64).reshape(-1, NO), np.array(defs, np.int64).reshape(-1, NDEFS), roots,
-                   list(dists))
+                   list(dists), mux, nconn[0])
 
 
 class Program:
     """The op table, per TaskDef occurrence its entry pc, TaskMonitor index and target runtime,
-    each source's def, and the distributions drawn inside tasks (by index)."""
+    each source's def, the distributions drawn inside tasks (by index), the multiplexers' def (-1:
+    no mpc_hop) and the number of connection indices."""
 
-    def __init__(self, ops, defs, roots, dists):
+    def __init__(self, ops, defs, roots, dists, mux=-1, nconn=0):
         self.ops, self.defs, self.roots, self.dists = ops, defs, roots, dists
+        self.mux, self.nconn = mux, nconn
 
 
 @kernel
@@ -280,6 +295,17 @@ def fetch(M, F, t):
             if _await_handles(M, T, t, n, sub, M[OPS + (pc) * NO + (O_C)] != 0, pc + 1):
                 return OPK_JOIN
             continue
+        if k == K_HOP:
+            # (OP_HOP, wait, send, recv): the message's three draws, kept on the session's row
+            d = M[OPS + (pc) * NO + (O_B)]
+            M[T + (t) * NT + (T_HOP_W)] = _draw(M, F, t, d) if d else M[OPS + (pc) * NO + (O_A)]
+            d = M[OPS + (pc) * NO + (O_D)]
+            M[T + (t) * NT + (T_HOP_S)] = _draw(M, F, t, d) if d else M[OPS + (pc) * NO + (O_C)]
+            d = M[OPS + (pc + 1) * NO + (O_A)]
+            M[T + (t) * NT + (T_HOP_R)] = _draw(M, F, t, d) if d else M[OPS + (pc + 1) * NO + (O_K)]
+            M[T + (t) * NT + (T_HOP_C)] = -1
+            M[T + (t) * NT + (T_PC)] = pc + 2  # the connection's rule: the row before T_PC
+            return OPK_HOP
         if k == K_OFFLOAD:
             # `count` channel sends (interpret.py draws each job's size and sends it), then their
             # oneshots awaited in order, unless kept under a name (the next op row's O_K)

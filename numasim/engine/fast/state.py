@@ -295,3 +295,29 @@ NX = NX + 3
 # "as" name's slot or 0, bytes, 0 or 1 + their distribution, pattern, 1 + region or 0: no mem)
 K_OFFLOAD = 41
 OPK_OFFLOAD = 9
+
+
+# ==== connection multiplexers (workload/mux.py; engine/fast/mux.py) ===========================
+# the `mpc_hop` step: two op rows, (K_HOP, wait ns, 0 or 1 + its distribution, send ns, its
+# distribution), then (recv ns, its distribution, first, stride, slots); its await kind and the
+# multiplexer's (workload OP_HOP, OP_MUX)
+K_HOP = 42
+OPK_HOP, OPK_MUX = 12, 13
+# task: its place among the tasks of its name (Task.slot), the messages handed to it and not
+# taken yet (Task.hop_in), and its one message in flight (a session has at most one): its wait,
+# send and receive CPU, its connection, and the next message in the connection's queue or batch
+# it is in. A multiplexer's T_OPA is 2 * its connection + its side.
+T_SLOT, T_HOP_IN, T_HOP_W, T_HOP_S, T_HOP_R, T_HOP_C, T_HOP_NEXT = range(NT, NT + 7)
+NT = NT + 7
+# a connection (by index, made on first use): made?, its SEND and RECV multiplexer tasks, then
+# per side (SEND, RECV) the head and tail of its queue and of its running poll's batch, and when
+# the latest message written on it arrives
+(CN_MADE, CN_TASK, _CN_TASK1, CN_Q, CN_B, CN_LAST) = (0, 1, 2, 3, 7, 11)
+NCN = 12
+# header slots: the connections, per task name the tasks of that name made so far (the
+# system's `slots`, over every runtime), and the multiplexers' def (a value, not an offset)
+H_CN, H_SLOT, H_MUXDEF = N_HX, N_HX + 1, N_HX + 2
+N_HX = N_HX + 3
+# an I/O readiness that is a connection's message (workload/mux.py _arrive), not a task's wait:
+# the driver's heap row holds IO_MUX + the session
+IO_MUX = 1 << 40

@@ -29,6 +29,8 @@ from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_tas
                     q_append, steal_into)
 from .taskmon import poll_end, poll_start
 from .thread import ahead
+from .mux import arrive as mux_arrive, queued as mux_queued, take as mux_take
+from .state import IO_MUX, OPK_HOP, OPK_MUX, T_HOP_IN
 from .state import H_OPS, H_X, NO, OPK_MEM, O_C, O_D, T_PC, W_CPU, X_NUMA
 from .state import OB_PARK, OB_POLL_END, OB_POLL_START
 from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_BY_PROC, F_DEDUPE,
@@ -89,6 +91,9 @@ def poll_driver(M, F, w):
         if t < 0:
             break
         n += 1
+        if t >= IO_MUX:
+            mux_arrive(M, F, t - IO_MUX, w)  # a connection's message (tokio/driver.py Readiness)
+            continue
         M[M[H_T] + (t) * NT + (T_TFIRED)] = 1
         wake(M, F, t, w)
     M[Q + (Q_READY)] += n
@@ -425,6 +430,21 @@ def step(M, F, w):
                         M[T + (t) * NT + (T_TSET)] = 0
                         M[T + (t) * NT + (T_TFIRED)] = 0
                         M[T + (t) * NT + (T_OPK)] = -1
+                        continue
+                elif k == OPK_HOP:
+                    # sent, and the receiving multiplexer has handed the message over: Ready
+                    if M[T + (t) * NT + (T_TSET)] and M[T + (t) * NT + (T_HOP_IN)] and M[W + (w) * NW + (W_BUDGET)]:
+                        consume_budget(M, F, w)
+                        cost += M[PR + (PR_READY)]
+                        M[T + (t) * NT + (T_HOP_IN)] -= 1
+                        M[T + (t) * NT + (T_TSET)] = 0
+                        M[T + (t) * NT + (T_OPK)] = -1
+                        continue
+                elif k == OPK_MUX:
+                    # a multiplexer takes every queued message while it has budget (mux.py)
+                    if mux_queued(M, t) and M[W + (w) * NW + (W_BUDGET)]:
+                        consume_budget(M, F, w)
+                        cost += mux_take(M, F, t)
                         continue
                 break
             M[W + (w) * NW + (W_COST)] = cost

@@ -1,0 +1,162 @@
+"""workload/mux.py, compiled: ampc-common's connection multiplexers, rule for rule beside it.
+
+A connection is a row of S.CN by its index (`Connection`), made on first use with its two
+multiplexer tasks. A session has at most one message in flight, so the message (its wait, send
+and receive CPU, its connection) lives on the session's row, and the connection's queues and
+batches are linked lists through the sessions' rows (T_HOP_NEXT): `queues[side]` is the list
+at CN_Q + 2 * side (head, tail), `batch[side]` the one at CN_B + 2 * side. A multiplexer's one
+await point is OPK_MUX for ever, its connection and side in T_OPA (2 * index + side).
+
+The message's arrival is an I/O readiness of the receiving multiplexer's runtime driver, pushed
+into that driver's heap as IO_MUX + the session (the driver's `seq` orders ties, as the
+reference's Readiness is ordered) with the epoll event's `call_at`; the worker that dispatches it
+calls `arrive` (worker.py poll_driver), the reference's `_arrive`.
+"""
+from .jit import kernel
+
+from .driver import add_readiness
+from .events import call_at
+from .handle import cross_in, cross_out, new_task, wake
+from .state import (CN_B, CN_LAST, CN_MADE, CN_Q, CN_TASK, EV_IO_READY, H_CN, H_MUXDEF, H_OPS, H_R, H_T, H_W,
+                    IO_MUX, NCN, NO, NT, NW, OPK_MUX, O_B, O_C, O_D, R_LIVE_MON, R_NOW, T_HOP_C,
+                    T_HOP_IN, T_HOP_NEXT, T_HOP_R, T_HOP_S, T_HOP_W, T_OPA, T_OPK, T_PC, T_RT,
+                    T_SLOT, W_RT)
+
+SEND, RECV = 0, 1
+KEY_BASE = -(1 << 40)  # workload/mux.py _KEY_BASE: spawn-tree keys below every source's
+
+
+@kernel
+def _cn(M, i):
+    return M[H_CN] + (i) * NCN
+
+
+@kernel
+def connection(M, F, r, t):
+    """connection(): the connection session t sends its message through, its multiplexers made
+    in runtime r on first use (rt.new_task: counted, instrumented, never scheduled)."""
+    T = M[H_T]
+    o = M[H_OPS] + (M[T + (t) * NT + (T_PC)] - 1) * NO  # the hop's second row: its rule
+    i = M[o + O_B] + M[o + O_C] * (M[T + (t) * NT + (T_SLOT)] % M[o + O_D])
+    c = _cn(M, i)
+    if not M[c + CN_MADE]:
+        M[c + CN_MADE] = 1
+        for k in range(CN_Q, CN_LAST):
+            M[c + k] = -1
+        M[c + CN_LAST] = 0
+        for side in (SEND, RECV):
+            m = new_task(M, F, M[H_MUXDEF], KEY_BASE - 2 * i - side, r)
+            if m < 0:
+                return -1
+            M[T + (m) * NT + (T_OPK)] = OPK_MUX  # its only await point, for ever
+            M[T + (m) * NT + (T_OPA)] = 2 * i + side
+            M[c + CN_TASK + side] = m
+            # never finishes: the run's end does not wait for it (simulate.py _live)
+            M[M[H_R] + (R_LIVE_MON)] -= 1
+    return i
+
+
+@kernel
+def _wake(M, F, r, t, w):
+    """_wake: a waker call from worker w of runtime r, through System.cross if t is another's."""
+    tr = M[M[H_T] + (t) * NT + (T_RT)]
+    if tr == r:
+        wake(M, F, t, w)
+    else:
+        cross_in(M, r, tr)
+        wake(M, F, t, -1)
+        cross_out(M, r, tr)
+
+
+@kernel
+def _push(M, c, at, t):
+    """Append session t to the list (head, tail) at M[c + at]."""
+    T = M[H_T]
+    M[T + (t) * NT + (T_HOP_NEXT)] = -1
+    tail = M[c + at + 1]
+    if tail >= 0:
+        M[T + (tail) * NT + (T_HOP_NEXT)] = t
+    else:
+        M[c + at] = t
+    M[c + at + 1] = t
+
+
+@kernel
+def send(M, F, w, t):
+    """The session's `send`: push onto the connection's channel and wake its multiplexer."""
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    i = connection(M, F, r, t)
+    if i < 0:
+        return
+    c = _cn(M, i)
+    M[M[H_T] + (t) * NT + (T_HOP_C)] = i
+    _push(M, c, CN_Q + 2 * SEND, t)
+    _wake(M, F, r, M[c + CN_TASK + SEND], w)
+
+
+@kernel
+def queued(M, m):
+    """c.queues[side] of multiplexer m is not empty."""
+    a = M[M[H_T] + (m) * NT + (T_OPA)]
+    return M[_cn(M, a >> 1) + CN_Q + 2 * (a & 1)] >= 0
+
+
+@kernel
+def take(M, F, m):
+    """The multiplexer takes the next queued message into its batch; returns the CPU it costs."""
+    T = M[H_T]
+    a = M[T + (m) * NT + (T_OPA)]
+    side = a & 1
+    c = _cn(M, a >> 1)
+    q = CN_Q + 2 * side
+    t = M[c + q]
+    nxt = M[T + (t) * NT + (T_HOP_NEXT)]
+    M[c + q] = nxt
+    if nxt < 0:
+        M[c + q + 1] = -1
+    _push(M, c, CN_B + 2 * side, t)
+    return M[T + (t) * NT + (T_HOP_S if side == SEND else T_HOP_R)]
+
+
+@kernel
+def deliver(M, F, w, m):
+    """The end of a multiplexer's poll, its CPU spent: the writes leave, or the sessions wake."""
+    T = M[H_T]
+    a = M[T + (m) * NT + (T_OPA)]
+    side = a & 1
+    c = _cn(M, a >> 1)
+    b = CN_B + 2 * side
+    t = M[c + b]
+    if t < 0:
+        return
+    M[c + b] = -1
+    M[c + b + 1] = -1
+    now = M[M[H_R] + (R_NOW)]
+    r = M[M[H_W] + (w) * NW + (W_RT)]
+    if side == SEND:
+        dst = M[T + (M[c + CN_TASK + RECV]) * NT + (T_RT)]
+        while t >= 0:
+            nxt = M[T + (t) * NT + (T_HOP_NEXT)]
+            at = now + max(0, M[T + (t) * NT + (T_HOP_W)])
+            if at < M[c + CN_LAST]:
+                at = M[c + CN_LAST]  # one TCP stream: no overtaking
+            M[c + CN_LAST] = at
+            # Runtime.add_io: the driver's pending readiness, then the epoll event
+            add_readiness(M, F, dst, at, IO_MUX + t)
+            call_at(M, F, at, EV_IO_READY, dst, 0)
+            t = nxt
+    else:
+        while t >= 0:
+            nxt = M[T + (t) * NT + (T_HOP_NEXT)]
+            M[T + (t) * NT + (T_HOP_IN)] += 1
+            _wake(M, F, r, t, w)
+            t = nxt
+
+
+@kernel
+def arrive(M, F, t, w):
+    """_arrive: worker w dispatched the socket's readiness: the receiving multiplexer has
+    session t's message."""
+    c = _cn(M, M[M[H_T] + (t) * NT + (T_HOP_C)])
+    _push(M, c, CN_Q + 2 * RECV, t)
+    _wake(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[c + CN_TASK + RECV], w)

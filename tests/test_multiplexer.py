@@ -3,16 +3,19 @@ multiplexer task and awaits the reply its receiving multiplexer hands over (numa
 
 Each hop is then three polls on this party's runtime (session, sending and receiving
 multiplexer), the wire CPU is the multiplexers', and the reply comes in through the I/O driver.
+The behaviour is checked on both engines (tests/test_mux_engine_equivalence.py holds them to the
+same bytes).
 """
 import pytest
 
-from numasim.engine import simulate
-from numasim.engine.run import EngineUnsupported
+from numasim.engine import simulate, which
+from numasim.engine.run import unsupported
 from numasim.errors import SpecError
 from numasim.spec import parse_spec
 from numasim.tokio.profile import get_profile
 
 US = 1000
+ENGINES = ("simpy", "fast")
 
 
 def spec(tasks=1, workers=2, rounds=3, hop=50.0, send=3.0, recv=4.0, spin=20.0, conn=(0, 1, 1)):
@@ -23,21 +26,27 @@ def spec(tasks=1, workers=2, rounds=3, hop=50.0, send=3.0, recv=4.0, spin=20.0, 
             "sources": [{"kind": "root", "task": root}]}
 
 
-def run(d, version="1.49"):
-    return simulate(parse_spec(d), get_profile(version), engine="simpy")
+def run(d, version="1.49", engine="simpy"):
+    return simulate(parse_spec(d), get_profile(version), engine=engine)
 
 
 def polls(res, name):
-    return res.runtime.monitors[name].c[8]  # I_POLL
+    """The TaskMonitor's polls of `name` over the run (its interval records' sum)."""
+    return sum(r["tasks"][name]["total_poll_count"] for r in res.intervals)
 
 
+def runtime_polls(res):
+    return sum(r["runtime"]["total_polls_count"] for r in res.intervals)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("version", ["1.24", "1.49"])
 @pytest.mark.parametrize("rounds", [1, 4])
-def test_one_session_pays_the_wait_and_both_multiplexers_cpu_per_hop(version, rounds):
+def test_one_session_pays_the_wait_and_both_multiplexers_cpu_per_hop(version, rounds, engine):
     """One session alone: each hop is a poll of the sending multiplexer, the wait, a poll of the
     receiving one; the session's time is at least rounds x (send + wait + recv + spin) and its
     polls are one more than its hops."""
-    res = run(spec(rounds=rounds), version)
+    res = run(spec(rounds=rounds), version, engine)
     (lat,) = res.task_latencies["session"]
     floor = rounds * (3 + 50 + 4 + 20) * US
     assert floor <= lat < floor + rounds * 25 * US
@@ -46,21 +55,23 @@ def test_one_session_pays_the_wait_and_both_multiplexers_cpu_per_hop(version, ro
     assert res.runtime.system.connections.keys() == {0}
 
 
-def test_the_sending_multiplexer_runs_in_the_senders_lifo_slot():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_sending_multiplexer_runs_in_the_senders_lifo_slot(engine):
     """The session's send wakes its multiplexer into the worker's LIFO slot, so on 1.49 (poll
     count per run_task) the multiplexer's polls ride in the session's run_task: the runtime counts
     fewer polls than the TaskMonitors see."""
-    res = run(spec(rounds=5, workers=1))
-    per_task = sum(m.c[8] for m in res.runtime.monitors.values())
-    runtime = sum(w.stats.polls_count for w in res.runtime.workers)
-    assert runtime < per_task
-    assert res.runtime.workers[0].stats.steal_count == 0
+    res = run(spec(rounds=5, workers=1), engine=engine)
+    per_task = sum(polls(res, n) for n in ("root", "session", "multiplexer"))
+    assert runtime_polls(res) < per_task
+    assert sum(r["runtime"]["total_steal_count"] for r in res.intervals) == 0
 
 
-def test_tasks_share_connections_by_slot_and_every_message_is_taken_once():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_tasks_share_connections_by_slot_and_every_message_is_taken_once(engine):
     """Six sessions on connections [first 0, stride 2, slots 3]: slots 0..5 use connections 0, 2,
     4, 0, 2, 4; every session finishes all its hops and no message is left over."""
-    res = run(spec(tasks=6, rounds=7, hop={"dist": "lognormal", "mean_us": 40, "cv": 0.8}, conn=(0, 2, 3)))
+    res = run(spec(tasks=6, rounds=7, hop={"dist": "lognormal", "mean_us": 40, "cv": 0.8}, conn=(0, 2, 3)),
+              engine=engine)
     assert sorted(res.runtime.system.connections) == [0, 2, 4]
     assert len(res.task_latencies["session"]) == 6
     assert polls(res, "session") == 6 * 8
@@ -69,21 +80,24 @@ def test_tasks_share_connections_by_slot_and_every_message_is_taken_once():
         assert not c.queues[0] and not c.queues[1] and not c.batch[0] and not c.batch[1]
 
 
-def test_a_connection_handles_at_most_a_budget_of_messages_per_poll():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_connection_handles_at_most_a_budget_of_messages_per_poll(engine):
     """200 sessions on one connection with one worker: the receiving multiplexer takes 128
     messages (one budget unit each) and yields with the rest, so the budget forces yields."""
-    res = run(spec(tasks=200, rounds=1, workers=1, hop={"dist": "lognormal", "mean_us": 2000, "cv": 3}, spin=1.0))
+    res = run(spec(tasks=200, rounds=1, workers=1, hop={"dist": "lognormal", "mean_us": 2000, "cv": 3}, spin=1.0),
+              engine=engine)
     assert len(res.task_latencies["session"]) == 200
     assert res.runtime.budget_forced_yield_count > 0
 
 
-def test_the_runs_end_does_not_wait_for_the_multiplexers():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_runs_end_does_not_wait_for_the_multiplexers(engine):
     """Multiplexers never finish (prod's live for the process), yet the run ends as soon as the
     sessions are done, not after the 5 s drain limit; they stay counted as alive tasks."""
-    res = run(spec(rounds=2))
-    rt = res.runtime
-    assert rt.num_alive_tasks == 2
-    assert rt.env.now < 100_000_000
+    res = run(spec(rounds=2), engine=engine)
+    assert res.runtime.num_alive_tasks == 2
+    assert res.intervals[-1]["runtime"]["live_tasks_count"] == 2
+    assert res.intervals[-1]["t"] < 100_000_000
 
 
 @pytest.mark.parametrize("hop, field", [
@@ -118,8 +132,7 @@ def test_with_parties_each_write_reaches_the_next_partys_multiplexer():
     assert min(min(r.task_latencies["session"]) for r in res.parties) >= min(one.task_latencies["session"])
 
 
-def test_the_compiled_engine_refuses_mpc_hop_in_one_line():
-    with pytest.raises(EngineUnsupported) as e:
-        simulate(parse_spec(spec()), get_profile("1.49"), engine="fast")
-    msg = str(e.value)
-    assert "mpc_hop" in msg and "\n" not in msg
+def test_the_compiled_engine_runs_mpc_hop():
+    s = parse_spec(spec())
+    assert unsupported(s, get_profile("1.49")) is None
+    assert which(s, get_profile("1.49"), engine="auto") == "fast"

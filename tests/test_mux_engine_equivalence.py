@@ -1,0 +1,149 @@
+"""The compiled engine against the SimPy reference on `mpc_hop` and the connections' multiplexer
+tasks (workload/mux.py, engine/fast/mux.py): the same trace, task latencies, TaskMetrics (the
+"multiplexer" name included) and runtime counters for the same input.
+"""
+import pytest
+from hypothesis import given, strategies as st
+
+from numasim.engine import which
+from numasim.engine.run import unsupported
+from numasim.hawk.jobs import generate
+from numasim.hawk.parties import small_scenario
+from numasim.spec import parse_spec
+from numasim.tokio.profile import get_profile
+from test_engine_equivalence import VERSIONS, _rewrite, assert_same, assert_same_machine, covered_specs, spread
+from test_multiplexer import spec as hop_spec
+
+LOGN = {"dist": "lognormal", "mean_us": 40, "cv": 0.8}
+
+
+def same(d, v, seed=None):
+    s = parse_spec(d) if isinstance(d, dict) else d
+    assert unsupported(s, get_profile(v)) is None
+    a, b = assert_same(s, v, seed)
+    assert sorted(a.system.connections) == sorted(b.system.connections)
+    for i, c in a.system.connections.items():
+        # what each connection has left queued or taken (by count: the task objects differ)
+        assert [len(q) for q in c.queues + c.batch] == [len(q) for q in
+                                                     b.system.connections[i].queues + b.system.connections[i].batch]
+    return a, b
+
+
+@pytest.mark.parametrize("v", VERSIONS)
+@pytest.mark.parametrize("case", [
+    {}, {"rounds": 4}, {"rounds": 5, "workers": 1},
+    {"tasks": 6, "rounds": 7, "hop": LOGN, "conn": (0, 2, 3)},
+    {"tasks": 5, "rounds": 3, "hop": 0.0, "conn": (1, 0, 1)},  # a zero wait: ready at the write
+])
+def test_the_multiplexer_tests_specs_give_the_same_trace(case, v):
+    a, _ = same(hop_spec(**case), v)
+    assert a.task_latencies["session"]
+
+
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+def test_the_budget_case_gives_the_same_trace(v):
+    """200 sessions on one connection, one worker: the receiving multiplexer runs out of budget."""
+    a, _ = same(hop_spec(tasks=200, rounds=1, workers=1, hop={"dist": "lognormal", "mean_us": 2000, "cv": 3},
+                         spin=1.0), v)
+    assert a.runtime.budget_forced_yield_count > 0
+
+
+def _hops(first, stride, slots, hop, send, recv):
+    return {"mpc_hop": {"us": hop, "send_us": send, "recv_us": recv, "conn": [first, stride, slots]}}
+
+
+def several(workers=3, runtimes=None):
+    """Two task names sharing connections by slot, drawn CPU on both sides, waits that overtake
+    (lognormal, high cv: the ordering clamp), a name with hops on two connection rules in one
+    body, an external source adding sessions while others run."""
+    a = {"name": "a", "steps": [{"repeat": 4, "steps": [
+        _hops(0, 1, 4, {"dist": "lognormal", "mean_us": 30, "cv": 2.0}, {"dist": "exponential", "mean_us": 3},
+              {"dist": "uniform", "low_us": 2, "high_us": 6}),
+        {"spin_us": {"dist": "exponential", "mean_us": 8}}]}]}
+    b = {"name": "b", "steps": [_hops(2, 3, 2, 25, 2, 2), {"spin_us": 5}, _hops(9, 0, 1, LOGN, 1, 6), {"yield": 1}]}
+    root = {"name": "root", "steps": [{"spawn": a, "count": 5, "join": False}, {"spawn": b, "count": 3, "join": True},
+                                      {"sleep_us": 300}, {"spawn": a, "count": 2, "join": True}]}
+    ext = {"name": "req", "steps": [_hops(1, 1, 3, 15, 1, 1), {"spin_us": 3}]}
+    d = {"name": "several", "duration_s": 0.004, "sample_interval_ms": 1, "seed": 5,
+         "sources": [{"kind": "root", "task": root},
+                     {"kind": "external", "interval_us": 150, "arrival": "poisson", "task": ext}]}
+    if runtimes:
+        d["runtimes"] = runtimes
+    else:
+        d["runtime"] = {"workers": workers}
+    return d
+
+
+@pytest.mark.parametrize("v", VERSIONS)
+def test_several_and_shared_connections_give_the_same_trace(v):
+    a, _ = same(several(), v)
+    assert len(a.system.connections) >= 6
+    assert a.task_latencies["req"] and len(a.task_latencies["a"]) == 7
+
+
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+def test_connections_shared_across_runtimes_give_the_same_trace(v):
+    """Sessions of two runtimes on one flat host: a connection is made in the runtime of its
+    first sender, and the other's sessions wake its multiplexers (and are woken) across runtimes
+    through System.cross."""
+    d = several(runtimes=[{"name": "x", "workers": 2}, {"name": "y", "workers": 2}])
+    root = d["sources"][0]["task"]
+    root["steps"][1]["runtime"] = "y"  # the b sessions in y, the a sessions in x
+    d["sources"][1]["runtime"] = "y"
+    a, b = same(d, v)
+    assert a.runtimes["y"] == b.runtimes["y"]
+    rts = {c.tasks[0].rt.name for c in a.system.connections.values()}
+    assert rts == {"x", "y"}
+
+
+def test_a_numa_machine_with_two_runtimes_gives_the_same_trace():
+    """The dual layout's shape: one runtime per node of a machine, sessions spawned into each."""
+    d = several(runtimes=[{"name": "n0", "workers": 3, "placement": {"kind": "pinned", "cpus": [0, 1, 2]}},
+                          {"name": "n1", "workers": 3, "placement": {"kind": "pinned", "cpus": [96, 97, 98]}}])
+    d["machine"] = {"preset": "graviton4-2node"}
+    root = d["sources"][0]["task"]
+    root["steps"][0]["runtime"] = "n1"
+    root["steps"][3]["runtime"] = "n0"
+    a, _ = assert_same_machine(parse_spec(d), "1.49")
+    assert a.numa["runtimes"]["n1"]["polls_by_node"][1] > 0
+
+
+def _hopify(steps):
+    """A random spec's io waits become mpc_hop messages (connection rule and CPU from the wait)."""
+    def leaf(s):
+        if "io_us" in s:
+            u = s["io_us"] if isinstance(s["io_us"], int) else 7
+            return [_hops(u % 3, u % 2, 1 + u % 4, s["io_us"], u % 5, {"dist": "exponential", "mean_us": 1 + u % 3})]
+        return [s]
+    return _rewrite(steps, leaf)
+
+
+def _hop_raw(raw):
+    return dict(raw, sources=[dict(src, task=dict(src["task"], steps=_hopify(src["task"]["steps"])))
+                              for src in raw["sources"]])
+
+
+hop_specs = st.builds(lambda s: parse_spec(_hop_raw(s.raw)), covered_specs)
+multi_hop_specs = st.builds(spread, st.builds(lambda s: _hop_raw(s.raw), covered_specs), st.integers(2, 3),
+                            st.lists(st.integers(1, 3), min_size=3, max_size=3), st.integers(0, 2**31))
+
+
+@given(hop_specs, st.sampled_from(VERSIONS))
+def test_random_specs_with_hops_give_the_same_trace(s, v):
+    same(s, v)
+
+
+@given(multi_hop_specs, st.sampled_from(("1.24", "1.49")))
+def test_random_specs_with_hops_on_several_runtimes_give_the_same_trace(s, v):
+    same(s, v)
+
+
+@pytest.mark.parametrize("layout", ["today", "dual"])
+def test_the_small_hawk_job_with_multiplexers_gives_the_same_trace(layout):
+    sc = small_scenario().replace(**{"mpc.multiplexer_tasks": True})
+    s = parse_spec(generate(sc, layout, 1))
+    assert which(s, get_profile("1.49"), engine="auto") == "fast"
+    a, b = assert_same_machine(s, "1.49")
+    assert a.runtimes == b.runtimes
+    assert len(a.system.connections) > 4
+    assert sum(r["tasks"]["multiplexer"]["total_poll_count"] for r in a.intervals) > 0

@@ -6,12 +6,15 @@ import pytest
 from hypothesis import given, strategies as st
 
 from numasim.engine import which
-from numasim.engine.run import unsupported
+from numasim.engine.run import simulate_fast, unsupported
+from numasim.hawk.appmetrics import HawkObserver, app_metrics
 from numasim.hawk.jobs import generate
 from numasim.hawk.parties import small_scenario
+from numasim.simulate import simulate as simulate_simpy
 from numasim.spec import parse_spec
 from numasim.tokio.profile import get_profile
-from test_engine_equivalence import VERSIONS, _rewrite, assert_same, assert_same_machine, covered_specs, spread
+from test_engine_equivalence import (VERSIONS, _rewrite, assert_same, assert_same_machine, assert_same_observed,
+                                     covered_specs, spread, text)
 from test_multiplexer import spec as hop_spec
 
 LOGN = {"dist": "lognormal", "mean_us": 40, "cv": 0.8}
@@ -138,12 +141,29 @@ def test_random_specs_with_hops_on_several_runtimes_give_the_same_trace(s, v):
     same(s, v)
 
 
+@given(st.one_of(hop_specs, multi_hop_specs), st.sampled_from(("1.24", "1.49")))
+def test_observers_see_the_same_events_with_hops(s, v):
+    """The multiplexers' polls, parks and steals reach a replayed observer as on SimPy."""
+    assert_same_observed(s, v)
+
+
 @pytest.mark.parametrize("layout", ["today", "dual"])
 def test_the_small_hawk_job_with_multiplexers_gives_the_same_trace(layout):
+    """The Hawk job with every message through its connection's multiplexers, watched by the
+    Hawk app metrics' observer (its facts taken whole from the kernel), as `numasim run` runs it."""
     sc = small_scenario().replace(**{"mpc.multiplexer_tasks": True})
     s = parse_spec(generate(sc, layout, 1))
-    assert which(s, get_profile("1.49"), engine="auto") == "fast"
-    a, b = assert_same_machine(s, "1.49")
-    assert a.runtimes == b.runtimes
-    assert len(a.system.connections) > 4
+    p = get_profile("1.49")
+    assert which(s, p, engine="auto") == "fast"
+    ha, hb = HawkObserver(), HawkObserver()
+    a = simulate_simpy(s, p, observers=[ha])
+    b = simulate_fast(s, p, observers=[hb])
+    assert text(a) == text(b)
+    assert a.task_latencies == b.task_latencies and a.runtimes == b.runtimes and a.numa == b.numa
+    for name, ra in a.system.runtimes.items():
+        rb = b.system.runtimes[name]
+        assert (ra.spawned_tasks_count, ra.num_alive_tasks, ra.remote_schedule_count, ra.budget_forced_yield_count) \
+            == (rb.spawned_tasks_count, rb.num_alive_tasks, rb.remote_schedule_count, rb.budget_forced_yield_count)
+    assert ha.records() == hb.records() and app_metrics(ha, a.intervals) == app_metrics(hb, b.intervals)
+    assert sorted(a.system.connections) == sorted(b.system.connections) and len(a.system.connections) > 4
     assert sum(r["tasks"]["multiplexer"]["total_poll_count"] for r in a.intervals) > 0

@@ -29,9 +29,10 @@ PACE_FAST = 1_700_000      # the compiled engine on the public specs: 1.69-2.02 
 # the compiled engine on a machine: 130-300 k estimated events per CPU-second (numactl-machine.json at
 # 0.2 and 1 s; the memory-load refresher's rounds, 1000 per simulated second, are not in the estimate)
 PACE_FAST_MACHINE = 200_000
-# the default Hawk scenario on the compiled engine, the whole run (the Hawk observer's replay and the
-# records included): 665 k estimated events in 8.9 CPU-s (75 k/s; SimPy: 40.3 CPU-s, 16.5 k/s)
-PACE_FAST_HAWK = 70_000
+# the default Hawk scenario on the compiled engine, the whole run (the Hawk observer's facts and the
+# records included): `numasim run`, 5 seeds x 4 layouts, 50 M estimated events in 45.7 CPU-s with the
+# multiplexer tasks (1.1 M/s), 26.5 M in 30.8 CPU-s without (0.86 M/s)
+PACE_FAST_HAWK = 1_000_000
 RUN_CPU_S = 0.003          # a run's fixed cost beside its events (a 760-event spec: 3 ms on the compiled engine)
 MAX_EVENTS = 1e8           # at PACE_PLAIN; the default limit is this much CPU time at any pace
 LOOP_FLOOR_NS = 1_000      # an iteration of a loop costs at least about one poll's host time
@@ -55,6 +56,9 @@ class _Count:
             elif isinstance(s, (S.Sleep, S.IoWait, S.MpcRound)):
                 ev += 1
                 t += s.dur.mean_ns
+            elif isinstance(s, S.MpcHop):
+                ev += 3  # the session's wake and a poll of each multiplexer
+                t += s.dur.mean_ns + s.send.mean_ns + s.recv.mean_ns
             elif isinstance(s, S.SpawnBlocking):
                 ev += 2
                 if s.join:

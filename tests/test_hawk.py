@@ -89,7 +89,7 @@ def test_round_groups_keep_the_summed_wait():
     sc = small(scale__round_groups=4, mpc__session_gbps=0.0)
     (rep,) = hawk.rounds(sc, 40, 100, "sessions_left")
     assert rep["repeat"] == 4
-    assert rep["steps"][0]["io_us"]["mean_us"] == pytest.approx(40 * HOPS_PER_MESSAGE * 25.0 / 4, abs=1e-3)
+    assert hawk.hop_wait_us(rep["steps"][0]) == pytest.approx(40 * HOPS_PER_MESSAGE * 25.0 / 4, abs=1e-3)
 
 
 def _total(steps, leaf, into_spawns=False):
@@ -107,13 +107,13 @@ def _total(steps, leaf, into_spawns=False):
 
 
 def _hop_wait_us(steps):
-    """Sum of the mean I/O waits of a step list, repeats multiplied out."""
-    return _total(steps, lambda st: st["io_us"]["mean_us"] if "io_us" in st else 0.0)
+    """Sum of the mean MPC waits (io_us or mpc_hop) of a step list, repeats multiplied out."""
+    return _total(steps, hawk.hop_wait_us)
 
 
 def _waits(steps):
-    """Number of I/O waits in a step list, repeats multiplied out."""
-    return int(_total(steps, lambda st: "io_us" in st))
+    """Number of MPC waits (io_us or mpc_hop) in a step list, repeats multiplied out."""
+    return int(_total(steps, lambda st: "io_us" in st or "mpc_hop" in st))
 
 
 def test_the_default_makes_every_message_its_own_wait():
@@ -136,13 +136,14 @@ def test_multiplexer_tasks_move_the_wire_cpu_off_the_session_task():
     """mpc.multiplexer_tasks: each message's wait is an mpc_hop through the session's connection,
     whose sending and receiving multiplexers carry the two halves of the wire CPU; the CPU in
     total is unchanged and the session keeps its arithmetic and 0.5 µs of its own per message."""
-    sc = default_scenario()
-    assert sc.mpc.multiplexer_tasks is False
+    mux_sc = default_scenario()
+    assert mux_sc.mpc.multiplexer_tasks is True
     parts = [(59, 100, 1000.0)]
+    sc = mux_sc.replace(**{"mpc.multiplexer_tasks": False})
     inline = hawk.chain(sc, parts, "sessions_0")
-    mux_sc = sc.replace(**{"mpc.multiplexer_tasks": True})
     mux = hawk.chain(mux_sc, parts, "sessions_0", conn=(1, 2, 24))
-    assert _waits(inline) == 59 and _waits(mux) == 0           # the session itself no longer waits on io
+    assert _waits(inline) == _waits(mux) == 59
+    assert "io_us" not in json.dumps(mux)                       # the session itself no longer waits on io
     (rep,) = mux
     hop = next(st["mpc_hop"] for st in rep["steps"] if "mpc_hop" in st)
     assert hop["conn"] == [1, 2, 24] and hop["send_us"] == hop["recv_us"] > 0
@@ -347,9 +348,16 @@ def test_run_layout_finishes_every_job():
 
 
 def test_no_false_payoff_when_remote_costs_what_local_does():
-    """remote_penalty = 1: NUMA placement cannot matter, so dual must not be said to pay off."""
-    out = _compare(small(layouts=("today", "dual"), memory__remote_penalty=1.0))
-    assert out["verdict"]["outcome"] != "pays off", out["verdict"]["text"]
+    """remote_penalty = 1 on prod's shape (the default scenario: 64 tokio workers against 2 x 32,
+    every message through the multiplexers, 3 paired seeds): NUMA placement cannot matter, so
+    dual and today must be equivalent (the CI inside +-1%), not merely "not a payoff".
+    Not on the small scenario: there one runtime of 4 workers against two of 2 steals twice as
+    often per job, and each steal's refill costs the same at any penalty, so dual gains ~2%
+    at remote = local (most of it gone with a 64-byte working set): a scheduling effect of the
+    split at that size, not NUMA; at 32 workers a runtime it is 0.1%."""
+    sc = default_scenario().replace(**{"memory.remote_penalty": 1.0, "seeds": 3, "layouts": ("today", "dual")})
+    out = _compare(sc)
+    assert out["verdict"]["outcome"] == "no difference", out["verdict"]["text"]
 
 
 def test_payoff_where_expected():

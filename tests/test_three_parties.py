@@ -92,7 +92,7 @@ def _mini():
         "mpc": {"hop_us": 25.0, "layer0_iterations": 1, "layer1_iterations": 1, "sort_levels_layer0": 2.0,
                 "sort_levels_layer0_init": 2.0, "sort_levels_layer1": 2.0, "sort_levels_layer1_init": 2.0},
         "pool": {"threads_per_eye": 2}, "runtime": {"cores_per_node": 2},
-        "scale": {"round_groups": 0, "offload_fanout": 2}}, "mini")
+        "scale": {"round_groups": 0, "offload_fanout": 2}}, "mini").replace(**{"mpc.multiplexer_tasks": False})
 
 
 def _waits(steps, times=1):

@@ -27,6 +27,11 @@ from .replay import Replay, replayable
 from .fast.program import Unsupported, compile_program
 
 
+# a multi-party run's first room for endpoints (sessions) per party and for the messages one
+# event sends (doubled when outgrown)
+NET_CAPS = (1024, 256)
+
+
 class EngineUnsupported(UserError):
     """The fast engine does not run this input yet (the message names the feature)."""
 
@@ -155,18 +160,19 @@ def _params(spec, profile, host, nsrc):
     return p
 
 
-def _compiled_before() -> bool:
-    return bool(glob.glob(os.path.join(CACHE_DIR, "**", "loop.run-*.nbi"), recursive=True))
+def _compiled_before(loop) -> bool:
+    return bool(glob.glob(os.path.join(CACHE_DIR, "**", f"loop.{loop}-*.nbi"), recursive=True))
 
 
-_warm = False
+_warm = set()
 
 
-def _kernel():
-    global _warm
-    if not _warm and not _compiled_before():
+def _kernel(parties=False):
+    """The kernels of one system's run or of a multi-party run (each its own compile)."""
+    loop = "run_parties" if parties else "run"
+    if loop not in _warm and not _compiled_before(loop):
         print("numasim: compiling the fast engine (once per machine, about a minute)...", file=sys.stderr, flush=True)
-    _warm = True
+    _warm.add(loop)
     return setup, run, setup_parties, run_parties
 
 
@@ -176,13 +182,14 @@ class _Party:
     row of one stacked array (`rebase`), the same layout for all."""
 
     def __init__(self, spec, profile, host, prog, names, ws, streams, caps, net_caps, replay, params, ncpu,
-                 party=0, nparties=1, spin_scale=1.0):
+                 party=0, nparties=1, spin_scale=1.0, times=None, narr=0):
+        """`times`: each source's arrivals (drawn here if None); `narr`: room for at least that
+        many in the layout (the parties' counts differ, their layouts may not)."""
         rts = [rs.name for rs in spec.runtimes]
         nw = sum(rs.workers for rs in spec.runtimes)
-        origin = host.startup_ns
-        end_ns = origin + spec.duration_ns
         self.streams = streams
-        times = _arrivals(spec, streams, origin, end_ns)
+        if times is None:
+            times = _arrivals(spec, streams, host.startup_ns, host.startup_ns + spec.duration_ns)
         src = np.zeros((len(spec.sources), st.NSRC_COLS), np.int64)
         arrt = []
         for si, s in enumerate(spec.sources):
@@ -196,7 +203,8 @@ class _Party:
         net = dict(EP=(st.H_EP, np.zeros((epcap, st.NEP), np.int64)), EH=(st.H_EH, np.zeros(2 * epcap, np.int64)),
                    OB=(st.H_OB, np.zeros((obcap, st.NOB), np.int64)))
         self.M, self.F, views = st.allocate(nw + self.mach.npt, ncpu, len(rts), len(names), prog.ops, prog.defs, src,
-                                            np.array(arrt + [0], np.int64), params, host.stack_wake_prob,
+                                            np.array(arrt + [0] * max(1, narr + 1 - len(arrt)), np.int64),
+                                            params, host.stack_wake_prob,
                                             [dist_params(d) for d in prog.dists], caps,
                                             numa=dict(self.mach.tables, **replay.tables(), **net))
         self.M[st.H_EPCAP] = epcap
@@ -267,16 +275,19 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
     n_samples = (spec.duration_ns + 5_000_000_000 + 10_000_000) // spec.sample_interval_ns + 4
     caps = [4096, 4096, 1024, 1024, 1 << 16, int(n_samples)]
     parties = spec.parties
-    # endpoints and the outbox of one event (multi-party runs only)
-    net_caps = [1024, 256] if parties else [1, 1]
-    setup, run, setup_parties, run_parties = _kernel()
+    net_caps = list(NET_CAPS) if parties else [1, 1]
+    setup, run, setup_parties, run_parties = _kernel(bool(parties))
     replay = Replay(spec, observers, names, ncpu)
     nrt = len(spec.runtimes)
     while True:
         if parties:
+            streams = [party_streams(seed, p.stream, nrt) for p in parties]
+            origin = host.startup_ns
+            times = [_arrivals(spec, s, origin, origin + spec.duration_ns) for s in streams]
+            narr = max(sum(len(x) for x in ts) for ts in times)
             # observers watch ring position 0, as simulate_parties gives them
-            ps = [_Party(spec, profile, host, prog, names, ws, party_streams(seed, p.stream, nrt), caps, net_caps,
-                         replay, params, ncpu, i, len(parties), p.spin_scale) for i, p in enumerate(parties)]
+            ps = [_Party(spec, profile, host, prog, names, ws, streams[i], caps, net_caps, replay, params, ncpu, i,
+                         len(parties), p.spin_scale, times[i], narr) for i, p in enumerate(parties)]
             M2 = np.zeros((len(ps), len(ps[0].M)), np.int64)
             F2 = np.zeros((len(ps), len(ps[0].F)))
             for i, p in enumerate(ps):

@@ -835,3 +835,10 @@ def test_the_three_party_hawk_scheme_gives_the_same_results_on_both_engines():
     b = run_scheme(small_scenario(), "dual", 1, parties=3)
     assert a == b
     assert a["messages"]["reconciled"] and a["messages"]["sent"] > 0
+
+
+def test_observers_watch_the_first_party_on_both_engines():
+    """Observers of a multi-party run see ring position 0's events, on either engine: the same
+    events with the same facts, the Hawk observer's records."""
+    log = assert_same_observed(parse_spec(PARTY_CASES["machine, two runtimes"]), "1.49")
+    assert {e[1][2] for e in log.events} == {"a", "b"}

@@ -31,6 +31,7 @@ def warm_numba_cache():
     s = parse_spec({"name": "warm", "runtime": {"workers": 2}, "duration_s": 0.001, "sample_interval_ms": 1,
                     "sources": [{"kind": "root", "task": {"name": "r", "steps": [{"spin_us": 1}]}}]})
     simulate_fast(s, get_profile("1.49"))
+    simulate_fast(parse_spec(dict(s.raw, parties=2)), get_profile("1.49"))  # the multi-party loop
 
 
 def text(res):

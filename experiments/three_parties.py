@@ -1,15 +1,16 @@
 """Is one simulated party enough? The three-party run against today's one-party scheme (issue 11).
 
     python experiments/three_parties.py [--scenario small] [--seeds 5] [--layouts today dual single-node]
-                                        [--workers 2] [--out experiments/out/three_parties-SCENARIO.json]
+                                        [--workers 2] [--engine fast] [--out experiments/out/three_parties-SCENARIO.json]
 
 On numasim.hawk.parties.small_scenario() (2 requests per batch, 2 jobs, 1 M store, one iteration
 per layer, 4 tokio CPUs per node, every message its own wait; `--scenario low-load`: the same
 with prod's 32 tokio CPUs per node and 64 pool threads per eye; `remote-local`: remote memory
 costs what local does; `default`: the default scenario itself, minutes per three-party run),
 each layout runs with seeds
-1..N under (a) the three-party run (SimPy: three machines, every message a ring round) and (b)
-today's one-party scheme (every message an io_us wait of the same latency; compiled engine). Per
+1..N under (a) the three-party run (three machines, every message a ring round) and (b) today's
+one-party scheme (every message an io_us wait of the same latency), both on `--engine` (the
+compiled one by default; `simpy` writes the same results, 15-20x slower). Per
 scheme: each layout's p50 job latency (mean over seeds, 95% t-interval), polls and steals per job,
 and each layout's p50 change against today paired over seeds (+ = faster than today); then the
 difference between the schemes, paired by seed. Finished runs are kept in the JSON file and not
@@ -39,9 +40,9 @@ SCENARIOS = {
 
 
 def _run(args):
-    scenario, layout, seed, parties = args
+    scenario, layout, seed, parties, engine = args
     t = time.time()
-    r = run_scheme(SCENARIOS[scenario](), layout, seed, parties)
+    r = run_scheme(SCENARIOS[scenario](), layout, seed, parties, engine=engine)
     r["wall_s"] = round(time.time() - t, 1)
     return r
 
@@ -58,13 +59,15 @@ def main():
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--layouts", nargs="+", default=["today", "dual", "single-node"])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--engine", choices=["fast", "simpy"], default="fast",
+                    help="simulation engine (both give the same results; fast: compiled)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     a.out = a.out or os.path.join(HERE, "out", f"three_parties-{a.scenario}.json")
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     done = json.load(open(a.out)) if os.path.exists(a.out) else {}
     seeds = list(range(1, a.seeds + 1))
-    todo = [(a.scenario, lay, s, p) for p in SCHEMES for lay in a.layouts for s in seeds
+    todo = [(a.scenario, lay, s, p, a.engine) for p in SCHEMES for lay in a.layouts for s in seeds
             if f"{lay}/{s}/{p}" not in done]
     t0 = time.time()
     # in chunks of `workers` runs, each chunk saved, so an interrupted run keeps what finished

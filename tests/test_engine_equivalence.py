@@ -31,6 +31,7 @@ def warm_numba_cache():
     s = parse_spec({"name": "warm", "runtime": {"workers": 2}, "duration_s": 0.001, "sample_interval_ms": 1,
                     "sources": [{"kind": "root", "task": {"name": "r", "steps": [{"spin_us": 1}]}}]})
     simulate_fast(s, get_profile("1.49"))
+    simulate_fast(parse_spec(dict(s.raw, parties=2)), get_profile("1.49"))  # the multi-party loop
 
 
 def text(res):
@@ -43,11 +44,17 @@ def assert_same(spec, v, seed=None):
     p = get_profile(v)
     a = simulate_simpy(spec, p, seed=seed)
     b = simulate_fast(spec, p, seed=seed)
+    assert_same_result(a, b, f"{spec.name} {v}")
+    return a, b
+
+
+def assert_same_result(a, b, what):
+    """The same trace and SimResult facts (one system's, or one party's)."""
     ta, tb = text(a), text(b)
     if ta != tb:
         la, lb = ta.splitlines(), tb.splitlines()
         i = next(i for i, (x, y) in enumerate(zip(la + [""], lb + [""])) if x != y)
-        raise AssertionError(f"{spec.name} {v}: traces differ from line {i}:\n{la[i] if i < len(la) else '<end>'}\n"
+        raise AssertionError(f"{what}: traces differ from line {i}:\n{la[i] if i < len(la) else '<end>'}\n"
                              f"{lb[i] if i < len(lb) else '<end>'}")
     assert a.polls == b.polls
     assert a.task_latencies == b.task_latencies
@@ -59,7 +66,6 @@ def assert_same(spec, v, seed=None):
         assert ra.num_alive_tasks == rb.num_alive_tasks
         assert ra.remote_schedule_count == rb.remote_schedule_count
         assert ra.idle.max_searching_seen == rb.max_searching_seen
-    return a, b
 
 
 @given(covered_specs, st.sampled_from(VERSIONS))
@@ -692,3 +698,148 @@ def test_cli_engine_flag_writes_the_same_trace(tmp_path, fidelity_specs):
     assert outs[0] == outs[1]
     path.write_text(json.dumps(UNCOVERED))
     assert main(["predict", str(path), "--engine", "fast", "-q", "-o", str(tmp_path / "x")]) == 2
+
+
+# ---- several parties joined by mpc_round (host/network.py; engine/fast/network.py)
+def assert_same_parties(spec, v, seed=None):
+    """Every party's trace and facts (NUMA facts too) and the network: every endpoint's counts in
+    the order the endpoints were made, the rounds that waited, the messages still in flight."""
+    p = get_profile(v)
+    a = simulate_simpy(spec, p, seed=seed)
+    b = simulate_fast(spec, p, seed=seed)
+    assert len(a.parties) == len(b.parties) == len(spec.parties)
+    assert b.parties[0] is b
+    for i, (ra, rb) in enumerate(zip(a.parties, b.parties)):
+        assert_same_result(ra, rb, f"{spec.name} {v} party {i}")
+        assert ra.numa == rb.numa
+    ca, cb = a.network.counts(), b.network.counts()
+    assert list(ca.items()) == list(cb.items())
+    assert [e.waited for e in a.network.endpoints.values()] == [e.waited for e in b.network.endpoints.values()]
+    assert [e.last_at for e in a.network.endpoints.values()] == [e.last_at for e in b.network.endpoints.values()]
+    assert a.network.in_flight == b.network.in_flight
+    return a, b
+
+
+def _mpcify(raw, parties):
+    """`raw` with its io waits as mpc_round steps (the same latency, fixed or drawn), run by
+    `parties` parties."""
+    def leaf(s):
+        return [{"mpc_round": {"us": s["io_us"]}}] if "io_us" in s else [s]
+    out = dict(raw, parties=parties)
+    out["sources"] = [dict(src, task=dict(src["task"], steps=_rewrite(src["task"]["steps"], leaf)))
+                      for src in raw["sources"]]
+    return out
+
+
+def _with_round(raw):
+    """`raw` with one round more at the start of its first source's task, so that every example
+    has one."""
+    src = raw["sources"][0]
+    return dict(raw, sources=[dict(src, task=dict(src["task"], steps=[{"io_us": 30}] + src["task"]["steps"]))]
+                + raw["sources"][1:])
+
+
+party_lists = st.one_of(
+    st.integers(2, 4),
+    st.lists(st.sampled_from([0.5, 1.0, 1.3, 2.0]), min_size=2, max_size=4).flatmap(
+        lambda scales: st.permutations(range(len(scales))).map(
+            lambda streams: [{"stream": s, "spin_scale": x} for s, x in zip(streams, scales)])))
+
+
+@given(st.one_of(covered_specs, st.deferred(lambda: multi_specs), machine_specs(max_runtimes=2, pools=True)),
+       party_lists, st.sampled_from(VERSIONS))
+def test_random_specs_with_parties_give_the_same_traces_and_network(s, parties, v):
+    """Random specs whose io waits are ring rounds, run by 2-4 parties (streams relabelled, some
+    parties' spins scaled): rounds in repeats and in spawned tasks (several sessions of a def,
+    joined or not), sources at random runtimes, a machine with placements, pools and memory."""
+    spec = parse_spec(_mpcify(_with_round(s.raw), parties))
+    assert unsupported(spec, get_profile(v)) is None
+    assert_same_parties(spec, v)
+
+
+def _ring(rounds, parties=3, spin_us=20.0, hop_us=50.0, tasks=1, workers=1, **extra):
+    session = {"name": "session", "steps": [{"repeat": rounds, "steps": [{"mpc_round": {"us": hop_us}},
+                                                                          {"spin_us": spin_us}]}]}
+    root = {"name": "root", "steps": [{"spawn": session, "count": tasks, "join": True}]}
+    d = {"name": "ring", "runtime": {"workers": workers}, "duration_s": 0.002, "sample_interval_ms": 1,
+         "parties": parties, "sources": [{"kind": "root", "task": root}]}
+    d.update(extra)
+    return d
+
+
+LOGNORMAL = {"dist": "lognormal", "mean_us": 40, "cv": 1.0}
+PARTY_CASES = {
+    "ring": _ring(6),
+    "drawn, early messages": _ring(30, tasks=8, workers=2, spin_us=LOGNORMAL,
+                                   hop_us={"dist": "lognormal", "mean_us": 50, "cv": 0.5}),
+    "a slow party": _ring(6, parties=[{"stream": 0}, {"stream": 1, "spin_scale": 2.0}, {"stream": 2}]),
+    "relabelled streams, scaled draws": _ring(12, tasks=4, workers=3, spin_us=LOGNORMAL, parties=[
+        {"stream": 2, "spin_scale": 0.7}, {"stream": 0}, {"stream": 1, "spin_scale": 1.5}]),
+    # sessions arriving at each party by its own Poisson draws: some sessions run at one party
+    # only, their messages are never used and their rounds wait until the drain gives up
+    "external sessions": {"name": "ext", "runtime": {"workers": 2}, "duration_s": 0.01, "sample_interval_ms": 2,
+                          "parties": 3, "sources": [{"kind": "external", "interval_us": 700, "arrival": "poisson",
+                                                     "task": {"name": "req", "steps": [
+                                                         {"spin_us": 5},
+                                                         {"repeat": 3, "steps": [{"mpc_round": {"us": 40}},
+                                                                                 {"spin_us": LOGNORMAL}]}]}}]},
+    # two runtimes on a NUMA machine, one per node: sessions spawned into the other runtime,
+    # kept and joined later, their rounds beside pool offloads and memory reads
+    "machine, two runtimes": {
+        "name": "numa-parties", "duration_s": 0.004, "sample_interval_ms": 1, "parties": 3,
+        "machine": {"preset": "graviton4-2node"},
+        "runtimes": [{"name": "a", "workers": 2, "placement": {"kind": "node", "node": 0, "cpus": [0, 1, 2]}},
+                     {"name": "b", "workers": 2, "placement": {"kind": "float", "cpus": [96, 97, 98],
+                                                               "migrate_hz": 5000}}],
+        "regions": {"r": {"bytes": 1e9, "policy": "interleave"}},
+        "pools": {"p": {"threads": 2, "node": 1}},
+        "sources": [{"kind": "root", "runtime": "a", "task": {"name": "root", "steps": [
+            {"spawn": {"name": "s", "steps": [
+                {"repeat": 4, "steps": [{"mpc_round": {"us": {"dist": "exponential", "mean_us": 30}}},
+                                        {"mem": {"region": "r", "bytes": 200000, "pattern": "random"}},
+                                        {"offload": {"pool": "p", "us": 20}, "count": 2},
+                                        {"spin_us": LOGNORMAL}]}]},
+             "runtime": "b", "count": 3, "as": "sessions"},
+            {"repeat": 3, "steps": [{"mpc_round": {"us": 25}}, {"spin_us": 10}]},
+            {"join_all": "sessions"}]}}]},
+}
+
+
+@pytest.mark.parametrize("v", VERSIONS)
+@pytest.mark.parametrize("case", sorted(PARTY_CASES))
+def test_party_cases_give_the_same_traces_and_network(case, v):
+    a, _ = assert_same_parties(parse_spec(PARTY_CASES[case]), v)
+    assert sum(c[0] for c in a.network.counts().values()) > 0
+
+
+def test_a_rerun_with_more_room_for_endpoints_and_messages_gives_the_same_bytes(monkeypatch):
+    """Endpoint and outbox tables too small for the run: it starts over with them doubled, and
+    the result is the same."""
+    import numasim.engine.run as run_mod
+    seen = []
+    real = run_mod._Party.__init__
+
+    def record(self, *args, **kw):
+        seen.append(tuple(args[8]))  # the endpoint and outbox capacities of this attempt
+        real(self, *args, **kw)
+    monkeypatch.setattr(run_mod._Party, "__init__", record)
+    monkeypatch.setattr(run_mod, "NET_CAPS", (2, 1))
+    assert_same_parties(parse_spec(PARTY_CASES["drawn, early messages"]), "1.49")
+    assert seen[0] == (2, 1) and seen[-1][0] >= 8  # 8 sessions a party
+
+
+def test_the_three_party_hawk_scheme_gives_the_same_results_on_both_engines():
+    """numasim.hawk.parties.run_scheme on its small scenario: job latencies, polls and steals
+    per job, and the messages reconciled, the same on both engines (the fast one by default)."""
+    from numasim.hawk.parties import run_scheme, small_scenario
+    a = run_scheme(small_scenario(), "dual", 1, parties=3, engine="simpy")
+    b = run_scheme(small_scenario(), "dual", 1, parties=3)
+    assert a == b
+    assert a["messages"]["reconciled"] and a["messages"]["sent"] > 0
+
+
+def test_observers_watch_the_first_party_on_both_engines():
+    """Observers of a multi-party run see ring position 0's events, on either engine: the same
+    events with the same facts, the Hawk observer's records."""
+    log = assert_same_observed(parse_spec(PARTY_CASES["machine, two runtimes"]), "1.49")
+    assert {e[1][2] for e in log.events} == {"a", "b"}

@@ -9,7 +9,7 @@ same bytes).
 import pytest
 
 from numasim.engine import simulate, which
-from numasim.engine.run import unsupported
+from numasim.engine.run import EngineUnsupported, unsupported
 from numasim.errors import SpecError
 from numasim.spec import parse_spec
 from numasim.tokio.profile import get_profile
@@ -136,3 +136,16 @@ def test_the_compiled_engine_runs_mpc_hop():
     s = parse_spec(spec())
     assert unsupported(s, get_profile("1.49")) is None
     assert which(s, get_profile("1.49"), engine="auto") == "fast"
+
+
+def test_the_compiled_engine_refuses_mpc_hop_with_parties_in_one_line():
+    """A multiplexer's write to the next party is not compiled yet: `auto` takes SimPy, and
+    `--engine fast` is refused naming the feature, never run differently."""
+    d = spec(tasks=2, rounds=2)
+    d["parties"] = 3
+    s = parse_spec(d)
+    why = unsupported(s, get_profile("1.49"))
+    assert why is not None and "mpc_hop" in why and "\n" not in why
+    assert which(s, get_profile("1.49"), engine="auto") == "simpy"
+    with pytest.raises(EngineUnsupported):
+        run(d, engine="fast")

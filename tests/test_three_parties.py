@@ -2,14 +2,13 @@
 
 A round sends this round's message to the same task at the next party and completes once the
 previous party's message has arrived through this party's I/O driver. Without `parties` nothing
-changes; the compiled engine refuses `parties` in one line.
+changes. Both engines run parties (tests/test_engine_equivalence.py holds them to the same bytes).
 """
 import json
 
 import pytest
 
 from numasim.engine import simulate
-from numasim.engine.run import EngineUnsupported
 from numasim.errors import SpecError
 from numasim.hawk.jobs import generate
 from numasim.hawk.parties import three_party_spec
@@ -197,16 +196,18 @@ def test_without_parties_the_reference_writes_the_compiled_engines_bytes():
     assert a.parties == [] and a.network is None
 
 
-def test_the_compiled_engine_refuses_parties_in_one_line(tmp_path, capsys):
-    with pytest.raises(EngineUnsupported, match="parties"):
-        run(ring(2), "fast")
+def test_predict_writes_the_same_multi_party_trace_on_both_engines(tmp_path):
+    """`numasim predict` of a spec with parties: the compiled engine (now the default) writes
+    the reference's trace."""
     from numasim.cli import main
     path = tmp_path / "ring.json"
-    path.write_text(json.dumps(ring(2)))
-    assert main(["predict", str(path), "--engine", "fast", "-q", "-o", str(tmp_path / "x")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "parties" in err
-    assert main(["predict", str(path), "--engine", "auto", "-q", "-o", str(tmp_path / "y")]) == 0
+    path.write_text(json.dumps(ring(4, tasks=3, workers=2)))
+    outs = {}
+    for engine in ("simpy", "fast", "auto"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["predict", str(path), "--engine", engine, "-q", "-o", str(out)]) == 0
+        outs[engine] = out.read_bytes()
+    assert outs["simpy"].count(b"\n") > 2 and outs["simpy"] == outs["fast"] == outs["auto"]
 
 
 @pytest.mark.parametrize("change, field", [

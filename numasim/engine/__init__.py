@@ -62,4 +62,5 @@ def add_argument(p):
                    help="simulation engine: fast (compiled; refuses what it does not cover yet), simpy (the "
                         "reference), or auto, the default: fast where it covers the input, else simpy. Both "
                         "write the same bytes. Covered now: every step, offload pools; one or several "
-                        "runtimes, on the flat host or a machine (the Hawk scenarios too); see docs/engine.md")
+                        "runtimes, on the flat host or a machine (the Hawk scenarios too); several parties "
+                        "(mpc_round); see docs/engine.md")

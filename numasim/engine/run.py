@@ -12,18 +12,24 @@ from types import SimpleNamespace
 
 from ..errors import UserError
 from ..host.costs import default_host
+from ..host.network import Endpoint, Network
 from ..metrics.runtime import RuntimeMonitor
 from ..metrics.task import TaskSampler
-from ..simulate import SimResult, _numa_facts, header, rng_streams
-from ..spec import External
+from ..simulate import SimResult, _numa_facts, header, party_streams, rng_streams
+from ..spec import MULTIPLEXER, External
 from ..tokio.fastrand import core_generators
 from .fast import CACHE_DIR, state as st
 from .fast.arrivals import merge
 from .fast.pcg import dist_params
-from .fast.loop import PAUSE, PAUSE_OBS, PAUSE_U, run, setup
+from .fast.loop import PAUSE, PAUSE_OBS, PAUSE_U, run, run_parties, setup, setup_parties
 from .fast.observe import OBS_OVERFLOW
 from .replay import Replay, replayable
 from .fast.program import Unsupported, compile_program
+
+
+# a multi-party run's first room for endpoints (sessions) per party and for the messages one
+# event sends (doubled when outgrown)
+NET_CAPS = (1024, 256)
 
 
 class EngineUnsupported(UserError):
@@ -32,8 +38,8 @@ class EngineUnsupported(UserError):
 
 def unsupported(spec, profile, observers=()):
     """The first feature of this input the fast engine does not cover, or None."""
-    if spec.parties:
-        return "parties (several machines joined by mpc_round messages: the SimPy engine only)"
+    if spec.parties and MULTIPLEXER in spec.task_names():
+        return "mpc_hop in a multi-party run (a multiplexer's write to the next party: the SimPy engine only)"
     o = replayable(observers)
     if o is not None:
         return (f"an observer that reads the engine's live state ({type(o).__name__}; an observer the "
@@ -156,91 +162,174 @@ def _params(spec, profile, host, nsrc):
     return p
 
 
-def _compiled_before() -> bool:
-    return bool(glob.glob(os.path.join(CACHE_DIR, "**", "loop.run-*.nbi"), recursive=True))
+def _compiled_before(loop) -> bool:
+    return bool(glob.glob(os.path.join(CACHE_DIR, "**", f"loop.{loop}-*.nbi"), recursive=True))
 
 
-_warm = False
+_warm = set()
 
 
-def _kernel():
-    global _warm
-    if not _warm and not _compiled_before():
+def _kernel(parties=False):
+    """The kernels of one system's run or of a multi-party run (each its own compile)."""
+    loop = "run_parties" if parties else "run"
+    if loop not in _warm and not _compiled_before(loop):
         print("numasim: compiling the fast engine (once per machine, about a minute)...", file=sys.stderr, flush=True)
-    _warm = True
-    return setup, run
+    _warm.add(loop)
+    return setup, run, setup_parties, run_parties
+
+
+class _Party:
+    """One system's layout (a party of a multi-party run, or the run's one system): its streams,
+    arrays and views, machine block and latency log. With several parties each M and F becomes a
+    row of one stacked array (`rebase`), the same layout for all."""
+
+    def __init__(self, spec, profile, host, prog, names, ws, streams, caps, net_caps, replay, params, ncpu,
+                 party=0, nparties=1, spin_scale=1.0, times=None, narr=0):
+        """`times`: each source's arrivals (drawn here if None); `narr`: room for at least that
+        many in the layout (the parties' counts differ, their layouts may not)."""
+        rts = [rs.name for rs in spec.runtimes]
+        nw = sum(rs.workers for rs in spec.runtimes)
+        self.streams = streams
+        if times is None:
+            times = _arrivals(spec, streams, host.startup_ns, host.startup_ns + spec.duration_ns)
+        src = np.zeros((len(spec.sources), st.NSRC_COLS), np.int64)
+        arrt = []
+        for si, s in enumerate(spec.sources):
+            src[si] = (1 if isinstance(s, External) else 0, prog.roots[si], len(arrt), len(times[si]),
+                       0 if s.runtime is None else rts.index(s.runtime))
+            arrt.extend(times[si])
+        params = params.copy()
+        params[st.PR_SEED] = np.uint64(streams["seed"]).astype(np.int64)  # TaskDraws' seed, as its bits
+        self.mach = _Machine(spec, nw, ncpu, len(rts) * len(names), ws, streams, caps[0])
+        epcap, obcap = net_caps
+        net = dict(EP=(st.H_EP, np.zeros((epcap, st.NEP), np.int64)), EH=(st.H_EH, np.zeros(2 * epcap, np.int64)),
+                   OB=(st.H_OB, np.zeros((obcap, st.NOB), np.int64)))
+        self.M, self.F, views = st.allocate(nw + self.mach.npt, ncpu, len(rts), len(names), prog.ops, prog.defs, src,
+                                            np.array(arrt + [0] * max(1, narr + 1 - len(arrt)), np.int64),
+                                            params, host.stack_wake_prob,
+                                            [dist_params(d) for d in prog.dists], caps,
+                                            numa=dict(self.mach.tables, **replay.tables(), **net,
+                                                      **_mux_tables(prog, names)))
+        self.M[st.H_MUXDEF] = prog.mux
+        self.M[st.H_EPCAP] = epcap
+        self.M[st.H_OBCAP] = obcap
+        self.S = SimpleNamespace(**views)
+        self.party, self.nparties, self.spin_scale = party, nparties, spin_scale
+        self.lats = []
+
+    def rebase(self, M, F):
+        """Move the arrays into rows M, F of the stacked ones (and the views with them)."""
+        M[:] = self.M
+        F[:] = self.F
+        for name, v in vars(self.S).items():
+            base, row = (self.M, M) if np.may_share_memory(v, self.M) else (self.F, F)
+            off = (v.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // v.itemsize
+            setattr(self.S, name, row[off:off + v.size].reshape(v.shape))
+        self.M, self.F = M, F
+
+    def init(self, spec, profile, replay):
+        S = self.S
+        _init(S, self.F, spec, profile, self.streams)
+        self.F[st.F_SCALE] = self.spin_scale
+        S.X[st.X_PARTY] = self.party
+        S.X[st.X_NPARTIES] = self.nparties
+        self.mach.init(S)
+        if replay is not None:
+            replay.init(self.M, S)
+        self.rng = self.streams["os"]
+        _refill(S, self.M, self.F, self.rng)
+
+    def serve(self, code, replay):
+        """A pause: the observers' log replayed, the latency log kept and emptied, a window of
+        draws that runs low refilled."""
+        S = self.S
+        if replay is not None:
+            replay.drain(S)
+        if code == PAUSE:
+            n = int(S.R[st.R_NLAT])
+            self.lats.append(S.LAT[:n].copy())
+            S.R[st.R_LAT_BASE] += n
+            S.R[st.R_NLAT] = 0
+        if S.R[st.R_U_N] - S.R[st.R_U_I] < st.U_MARGIN:
+            _refill(S, self.M, self.F, self.rng)
+
+    def result(self, spec, profile, host, seed, names, replay):
+        S = self.S
+        if replay is not None:
+            replay.drain(S)
+            replay.finish(S)
+        self.lats.append(S.LAT[:int(S.R[st.R_NLAT])])
+        res = _result(spec, profile, host, seed, S, np.concatenate(self.lats), names, host.startup_ns)
+        res.numa = self.mach.facts(S, names, host.startup_ns)
+        return res
 
 
 def simulate_fast(spec, profile, host=None, seed=None, observers=()):
+    """simulate.simulate, compiled: the same SimResult (with `parties` and `network` for a spec
+    with parties, simulate_parties' result)."""
     host = host or default_host(profile.version)
     seed = spec.seed if seed is None else seed
     check(spec, profile, observers)
     names = spec.task_names()
     ws = []
     prog = compile_program(spec, names, ws)
-    ops, defs, roots = prog.ops, prog.defs, prog.roots
-    rts = [rs.name for rs in spec.runtimes]
-    nw = sum(rs.workers for rs in spec.runtimes)
     ncpu = max(1, host.cpus) if spec.machine is None else max(spec.machine.cpus) + 1
-    origin = host.startup_ns
-    end_ns = origin + spec.duration_ns
     params = _params(spec, profile, host, len(spec.sources))
     params[st.PR_NCPU] = ncpu
     n_samples = (spec.duration_ns + 5_000_000_000 + 10_000_000) // spec.sample_interval_ns + 4
     caps = [4096, 4096, 1024, 1024, 1 << 16, int(n_samples)]
-    setup, run = _kernel()
+    parties = spec.parties
+    net_caps = list(NET_CAPS) if parties else [1, 1]
+    setup, run, setup_parties, run_parties = _kernel(bool(parties))
     replay = Replay(spec, observers, names, ncpu)
+    nrt = len(spec.runtimes)
     while True:
-        streams = rng_streams(seed, len(spec.runtimes))
-        times = _arrivals(spec, streams, origin, end_ns)
-        src = np.zeros((len(spec.sources), st.NSRC_COLS), np.int64)
-        arrt = []
-        for si, s in enumerate(spec.sources):
-            src[si] = (1 if isinstance(s, External) else 0, roots[si], len(arrt), len(times[si]),
-                       0 if s.runtime is None else rts.index(s.runtime))
-            arrt.extend(times[si])
-        params[st.PR_SEED] = np.uint64(streams["seed"]).astype(np.int64)  # TaskDraws' seed, as its bits
-        mach = _Machine(spec, nw, ncpu, len(rts) * len(names), ws, streams, caps[0])
-        M, F, views = st.allocate(nw + mach.npt, ncpu, len(rts), len(names), ops, defs, src, np.array(arrt + [0], np.int64),
-                                  params, host.stack_wake_prob, [dist_params(d) for d in prog.dists], caps,
-                                  numa=dict(mach.tables, **replay.tables(), **_mux_tables(prog, names)))
-        M[st.H_MUXDEF] = prog.mux
-        S = SimpleNamespace(**views)
-        _init(S, F, spec, profile, streams)
-        mach.init(S)
-        replay.init(M, S)
-        rng = streams["os"]
-        _refill(S, M, F, rng)
-        setup(M, F)
-        lats = []
-        code = run(M, F)
+        if parties:
+            streams = [party_streams(seed, p.stream, nrt) for p in parties]
+            origin = host.startup_ns
+            times = [_arrivals(spec, s, origin, origin + spec.duration_ns) for s in streams]
+            narr = max(sum(len(x) for x in ts) for ts in times)
+            # observers watch ring position 0, as simulate_parties gives them
+            ps = [_Party(spec, profile, host, prog, names, ws, streams[i], caps, net_caps, replay, params, ncpu, i,
+                         len(parties), p.spin_scale, times[i], narr) for i, p in enumerate(parties)]
+            M2 = np.zeros((len(ps), len(ps[0].M)), np.int64)
+            F2 = np.zeros((len(ps), len(ps[0].F)))
+            for i, p in enumerate(ps):
+                p.rebase(M2[i], F2[i])
+        else:
+            ps = [_Party(spec, profile, host, prog, names, ws, rng_streams(seed, nrt), caps, net_caps, replay, params,
+                         ncpu)]
+        for i, p in enumerate(ps):
+            p.init(spec, profile, replay if i == 0 else None)
+        if parties:
+            setup_parties(M2, F2)
+            go = lambda: run_parties(M2, F2)  # noqa: E731
+        else:
+            M, F = ps[0].M, ps[0].F
+            setup(M, F)
+            go = lambda: run(M, F)  # noqa: E731
+        code = go()
         while code in (PAUSE, PAUSE_U, PAUSE_OBS):
-            replay.drain(S)
-            if code == PAUSE:
-                # the latency log is half full: keep what it holds and go on
-                n = int(S.R[st.R_NLAT])
-                lats.append(S.LAT[:n].copy())
-                S.R[st.R_LAT_BASE] += n
-                S.R[st.R_NLAT] = 0
-            # any window that runs low is refilled at any pause
-            if S.R[st.R_U_N] - S.R[st.R_U_I] < st.U_MARGIN:
-                _refill(S, M, F, rng)
-            code = run(M, F)
+            for i, p in enumerate(ps):
+                p.serve(code, replay if i == 0 else None)
+            code = go()
         if code == 0:
-            replay.drain(S)
-            replay.finish(S)
-            lats.append(S.LAT[:int(S.R[st.R_NLAT])])
             break
         # a capacity ran out: the same run again with it doubled (tasks, inject, events, defer,
-        # latencies, samples; the observers' log)
+        # latencies, samples; endpoints, outbox; the observers' log)
         replay.rerun(int(code))
         idx = {1: 0, 4: 0, 2: 1, 3: 2, 6: 3, 5: 4, 7: 5}.get(int(code))
         if idx is not None:
             caps[idx] *= 2
+        elif code in (9, 10):
+            net_caps[int(code) - 9] *= 2
         elif code != OBS_OVERFLOW:
             raise RuntimeError(f"the fast engine stopped with code {code}")
-    res = _result(spec, profile, host, seed, S, np.concatenate(lats), names, origin)
-    res.numa = mach.facts(S, names, origin)
+    results = [p.result(spec, profile, host, seed, names, replay if i == 0 else None) for i, p in enumerate(ps)]
+    res = results[0]
+    if parties:
+        res.parties = results
+        res.network = _network(ps)
     return res
 
 
@@ -267,6 +356,24 @@ def _connections(S):
                                  queues=tuple(walk(row[st.CN_Q + 2 * k]) for k in (0, 1)),
                                  batch=tuple(walk(row[st.CN_B + 2 * k]) for k in (0, 1)))
     return out
+
+
+def _network(ps):
+    """host/network.py's Network of a multi-party run, from the parties' endpoint tables: the
+    endpoints in the order they were made over all parties (stamped with the global step), the
+    messages still in flight."""
+    net = Network([None] * len(ps))
+    rows = []
+    for p, part in enumerate(ps):
+        EP = part.S.EP[:int(part.S.X[st.X_NEP])].tolist()
+        rows += [(e[st.EP_STAMP], p, i, e) for i, e in enumerate(EP)]
+    rows.sort(key=lambda r: r[:3])
+    for _, p, _, e in rows:
+        ep = net.endpoints[(p, e[st.EP_KEY])] = Endpoint()
+        ep.sent, ep.arrived, ep.used, ep.waited = e[st.EP_SENT], e[st.EP_ARRIVED], e[st.EP_USED], e[st.EP_WAITED]
+        ep.last_at = e[st.EP_LAST_AT]
+        net.in_flight += ep.sent - ep.arrived
+    return net
 
 
 def _refill(S, M, F, rng):

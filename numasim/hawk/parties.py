@@ -11,8 +11,7 @@ independence, rounds where a party is late on its own side, and the load couplin
 (`mpc_round`, numasim.host.network): each party runs the layout on its own machine, and a
 session's round completes when the previous party's message has arrived through this party's
 I/O driver. The latency drawn per message is the one-party wait's (HOPS_PER_MESSAGE hops), so the
-two schemes differ only in who is in the hop. SimPy engine only (the compiled engine refuses
-`parties`).
+two schemes differ only in who is in the hop. Both engines run it and give the same results.
 
     spec = three_party_spec(small_scenario(), "dual", seed=1)
     r = run_scheme(small_scenario(), "dual", 1, parties=3)   # job latencies, polls, counts
@@ -78,8 +77,9 @@ def three_party_spec(sc: Scenario, layout: str, seed: int = 1, parties=PARTIES) 
 
 
 def run_scheme(sc: Scenario, layout: str, seed: int, parties: int = 1, engine=None) -> dict:
-    """One run: `parties` = 1 is today's one-party scheme (either engine), 3 the three-party run
-    (SimPy). Job latencies in ms per party (one list for the one-party scheme) and their p50 over
+    """One run: `parties` = 1 is today's one-party scheme, 3 the three-party run, on `engine`
+    ("fast", "simpy"; None: the process default, numasim.engine's "auto", which is the compiled
+    engine for both schemes; the results are the same bytes on either). Job latencies in ms per party (one list for the one-party scheme) and their p50 over
     every party's jobs; polls and steals per job (tokio-metrics totals over the runtimes, ring
     position 0); for three parties the messages reconciled over the endpoints and the share of
     rounds whose message was not there yet (the task waited: a wake)."""

@@ -8,11 +8,11 @@ from .blocking import spawn_blocking
 from .driver import add_io, add_timer
 from .events import call_at
 from .handle import cross_in, cross_out, spawn, unpark_driver, wake
+from .network import send, wait
 from .park import defer_wake
 from .pools import submit
 from .program import _draw, child_key
-from .state import OPK_OFFLOAD, O_A, O_B, O_K, PR_REMOTE_SCHED
-from .state import OPK_HOP, OPK_MUX
+from .state import OPK_HOP, OPK_MPC, OPK_MUX, OPK_OFFLOAD, O_A, O_B, O_K, PR_REMOTE_SCHED
 from .state import (COMPLETE, DEFS_RT_COL, EV_IO_READY, F_BUDGET_DEFERS, H_DEFS, H_OPS, H_PR, H_R,
                     H_RT, H_T, H_W, NDEFS, NO, NQ, NT, NW, OPK_BLOCKING, OPK_JOIN, OPK_SLEEP,
                     OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN, Q_BUDGET_FORCED, R_NOW, T_GHEAD,
@@ -102,6 +102,12 @@ def await_point(M, F, w, t, k):
         M[T + (t) * NT + (T_SUB)] += 1
         M[T + (t) * NT + (T_OPK)] = -1
         return False, M[M[H_PR] + (PR_REMOTE_SCHED)]
+    if k == OPK_MPC and not M[T + (t) * NT + (T_TSET)]:
+        # send_next: an unbounded channel push to the connection, which never waits; then the
+        # same op is looked at again for receive_prev
+        M[T + (t) * NT + (T_TSET)] = 1
+        send(M, F, w, t, M[T + (t) * NT + (T_OPA)])
+        return False, 0
     if k == OPK_BLOCKING:
         h = spawn_blocking(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[T + (t) * NT + (T_OPA)], M[M[H_OPS] + (M[T + (t) * NT + (T_PC)]) * NO + (O_C)])
         M[T + (t) * NT + (T_JCUR)] = h
@@ -138,6 +144,10 @@ def await_point(M, F, w, t, k):
         return True, 0
     if k == OPK_HOP:
         return True, 0  # the receive, its message not here yet: the receiving multiplexer wakes it
+    if k == OPK_MPC:
+        # receive_prev with the message not here yet: its delivery wakes the task
+        wait(M, t)
+        return True, 0
     if M[T + (t) * NT + (T_TSET)]:
         return True, 0
     M[T + (t) * NT + (T_TSET)] = 1

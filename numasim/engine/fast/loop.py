@@ -1,6 +1,8 @@
 """simulate.py, compiled: the run itself. The processes SimPy starts (workers of every runtime,
 sources, the sampler, the ender) are started in the same order, and events are processed until
-the stop event, exactly as `env.run(until=stop)` does."""
+the stop event, exactly as `env.run(until=stop)` does. Several parties (simulate_parties):
+`setup_parties` and `run_parties` over one M per party, the parties' queues merged in SimPy's
+order (state.py "parties")."""
 from .jit import kernel
 
 from ...host.numa import LOAD_REFRESH_NS
@@ -34,6 +36,8 @@ from .state import (EV_MIG_INIT, EV_MIGRATE, EV_REFRESH, EV_REFRESH_INIT, H_FMIG
 from .pcg import next_double, standard_exponential
 from .state import H_FACAP, H_OBSCAP, X_FA_N, X_FACTS, X_OBS, X_OBS_N
 from .pools import thread_step as pool_step
+from .network import deliver
+from .state import EV_ALLOF, EV_NET_IO, H_EV, NEVER, R_EID, R_GSTEP, R_OTHER, X_NOB
 
 DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
@@ -125,7 +129,8 @@ def _sampler(M, F):
 
 
 @kernel
-def _ender(M, F):
+def _ender(M, F, live):
+    """simulate.py _drain: `live` the tasks alive over every runtime (of every party)."""
     R = M[H_R]
     ph = M[R + (R_ENDER_PHASE)]
     if ph == 0:
@@ -136,7 +141,7 @@ def _ender(M, F):
         M[R + (R_ENDER_LIMIT)] = M[R + (R_NOW)] + DRAIN_LIMIT_NS
         M[R + (R_ENDER_PHASE)] = 2
     if ph <= 2:
-        if M[R + (R_NOW)] < M[R + (R_ENDER_LIMIT)] and M[R + (R_LIVE_MON)] > 0:
+        if M[R + (R_NOW)] < M[R + (R_ENDER_LIMIT)] and live > 0:
             timeout(M, F, DRAIN_POLL_NS, EV_ENDER, 0, 0)
             return
         M[R + (R_ENDER_PHASE)] = 3
@@ -157,8 +162,9 @@ def _io_ready(M, F, r):
 
 
 @kernel
-def setup(M, F):
-    """build_system's placement and the processes started before env.run, in SimPy's order."""
+def _start(M, F):
+    """simulate.py _start_party: build_system's placement and one system's processes, in
+    SimPy's order."""
     PR = M[H_PR]
     nw = M[PR + (PR_NW)]
     numa = M[M[H_X] + X_NUMA]
@@ -176,7 +182,65 @@ def setup(M, F):
     for si in range(M[PR + (PR_NSRC)]):
         schedule(M, F, 0, URGENT, EV_SRC_INIT, si, 0)
     schedule(M, F, 0, URGENT, EV_SAMPLER, 0, 0)
+
+
+@kernel
+def setup(M, F):
+    """The processes started before env.run, in SimPy's order: the system's, then the drain."""
+    _start(M, F)
     schedule(M, F, 0, URGENT, EV_ENDER, 0, 0)
+
+
+@kernel
+def dispatch(M, F, k, a, b):
+    """One event of a system's own processes (the sampler, the drain and the stop are the
+    loop's: run and run_parties)."""
+    R = M[H_R]
+    PR = M[H_PR]
+    if k == EV_RESUME:
+        if a < M[PR + (PR_NW)]:
+            step(M, F, a)
+        else:
+            pool_step(M, F, a)
+    elif k == EV_TWAKE:
+        timeout_wake(M, F, a, b)
+    elif k == EV_STALL_SUCCEED:
+        schedule(M, F, 0, NORMAL, EV_RESUME, a, 0)
+    elif k == EV_BALANCE:
+        balance(M, F)
+    elif k == EV_SRC_INIT:
+        timeout(M, F, M[PR + (PR_ORIGIN)] - M[R + (R_NOW)], EV_SRC, a, 0)
+    elif k == EV_SRC:
+        _source(M, F, a, b)
+    elif k == EV_IO_READY:
+        _io_ready(M, F, a)
+    elif k == EV_BT_RESUME:
+        thread_step(M, F, a)
+    elif k == EV_BT_EV:
+        idle_event(M, F, a, b, True)
+    elif k == EV_BT_KEEP:
+        idle_event(M, F, a, b, False)
+    elif k == EV_BT_COND:
+        idle_done(M, F, a)
+    elif EV_MIG_INIT <= k <= EV_REFRESH:
+        _machine_event(M, F, k)
+
+
+@kernel
+def _paused(M, F):
+    """After an event: the code of a capacity that ran out, or a pause the caller serves (a
+    window of draws running low, an observers' log half full); 0 to go on."""
+    R = M[H_R]
+    if M[R + (R_OVERFLOW)]:
+        return M[R + (R_OVERFLOW)]
+    if M[R + (R_U_N)] - M[R + (R_U_I)] < U_MARGIN:
+        return PAUSE_U
+    X = M[H_X]
+    if M[X + X_OBS] and M[X + X_OBS_N] > M[H_OBSCAP] // 2:
+        return PAUSE_OBS
+    if M[X + X_FACTS] and M[X + X_FA_N] > M[H_FACAP] // 2:
+        return PAUSE_OBS
+    return 0
 
 
 @kernel
@@ -184,58 +248,142 @@ def run(M, F):
     """Run to the stop event: 0; PAUSE after a sample when the latency log is half full (the
     caller empties it and calls again); else the code of the capacity that ran out."""
     R = M[H_R]
-    PR = M[H_PR]
     half = M[H_LCAP] // 2
-    nwk = M[PR + (PR_NW)]
     while M[R + (R_EV_LEN)] > 0:
         t, k, a, b = pop(M, F)
         M[R + (R_NOW)] = t
         M[R + (R_EVENTS)] += 1
-        if k == EV_RESUME:
-            if a < nwk:
-                step(M, F, a)
-            else:
-                pool_step(M, F, a)
-        elif k == EV_TWAKE:
-            timeout_wake(M, F, a, b)
-        elif k == EV_STALL_SUCCEED:
-            schedule(M, F, 0, NORMAL, EV_RESUME, a, 0)
-        elif k == EV_BALANCE:
-            balance(M, F)
-        elif k == EV_SRC_INIT:
-            timeout(M, F, M[PR + (PR_ORIGIN)] - M[R + (R_NOW)], EV_SRC, a, 0)
-        elif k == EV_SRC:
-            _source(M, F, a, b)
-        elif k == EV_SAMPLER:
+        if k == EV_SAMPLER:
             _sampler(M, F)
             if M[R + (R_NLAT)] > half and not M[R + (R_OVERFLOW)]:
                 return PAUSE
         elif k == EV_ENDER:
-            _ender(M, F)
-        elif k == EV_IO_READY:
-            _io_ready(M, F, a)
-        elif k == EV_BT_RESUME:
-            thread_step(M, F, a)
-        elif k == EV_BT_EV:
-            idle_event(M, F, a, b, True)
-        elif k == EV_BT_KEEP:
-            idle_event(M, F, a, b, False)
-        elif k == EV_BT_COND:
-            idle_done(M, F, a)
+            _ender(M, F, M[R + (R_LIVE_MON)])
         elif k == EV_STOP:
             M[R + (R_STOPPED)] = 1
             return 0
-        elif EV_MIG_INIT <= k <= EV_REFRESH:
-            _machine_event(M, F, k)
-        if M[R + (R_OVERFLOW)]:
-            return M[R + (R_OVERFLOW)]
-        if M[R + (R_U_N)] - M[R + (R_U_I)] < U_MARGIN:
-            return PAUSE_U
+        else:
+            dispatch(M, F, k, a, b)
+        code = _paused(M, F)
+        if code:
+            return code
+    return 0
+
+
+# ---------------------------------------------------------------- several parties
+@kernel
+def setup_parties(M2, F2):
+    """simulate_parties: each party's system started in ring order, then the one drain (its
+    events in party 0's queue); the eids run on over all of them."""
+    n = M2.shape[0]
+    eid = 0
+    for x in range(n):
+        M2[x, M2[x, H_R] + R_EID] = eid
+        _start(M2[x], F2[x])
+        eid = M2[x, M2[x, H_R] + R_EID]
+    M0 = M2[0]
+    M0[M0[H_R] + R_EID] = eid
+    schedule(M0, F2[0], 0, URGENT, EV_ENDER, 0, 0)
+    _sync(M2, M0[M0[H_R] + R_EID], M0[M0[H_R] + R_GSTEP])
+
+
+@kernel
+def _sync(M2, eid, gstep):
+    for x in range(M2.shape[0]):
+        R = M2[x, H_R]
+        M2[x, R + R_EID] = eid
+        M2[x, R + R_GSTEP] = gstep
+
+
+@kernel
+def _earliest(M2, skip):
+    """The party whose event queue holds the earliest event, (time, priority, eid) as SimPy's
+    one queue orders them; -1 if all are empty. `skip`: a party not to look at (-1: none)."""
+    best = -1
+    for x in range(M2.shape[0]):
+        if x == skip or M2[x, M2[x, H_R] + R_EV_LEN] == 0:
+            continue
+        if best < 0:
+            best = x
+            continue
+        a = M2[x, H_EV]
+        b = M2[best, H_EV]
+        for c in range(3):
+            if M2[x, a + c] != M2[best, b + c]:
+                if M2[x, a + c] < M2[best, b + c]:
+                    best = x
+                break
+    return best
+
+
+@kernel
+def run_parties(M2, F2):
+    """simulate_parties' env.run(until=AllOf(samplers' stops)): the parties' events in one
+    order; each event runs on its party's M (EV_NET_IO on the receiver's), the drain counts
+    every party's live tasks and ends them all, and the run stops at the event that the last
+    sampler's stop triggers. Returns as `run` does (a pause or overflow of any party)."""
+    n = M2.shape[0]
+    M0 = M2[0]
+    eid = M0[M0[H_R] + R_EID]
+    gstep = M0[M0[H_R] + R_GSTEP]
+    half = M0[H_LCAP] // 2
+    while True:
+        p = _earliest(M2, -1)
+        if p < 0:
+            break
+        t, k, a, b = pop(M2[p], F2[p])
+        x = a if k == EV_NET_IO else p
+        M = M2[x]
+        F = F2[x]
+        R = M[H_R]
+        o = _earliest(M2, x)
+        M[R + (R_OTHER)] = NEVER if o < 0 else M2[o, M2[o, H_EV]]
+        M[R + (R_NOW)] = t
+        M[R + (R_EVENTS)] += 1
+        M[R + (R_EID)] = eid
+        M[R + (R_GSTEP)] = gstep
+        gstep += 1
+        code = 0
+        if k == EV_NET_IO:
+            _io_ready(M, F, b)
+        elif k == EV_SAMPLER:
+            _sampler(M, F)
+            if M[R + (R_NLAT)] > half and not M[R + (R_OVERFLOW)]:
+                code = PAUSE
+        elif k == EV_ENDER:
+            live = 0
+            for y in range(n):
+                live += M2[y, M2[y, H_R] + R_LIVE_MON]
+            _ender(M, F, live)
+            if M[R + (R_DONE)]:
+                for y in range(n):
+                    M2[y, M2[y, H_R] + R_DONE] = 1
+        elif k == EV_STOP:
+            # AllOf's check: the last sampler's stop triggers the condition, one event more
+            M[R + (R_STOPPED)] = 1
+            stopped = 0
+            for y in range(n):
+                stopped += M2[y, M2[y, H_R] + R_STOPPED]
+            if stopped == n:
+                schedule(M, F, 0, NORMAL, EV_ALLOF, 0, 0)
+        elif k == EV_ALLOF:
+            _sync(M2, M[R + (R_EID)], gstep)
+            return 0
+        else:
+            dispatch(M, F, k, a, b)
+        eid = M[R + (R_EID)]
         X = M[H_X]
-        if M[X + X_OBS] and M[X + X_OBS_N] > M[H_OBSCAP] // 2:
-            return PAUSE_OBS
-        if M[X + X_FACTS] and M[X + X_FA_N] > M[H_FACAP] // 2:
-            return PAUSE_OBS
+        if M[X + X_NOB]:
+            y = (x + 1) % n
+            deliver(M, F, M2[y], F2[y])
+            if not code:
+                code = _paused(M2[y], F2[y])
+        if not code:
+            code = _paused(M, F)
+        if code:
+            _sync(M2, eid, gstep)
+            return code
+    _sync(M2, eid, gstep)
     return 0
 
 

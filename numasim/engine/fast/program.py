@@ -12,8 +12,8 @@ is `child_key`, Python's hash of an int pair, computed here.
 import numpy as np
 from numba import int64, uint64
 
-from ...spec import (MULTIPLEXER, IoWait, Join, LoopUntilEnd, Mem, MpcHop, Offload, Repeat, Sleep, Spawn, SpawnBlocking,
-                     Spin, TaskDef, Yield)
+from ...spec import (MULTIPLEXER, IoWait, Join, LoopUntilEnd, Mem, MpcHop, MpcRound, Offload, Repeat, Sleep, Spawn,
+                     SpawnBlocking, Spin, TaskDef, Yield)
 
 from .jit import kernel
 from .pcg import sample, seed_state
@@ -25,6 +25,7 @@ from .state import (H_FD, H_OPS, H_PR, H_T, K_BLOCKING, K_END, K_IO, K_JOIN, K_L
 from .state import K_MEM, OPK_MEM
 from .state import K_OFFLOAD, OPK_OFFLOAD
 from .state import K_HOP, OPK_HOP, T_HOP_C, T_HOP_R, T_HOP_S, T_HOP_W
+from .state import F_SCALE, K_MPC, OPK_MPC
 
 DONE = -2
 # the spec language's names of the steps not compiled yet
@@ -97,6 +98,8 @@ def compile_program(spec, names, ws=None):
                 emit(K_BLOCKING, *dur(s.dur), int(s.join))
             elif t is IoWait:
                 emit(K_IO, *dur(s.dur))
+            elif t is MpcRound:
+                emit(K_MPC, *dur(s.dur))
             elif t is Spawn:
                 emit(K_SPAWN, task(s.task, s.runtime), s.count, int(s.join), 0 if s.join or s.name is None else 1 + slot(s.name))
             elif t is Join:
@@ -232,6 +235,8 @@ def fetch(M, F, t):
             d = M[OPS + (pc) * NO + (O_B)]
             if d:
                 ns = _draw(M, F, t, d)
+            if F[F_SCALE] != 1.0:  # a party's spin_scale (TaskDraws.spin_scale)
+                ns = np.int64(np.rint(ns * F[F_SCALE]))
             M[T + (t) * NT + (T_PC)] = pc + 1
             if ns <= 0:
                 continue
@@ -240,14 +245,14 @@ def fetch(M, F, t):
         if k == K_YIELD:
             M[T + (t) * NT + (T_PC)] = pc + 1
             return OPK_YIELD
-        if k == K_SLEEP or k == K_IO:
+        if k == K_SLEEP or k == K_IO or k == K_MPC:
             ns = M[OPS + (pc) * NO + (O_A)]
             d = M[OPS + (pc) * NO + (O_B)]
             if d:
                 ns = _draw(M, F, t, d)
             M[T + (t) * NT + (T_PC)] = pc + 1
             M[T + (t) * NT + (T_OPA)] = ns
-            return OPK_SLEEP if k == K_SLEEP else OPK_IO
+            return OPK_SLEEP if k == K_SLEEP else (OPK_IO if k == K_IO else OPK_MPC)
         if k == K_JOIN:
             # join_all: the handles kept under the name, taken off it, awaited in spawn order
             if M[T + (t) * NT + (T_SUB)] == 0:

@@ -110,7 +110,8 @@ N_SW = N_STATS + 1
 # F (float64): the stack-wake probability, each worker's poll-time EWMA, a window of the OS
 # stream's uniform draws (refilled between events from the same numpy Generator), then the
 # (kind, a, b) of each distribution drawn inside tasks
-F_STACK, F_EWMA = 0, 1
+# F_SCALE: the party's factor on spin draws (host/network.py; workload/program.py TaskDraws.spin_scale)
+F_STACK, F_SCALE, F_EWMA = 0, 1, 2
 U_MARGIN = 64  # draws one event may take at most, with room to spare
 
 
@@ -125,7 +126,7 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, di
     nmon = nrt * nnames
     shapes = [("W", (nw, NW)), ("T", (tcap, NT)), ("LQ", (nw, LOCAL_QUEUE_CAPACITY)), ("DEF", (nw, dcap)),
               ("FREE", (tcap,)), ("INJ", (nrt, icap)), ("EV", (ecap, NE)), ("TM", (nrt, tcap, 3)),
-              ("IO", (nrt, tcap, 3)), ("BQ", (nrt, tcap, 2)), ("BT", (nrt * BT_CAP, NBT)),
+              ("IO", (nrt, tcap, 4)), ("BQ", (nrt, tcap, 2)), ("BT", (nrt * BT_CAP, NBT)),
               ("IDL", (nrt, BT_CAP)), ("C", (ncpu, NC)), ("CW", (ncpu, nw)), ("SL", (nw,)), ("MON", (nmon, N_MON)),
               ("LAT", (lcap, 2)), ("SR", (scap, nrt, NSR)), ("SW", (scap, nw, N_SW)), ("SD", (scap, nw)),
               ("SM", (scap, nmon, N_MON)), ("OPS", ops.shape), ("DEFS", defs.shape), ("SRC", src.shape),
@@ -170,10 +171,12 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, di
     views["PR"][:] = params
     views["FREE"][:] = np.arange(tcap - 1, -1, -1)
     views["R"][R_FREE_TOP] = tcap
+    views["R"][R_OTHER] = NEVER  # one party: no other event queue
     M[H_FD] = F_EWMA + nw + ucap
     fx = numa.get("F", {}) if numa is not None else {}
     F = np.zeros(F_EWMA + nw + ucap + 3 * len(dists) + sum(a.size for _s, a in fx.values()))
     F[F_STACK] = stack_prob
+    F[F_SCALE] = 1.0
     for i, d in enumerate(dists):
         F[M[H_FD] + 3 * i:M[H_FD] + 3 * i + 3] = d
     if numa is not None:
@@ -301,7 +304,7 @@ OPK_OFFLOAD = 9
 # the `mpc_hop` step: two op rows, (K_HOP, wait ns, 0 or 1 + its distribution, send ns, its
 # distribution), then (recv ns, its distribution, first, stride, slots); its await kind and the
 # multiplexer's (workload OP_HOP, OP_MUX)
-K_HOP = 42
+K_HOP = 43  # op kinds: K_MEM 40, K_OFFLOAD 41, K_MPC 42
 OPK_HOP, OPK_MUX = 12, 13
 # task: its place among the tasks of its name (Task.slot), the messages handed to it and not
 # taken yet (Task.hop_in), and its one message in flight (a session has at most one): its wait,
@@ -321,3 +324,31 @@ N_HX = N_HX + 3
 # an I/O readiness that is a connection's message (workload/mux.py _arrive), not a task's wait:
 # the driver's heap row holds IO_MUX + the session
 IO_MUX = 1 << 40
+
+# ==== parties (host/network.py): several systems in one event loop, joined by mpc_round ======
+# A multi-party run is one M per party (stacked: the same layout), each a whole system with its
+# own event queue; the events' eids are one running count over all of them, so the loop
+# (loop.py run_parties) pops the earliest of the queues' roots, which is SimPy's one queue. An
+# event may be for another party than the queue it sits in (EV_NET_IO: a message's epoll event
+# at the receiver, scheduled by the sender). R_OTHER: the earliest event time in the other
+# parties' queues (Thread.ahead looks at them too); R_GSTEP: the events run so far, over all.
+R_OTHER, R_GSTEP = NR, NR + 1
+NR = NR + 2
+NEVER = 1 << 62
+EV_NET_IO, EV_ALLOF = 44, 45
+# the mpc_round step: (K_MPC, ns, 0 or 1 + its distribution), await kind workload OP_MPC
+K_MPC = 42
+OPK_MPC = 11
+# an endpoint (host/network.py Endpoint) of this party, one per task key, in creation order: its
+# key, counts, the waiting task (-1), when its latest message arrives, the global step it was
+# made at (the endpoints' order over all parties); EH: an open-addressing index key -> 1 + row
+(EP_KEY, EP_SENT, EP_ARRIVED, EP_USED, EP_WAITED, EP_WAITER, EP_LAST_AT, EP_STAMP, NEP) = range(9)
+# the outbox: messages sent during the current event, handed to the next party's driver by the
+# loop right after it (only the sender's code runs in an event, so the receiver sees them at
+# the same point of its own history): when it arrives, the task key, the runtime
+OB_AT, OB_KEY, OB_RT, NOB = range(4)
+(H_EP, H_EH, H_OB, H_EPCAP, H_OBCAP) = range(N_HX, N_HX + 5)
+N_HX = N_HX + 5
+X_PARTY, X_NPARTIES, X_NEP, X_NOB = NX, NX + 1, NX + 2, NX + 3
+NX = NX + 4
+IO_MESSAGE = -2  # the "task" of a pending readiness that is a party's message (its key beside it)

@@ -6,7 +6,7 @@ worker.py; what is here runs at an instant.
 from .jit import kernel
 
 from .events import call_at
-from .state import (EV_STALL_SUCCEED, H_EV, H_FU0, H_R, H_W, NE, NW, R_EV_LEN, R_NOW, R_OVERFLOW,
+from .state import (EV_STALL_SUCCEED, H_EV, H_FU0, H_R, H_W, NE, NW, R_EV_LEN, R_NOW, R_OTHER, R_OVERFLOW,
                     R_U_I, R_U_N, W_CPU_UNTIL, W_HAS_STALL_EV, W_OWED, W_PREEMPTED_AT, W_STALLED)
 
 
@@ -16,6 +16,8 @@ def ahead(M, F, ns):
     R = M[H_R]
     t = M[R + (R_NOW)] + ns
     if M[R + (R_EV_LEN)] > 0 and M[M[H_EV] + (0) * NE + (0)] <= t:
+        return False
+    if M[R + (R_OTHER)] <= t:  # the other parties' events (one SimPy queue for them all)
         return False
     M[R + (R_NOW)] = t
     return True

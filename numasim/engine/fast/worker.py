@@ -21,6 +21,7 @@ from .idle import (is_parked, transition_worker_from_searching, transition_worke
                    transition_worker_to_searching, unpark_worker_by_id)
 from .fastrand import fastrand_n
 from .interpret import await_point, consume_budget
+from .network import arrive, has_message, take
 from .numa import mem_ns, poll_start as numa_poll_start
 from .observe import facts, facts_poll_start, observing, task_event, worker_event
 from .park import should_notify_others
@@ -31,7 +32,7 @@ from .taskmon import poll_end, poll_start
 from .thread import ahead
 from .mux import arrive as mux_arrive, queued as mux_queued, take as mux_take
 from .state import IO_MUX, OPK_HOP, OPK_MUX, T_HOP_IN
-from .state import H_OPS, H_X, NO, OPK_MEM, O_C, O_D, T_PC, W_CPU, X_NUMA
+from .state import H_OPS, H_X, IO_MESSAGE, NO, OPK_MEM, OPK_MPC, O_C, O_D, T_PC, W_CPU, X_NUMA
 from .state import OB_PARK, OB_POLL_END, OB_POLL_START
 from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_BY_PROC, F_DEDUPE,
                     F_FROM_PARKED_Q, F_HAS_PARK_UNPARK, F_LIFO_CAP, F_PARK_SPIN, F_PER_RUN_TASK,
@@ -87,12 +88,15 @@ def poll_driver(M, F, w):
     # max_io_events_per_tick: one epoll_wait returns at most 1024 events
     n = 0
     while n < 1024:
-        t = pop_io_ready(M, F, r, now)
-        if t < 0:
+        t, key = pop_io_ready(M, F, r, now)
+        if t == -1:
             break
         n += 1
         if t >= IO_MUX:
             mux_arrive(M, F, t - IO_MUX, w)  # a connection's message (tokio/driver.py Readiness)
+            continue
+        if t == IO_MESSAGE:
+            arrive(M, F, key, w)  # a party's message (host/network.py)
             continue
         M[M[H_T] + (t) * NT + (T_TFIRED)] = 1
         wake(M, F, t, w)
@@ -445,6 +449,16 @@ def step(M, F, w):
                     if mux_queued(M, t) and M[W + (w) * NW + (W_BUDGET)]:
                         consume_budget(M, F, w)
                         cost += mux_take(M, F, t)
+                        continue
+                elif k == OPK_MPC:
+                    # the round's message was sent (T_TSET) and the previous party's is here: the
+                    # channel's recv is Ready and spends budget, as a ready socket does
+                    if M[T + (t) * NT + (T_TSET)] and M[W + (w) * NW + (W_BUDGET)] and has_message(M, t):
+                        consume_budget(M, F, w)
+                        cost += M[PR + (PR_READY)]
+                        take(M, t)
+                        M[T + (t) * NT + (T_TSET)] = 0
+                        M[T + (t) * NT + (T_OPK)] = -1
                         continue
                 break
             M[W + (w) * NW + (W_COST)] = cost

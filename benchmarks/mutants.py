@@ -2,7 +2,8 @@
 
     python benchmarks/mutants.py [--only NAME ...] [--list]
 
-Each mutant is a text edit that must match exactly once somewhere under numasim/ (so the script
+Each mutant is a text edit that must match exactly once somewhere under numasim/, the compiled
+engine (numasim/engine/fast, held to the same rules by test_engine_equivalence) aside (so the script
 keeps working when rules move between files; an edit that no longer matches is reported as
 MISSING, not as killed). For each one the package and tests are copied to a temporary folder,
 the edit is applied there, and the tests that guard the rule run against the copy (PYTHONPATH
@@ -55,13 +56,21 @@ MUTANTS = {
     "pending-ignores-stealable-lifo": (
         "notify_if_work_pending ignores a stealable LIFO slot (1.51)",
         r"if w\.queue or \(lifo and w\.lifo is not None\):", "if w.queue:"),
+    "sleepers-shift-remove": (
+        "unpark_worker_by_id shifts the sleepers down instead of swap_remove",
+        r"s\[i\] = s\[-1\]\n(\s+)s\.pop\(\)", r"s.pop(i)\n\1pass"),
 }
 
 
 def apply(pkg, pattern, repl):
     """Apply the edit in the one file under pkg where the pattern matches; return that path."""
     hits = []
+    fast = os.path.join(pkg, "engine", "fast")
     for dirpath, _, files in os.walk(pkg):
+        if dirpath == fast or dirpath.startswith(fast + os.sep):
+            # the compiled engine mirrors the SimPy rules file for file (same function names),
+            # and test_engine_equivalence holds it to them: the mutants break the reference
+            continue
         for f in files:
             if f.endswith(".py"):
                 p = os.path.join(dirpath, f)

@@ -85,6 +85,15 @@ def test_public_specs_give_the_same_trace_on_both_engines(fidelity_specs, v):
         assert_same(spec, v)
 
 
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+def test_four_workers_leaving_the_sleepers_by_id_give_the_same_trace(fidelity_specs, v):
+    """pub-timers-w2 on four workers: driver wakes take workers out of the middle of the
+    sleepers stack (unpark_worker_by_id's swap_remove), which decides who is notified next."""
+    path = next(p for p in fidelity_specs if p.endswith("pub-timers-w2.json"))
+    raw = load_spec(path).raw
+    assert_same(parse_spec(dict(raw, runtime=dict(raw["runtime"], workers=4), duration_s=0.3), path), v)
+
+
 KEPT = {"name": "as", "runtime": {"workers": 3}, "duration_s": 0.05, "sample_interval_ms": 10, "seed": 9,
         "sources": [{"kind": "external", "interval_us": 400, "arrival": "poisson", "task": {"name": "req", "steps": [
             {"spawn": {"name": "x", "steps": [{"spin_us": 30}, {"sleep_us": 200}]}, "count": 2, "as": "h"},

@@ -101,6 +101,23 @@ def test_the_last_searcher_to_park_notifies_nobody_without_work():
     assert not w0.notified and not w1.notified and rt.idle.num_searching == 0
 
 
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_a_worker_leaving_the_sleepers_by_id_is_replaced_by_the_newest(version):
+    """unpark_worker_by_id swap_removes (idle.rs): with workers 0, 1, 2 parked in that order,
+    worker 0 woken by the driver with a task leaves the stack as [2, 1], so the next notify
+    wakes worker 1, not worker 2 (the most recent sleeper, which a shifting removal would pick)."""
+    rt = bare_runtime(3, version)
+    w0 = rt.workers[0]
+    for i in range(3):
+        rt.idle.transition_worker_to_parked(i, False)
+    w0.lifo = mk(rt, 1)[0]
+    assert w0.transition_from_parked() and not w0.is_searching
+    assert rt.idle.sleepers == [2, 1]
+    rt.notify_parked()
+    assert rt.workers[1].notified and not rt.workers[2].notified
+    assert rt.idle.sleepers == [2]
+
+
 # ---------------------------------------------------------------- maintenance
 @pytest.mark.parametrize("version", ["1.24", "1.49"])
 def test_timers_fire_at_maintenance_on_a_worker_with_a_full_queue(version):

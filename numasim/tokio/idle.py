@@ -52,12 +52,16 @@ class Idle:
 
     def unpark_worker_by_id(self, index: int) -> bool:
         """Remove a worker woken by the driver from sleepers; False if a notifier already did."""
-        try:
-            self.sleepers.remove(index)
-        except ValueError:
-            return False
-        self.num_unparked += 1
-        return True
+        s = self.sleepers
+        for i, w in enumerate(s):
+            if w == index:
+                # swap_remove (1.49 idle.rs:135, 1.24 idle.rs:121): the most recent sleeper takes
+                # the leaver's place, so with 3+ workers it is no longer the next one woken
+                s[i] = s[-1]
+                s.pop()
+                self.num_unparked += 1
+                return True
+        return False
 
     def is_parked(self, index: int) -> bool:
         return index in self.sleepers

@@ -58,8 +58,7 @@ def unpark_worker_by_id(M, F, r, index):
     n = M[R + (Q_NSLEEP)]
     for i in range(n):
         if M[SL + (i)] == index:
-            for j in range(i, n - 1):
-                M[SL + (j)] = M[SL + (j + 1)]
+            M[SL + (i)] = M[SL + (n - 1)]  # swap_remove, as tokio/idle.py
             M[R + (Q_NSLEEP)] = n - 1
             M[R + (Q_NUM_UNPARKED)] += 1
             return True

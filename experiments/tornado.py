@@ -30,6 +30,7 @@ RANGES = [
     ("mpc.wire_ns_per_byte", 0.8, 3.6, "TLS + kernel copies + serde per byte, both ways"),
     ("mpc.wire_us_per_message", 2.0, 22.0, "multiplexer CPU per message"),
     ("mpc.layer0_iterations", 3, 5, "layer-0 iterations per search (batched search on the HNSW grid: 4)"),
+    ("mpc.multiplexer_working_set_bytes", 8192, 65536, "what a multiplexer task re-fetches after a move (TLS state, the tails of its 8 KiB read and 32 KiB write buffers)"),
     ("mpc.session_working_set_bytes", 65536, 704000, "what a search task's poll re-fetches after a move (128 KB: the mean message's session bytes; 704 KB: the whole batch of lifted shares)"),
     ("job.query_prep_us", 200.0, 2000.0, "cache_queries on the job task per iris and pool"),
     ("pool.dot_ns_per_candidate", 1000.0, 5000.0, "dot products per candidate (11 rotations)"),

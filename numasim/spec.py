@@ -25,6 +25,9 @@ the spec's machine, runtimes, pools, regions and sources once per party in one s
 only by `mpc_round` messages (party p sends to (p + 1) mod n); each party draws its costs from its
 own stream (`stream`, default its position), and `spin_scale` multiplies its tasks' `spin_us`;
 
+top-level `multiplexer`: `{"working_set_bytes": N}`, what a connection's multiplexer task
+re-fetches after a move to another CPU (default 16384, as any task);
+
 and, for a NUMA machine (docs/machine-workload-api.md): top-level `machine`, `remote_penalty`,
 `runtimes` (placements `float`, `pinned`, `node`; `cpus` or `{"first_per_node": n}`), `regions`
 and `pools`; steps `{"mem": ...}` and `{"offload": ...}`; `"runtime"` on `spawn` steps and on
@@ -287,6 +290,8 @@ class Spec:
     pools: tuple = ()  # PoolSpec
     # parties: () one party, as before; else one PartySpec per ring position (mpc_round steps)
     parties: tuple = ()
+    # top-level `multiplexer`: what a connection's multiplexer task re-fetches after a move
+    multiplexer_working_set_bytes: int = DEFAULT_WORKING_SET_BYTES
 
     def task_names(self) -> list:
         """Every task name, in first-seen order; the connections' `multiplexer` tasks last, when
@@ -736,7 +741,7 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
         ctx.fail("", "expected a JSON object at the top level")
     allowed = ["name", "runtime", "duration_s", "sample_interval_ms", "seed", "sources",
                "slow_poll_threshold_us", "long_delay_threshold_us", "description",
-               "machine", "remote_penalty", "runtimes", "regions", "pools", "parties"]
+               "machine", "remote_penalty", "runtimes", "regions", "pools", "parties", "multiplexer"]
     extra = sorted(set(obj) - set(allowed))
     if extra:
         ctx.fail(extra[0], f"unknown top-level field (allowed: {', '.join(allowed)})")
@@ -795,6 +800,13 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
     seed = _num(ctx, obj.get("seed", 1), "seed", integer=True)
     parties = _parties(ctx, obj["parties"]) if "parties" in obj else ()
     ctx.parties = len(parties)
+    mux_ws = DEFAULT_WORKING_SET_BYTES
+    if "multiplexer" in obj:
+        mo = obj["multiplexer"]
+        if not isinstance(mo, dict):
+            ctx.fail("multiplexer", 'expected an object like {"working_set_bytes": 16384}')
+        _only(ctx, mo, "multiplexer", ["working_set_bytes"])
+        mux_ws = _num(ctx, mo.get("working_set_bytes", mux_ws), "multiplexer.working_set_bytes", integer=True, lo=0)
     srcs = obj.get("sources")
     if not isinstance(srcs, list) or not srcs:
         ctx.fail("sources", "expected a non-empty list of sources")
@@ -817,6 +829,7 @@ def parse_spec(obj: Any, file: str = "<spec>") -> Spec:
         regions=regions,
         pools=pools,
         parties=parties,
+        multiplexer_working_set_bytes=mux_ws,
     )
 
 

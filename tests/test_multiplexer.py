@@ -149,3 +149,16 @@ def test_the_compiled_engine_refuses_mpc_hop_with_parties_in_one_line():
     assert which(s, get_profile("1.49"), engine="auto") == "simpy"
     with pytest.raises(EngineUnsupported):
         run(d, engine="fast")
+
+
+@pytest.mark.parametrize("value, field", [
+    ({"working_set_bytes": -1}, "multiplexer.working_set_bytes"),
+    ({"ws": 1}, "multiplexer.ws"),
+    (3, "multiplexer"),
+])
+def test_the_multiplexer_field_errors_name_it(value, field):
+    d = spec()
+    d["multiplexer"] = value
+    with pytest.raises(SpecError) as e:
+        parse_spec(d)
+    assert field in str(e.value)

@@ -167,3 +167,20 @@ def test_the_small_hawk_job_with_multiplexers_gives_the_same_trace(layout):
     assert ha.records() == hb.records() and app_metrics(ha, a.intervals) == app_metrics(hb, b.intervals)
     assert sorted(a.system.connections) == sorted(b.system.connections) and len(a.system.connections) > 4
     assert sum(r["tasks"]["multiplexer"]["total_poll_count"] for r in a.intervals) > 0
+
+
+def test_the_multiplexers_working_set_is_the_specs_on_both_engines():
+    """`multiplexer.working_set_bytes` prices a multiplexer's refill after a move: on a machine a
+    bigger one costs today's job time (its multiplexers move across nodes), both engines alike."""
+    p = get_profile("1.49")
+    lat = []
+    for ws in (1024, 262144):
+        sc = small_scenario().replace(**{"mpc.multiplexer_tasks": True, "mpc.multiplexer_working_set_bytes": ws})
+        d = generate(sc, "today", 1)
+        assert d["multiplexer"] == {"working_set_bytes": ws}
+        s = parse_spec(d)
+        a, b = simulate_simpy(s, p), simulate_fast(s, p)
+        assert text(a) == text(b) and a.numa == b.numa
+        refill = sum(r["refill_ns"] for r in a.numa["runtimes"].values())
+        lat.append((max(a.task_latencies["hawk_job"]), refill))
+    assert lat[1][0] > lat[0][0] and lat[1][1] > lat[0][1]

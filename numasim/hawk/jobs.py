@@ -599,6 +599,8 @@ def generate(sc: Scenario, layout: str, seed: int = 1) -> dict:
     }
     if sc.memory.remote_penalty is not None:
         spec["remote_penalty"] = sc.memory.remote_penalty
+    if sc.mpc.multiplexer_tasks:
+        spec["multiplexer"] = {"working_set_bytes": int(sc.mpc.multiplexer_working_set_bytes)}
     return spec
 
 

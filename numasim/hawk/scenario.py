@@ -83,6 +83,9 @@ class Mpc:
                                         # multiplexer tasks (mpc_hop: a sending and a receiving poll around
                                         # the hop, carrying the wire CPU), as iris-mpc runs it; false: that
                                         # CPU in the session's poll (an option, ~1/3 cheaper to run)
+    multiplexer_working_set_bytes: int = 16_384  # what a multiplexer task's first poll on another CPU re-fetches
+                                        # (its TLS state and the tail of its 8 KiB read / 32 KiB write
+                                        # buffers; estimate 8-64 KB)
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,8 @@ def _validate(sc: Scenario, where: str) -> None:
         _fail(where, "job.eye_work", "expected two non-negative numbers [left, right], not both 0")
     if p.chunk < 1:
         _fail(where, "pool.chunk", "expected at least 1")
+    if sc.mpc.multiplexer_working_set_bytes < 0:
+        _fail(where, "mpc.multiplexer_working_set_bytes", "expected bytes >= 0")
     if sc.mpc.session_working_set_bytes < 0:
         _fail(where, "mpc.session_working_set_bytes", "expected bytes >= 0 (0: one batch of lifted shares)")
     if sc.mpc.session_gbps < 0:

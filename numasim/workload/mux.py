@@ -31,7 +31,11 @@ from ..tokio.driver import Readiness
 from .program import OP_MUX
 
 SEND, RECV = 0, 1
-MUX_TASK = TaskDef(MULTIPLEXER, ())
+
+
+def mux_task(spec) -> TaskDef:
+    """The multiplexers' task definition: no steps of its own, the spec's working set."""
+    return TaskDef(MULTIPLEXER, (), spec.multiplexer_working_set_bytes)
 _KEY_BASE = -(1 << 40)  # spawn-tree keys below every source's: a multiplexer draws nothing
 
 
@@ -58,7 +62,7 @@ def _connection(rt, i: int) -> Connection:
     if c is None:
         c = conns[i] = Connection(i)
         for side in (SEND, RECV):
-            t = rt.new_task(MUX_TASK, _KEY_BASE - 2 * i - side)
+            t = rt.new_task(mux_task(rt.spec), _KEY_BASE - 2 * i - side)
             t.coro = None
             t.op = (OP_MUX, c, side)  # its only await point, for ever
             c.tasks[side] = t

@@ -145,9 +145,9 @@ def compile_program(spec, names, ws=None):
         body(td.steps, 0)
         emit(K_END)
         if not pending and nconn[0] and mux < 0:
-            # the connections' multiplexer tasks (workload/mux.py MUX_TASK): a def of their own,
+            # the connections' multiplexer tasks (workload/mux.py mux_task): a def of their own,
             # whose body is never fetched (their one await point is set when they are made)
-            mux = task(TaskDef(MULTIPLEXER, ()))
+            mux = task(TaskDef(MULTIPLEXER, (), spec.multiplexer_working_set_bytes))
     return Program(np.array(ops, np.int64).reshape(-1, NO), np.array(defs, np.int64).reshape(-1, NDEFS), roots,
                    list(dists), mux, nconn[0])
 

@@ -249,10 +249,9 @@ class Replay:
         rts = self.runtimes
         _k, tid, mon, created, first, done, polls, n0, n1, ch, s0, s1, _q = recs.T.tolist()
         names = self.names
-        owners = [rts[m // nn] for m in mon]
         fields = list(zip(tid, [names[m % nn] for m in mon], created, first, done, polls, n0, n1, ch, s0, s1))
         seen = S.RT[:, st.Q_SEEN]
         order = [rts[r] for r in sorted((r for r in range(len(rts)) if seen[r]), key=lambda r: seen[r])]
         hn = fa[fa[:, 0] == st.FA_HANDLER][:, 1:3].tolist()
-        self.facts.take_facts(order, owners, fields, [(t, node) for t, node in hn])
+        self.facts.take_facts(order, fields, [(t, node) for t, node in hn])
         self.fa = []

@@ -68,6 +68,7 @@ class HawkObserver:
     def __init__(self, node_of=None, keep=None):
         self.node_of = node_of or _node_of_worker
         self.tasks: dict[tuple, TaskRecord] = {}
+        self.taken: list[TaskRecord] = []  # the records a compiled run hands over whole (take_facts)
         self.runtimes: list = []
         self._rt_ids: set = set()
         self.handler_nodes: list = []  # (t, node) of each poll of the job/handler tasks
@@ -118,7 +119,8 @@ class HawkObserver:
         rec.steals_done = self._steals()
 
     def records(self) -> list[TaskRecord]:
-        return sorted(self.tasks.values(), key=lambda r: (r.created, r.id))
+        recs = list(self.tasks.values()) + self.taken if self.taken else self.tasks.values()
+        return sorted(recs, key=lambda r: (r.created, r.id))
 
     # The compiled engine can keep what poll_start and complete above keep, per task, in its kernel
     # (engine/fast/observe.py facts_poll_start and facts_complete, the same rules) and hand the
@@ -135,14 +137,15 @@ class HawkObserver:
         keep = [self.keep is None or bool(self.keep(n)) for n in names]
         return nodes, keep, [n in HANDLER_TASKS for n in names]
 
-    def take_facts(self, runtimes, owners, fields, handler_nodes):
+    def take_facts(self, runtimes, fields, handler_nodes):
         """The kernel's facts: the runtimes seen, in the order first seen; per task, in the order
-        of first polls, its runtime (`owners`) and TaskRecord's fields in order (`fields`); the
-        (time, node) of each handler poll."""
+        of first polls, TaskRecord's fields in order (`fields`); the (time, node) of each handler
+        poll."""
         for rt in runtimes:
             self._see(rt)
-        keys = zip(map(id, owners), (f[0] for f in fields))
-        self.tasks.update(zip(keys, starmap(TaskRecord, fields)))
+        # one record per task instance already (the kernel keys them by runtime and id), so a list:
+        # no per-task dict of 190k keys on the burst spec; the events above never run with it
+        self.taken.extend(starmap(TaskRecord, fields))
         self.handler_nodes.extend(handler_nodes)
 
 

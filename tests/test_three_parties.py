@@ -94,16 +94,17 @@ def _mini():
         "scale": {"round_groups": 0, "offload_fanout": 2}}, "mini").replace(**{"mpc.multiplexer_tasks": False})
 
 
-def _waits(steps, times=1):
-    """io_us waits a task program runs (repeats and spawn counts multiplied out)."""
+def _waits(steps, times=1, step="io_us"):
+    """`step` steps (io_us waits by default) a task program runs, repeats and spawn counts
+    multiplied out."""
     n = 0
     for st in steps:
-        if "io_us" in st:
+        if step in st:
             n += times
         elif "repeat" in st:
-            n += _waits(st["steps"], times * st["repeat"])
+            n += _waits(st["steps"], times * st["repeat"], step)
         elif "spawn" in st:
-            n += _waits(st["spawn"]["steps"], times * st.get("count", 1))
+            n += _waits(st["spawn"]["steps"], times * st.get("count", 1), step)
     return n
 
 
@@ -126,7 +127,7 @@ def test_hawk_three_parties_with_multiplexers_send_every_message_through_them():
     as many messages as the one-party job hops, and each is received and used once."""
     sc = _mini().replace(**{"mpc.multiplexer_tasks": True})
     one = generate(sc, "today", 1)
-    hops = _total_hops(one["sources"][0]["task"]["steps"])
+    hops = _waits(one["sources"][0]["task"]["steps"], step="mpc_hop")
     three = three_party_spec(sc, "today", 1)
     assert "io_us" not in json.dumps(three) and "mpc_round" not in json.dumps(three)
     res = run(three)
@@ -137,18 +138,6 @@ def test_hawk_three_parties_with_multiplexers_send_every_message_through_them():
         # every multiplexer poll takes at least one message, and at most the four sessions that
         # share a connection have one outstanding each (I_POLL)
         assert hops / 2 <= r.runtime.monitors["multiplexer"].c[8] <= 2 * hops
-
-
-def _total_hops(steps, times=1):
-    n = 0
-    for st in steps:
-        if "mpc_hop" in st:
-            n += times
-        elif "repeat" in st:
-            n += _total_hops(st["steps"], times * st["repeat"])
-        elif "spawn" in st:
-            n += _total_hops(st["spawn"]["steps"], times * st.get("count", 1))
-    return n
 
 
 def test_rotating_the_parties_roles_changes_nothing():

@@ -89,12 +89,19 @@ def extra(paths, repeat):
     burst = load_spec(next(p for p in paths if "burst" in p) if any("burst" in p for p in paths) else paths[0])
     for label, spec, observed in (("machine: numactl-machine 1s", machine, False),
                                   (f"observed: {burst.name}", burst, True)):
-        obs = [HawkObserver(), HawkObserver()] if observed else None
-        a, ts = _timed(lambda: simulate(spec, prof, observers=[obs[0]] if obs else ()), repeat)
-        b, tf = _timed(lambda: simulate_fast(spec, prof, observers=[obs[1]] if obs else ()), repeat)
+        # an observer watches one run: a fresh one for every repetition, the last ones compared
+        obs = [None, None]
+
+        def watched(i):
+            if not observed:
+                return ()
+            obs[i] = HawkObserver()
+            return [obs[i]]
+        a, ts = _timed(lambda: simulate(spec, prof, observers=watched(0)), repeat)
+        b, tf = _timed(lambda: simulate_fast(spec, prof, observers=watched(1)), repeat)
         polls = sum(m.c[8] for m in a.runtime.monitors.values())
         same = list(a.lines()) == list(b.lines()) and a.numa == b.numa
-        if obs:
+        if observed:
             same = same and obs[0].records() == obs[1].records()
         print(f"{label:36s} 1.49 {polls:8d} {ts:11.2f} {polls / ts:11.0f} {tf:10.3f} {polls / tf:11.0f} "
               f"{ts / tf:6.1f} {'yes' if same else 'NO'}")

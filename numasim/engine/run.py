@@ -16,7 +16,7 @@ from ..host.network import Endpoint, Network
 from ..metrics.runtime import RuntimeMonitor
 from ..metrics.task import TaskSampler
 from ..simulate import SimResult, _numa_facts, header, party_streams, rng_streams
-from ..spec import MULTIPLEXER, External
+from ..spec import External
 from ..tokio.fastrand import core_generators
 from .fast import CACHE_DIR, state as st
 from .fast.arrivals import merge
@@ -28,8 +28,10 @@ from .fast.program import Unsupported, compile_program
 
 
 # a multi-party run's first room for endpoints (sessions) per party and for the messages one
-# event sends (doubled when outgrown)
+# event sends, and for the mpc_hop messages a party holds between arrival and handover
+# (doubled when outgrown)
 NET_CAPS = (1024, 256)
+HOP_CAP = 256
 
 
 class EngineUnsupported(UserError):
@@ -38,8 +40,6 @@ class EngineUnsupported(UserError):
 
 def unsupported(spec, profile, observers=()):
     """The first feature of this input the fast engine does not cover, or None."""
-    if spec.parties and MULTIPLEXER in spec.task_names():
-        return "mpc_hop in a multi-party run (a multiplexer's write to the next party: the SimPy engine only)"
     o = replayable(observers)
     if o is not None:
         return (f"an observer that reads the engine's live state ({type(o).__name__}; an observer the "
@@ -201,9 +201,9 @@ class _Party:
         params = params.copy()
         params[st.PR_SEED] = np.uint64(streams["seed"]).astype(np.int64)  # TaskDraws' seed, as its bits
         self.mach = _Machine(spec, nw, ncpu, len(rts) * len(names), ws, streams, caps[0])
-        epcap, obcap = net_caps
+        epcap, obcap, hmcap = net_caps
         net = dict(EP=(st.H_EP, np.zeros((epcap, st.NEP), np.int64)), EH=(st.H_EH, np.zeros(2 * epcap, np.int64)),
-                   OB=(st.H_OB, np.zeros((obcap, st.NOB), np.int64)))
+                   OB=(st.H_OB, np.zeros((obcap, st.NOB), np.int64)), HM=(st.H_HM, np.zeros((hmcap, st.NHM), np.int64)))
         self.M, self.F, views = st.allocate(nw + self.mach.npt, ncpu, len(rts), len(names), prog.ops, prog.defs, src,
                                             np.array(arrt + [0] * max(1, narr + 1 - len(arrt)), np.int64),
                                             params, host.stack_wake_prob,
@@ -213,6 +213,7 @@ class _Party:
         self.M[st.H_MUXDEF] = prog.mux
         self.M[st.H_EPCAP] = epcap
         self.M[st.H_OBCAP] = obcap
+        self.M[st.H_HMCAP] = hmcap
         self.S = SimpleNamespace(**views)
         self.party, self.nparties, self.spin_scale = party, nparties, spin_scale
         self.lats = []
@@ -233,6 +234,7 @@ class _Party:
         self.F[st.F_SCALE] = self.spin_scale
         S.X[st.X_PARTY] = self.party
         S.X[st.X_NPARTIES] = self.nparties
+        S.X[st.X_HMFREE] = -1
         self.mach.init(S)
         if replay is not None:
             replay.init(self.M, S)
@@ -279,7 +281,7 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
     n_samples = (spec.duration_ns + 5_000_000_000 + 10_000_000) // spec.sample_interval_ns + 4
     caps = [4096, 4096, 1024, 1024, 1 << 16, int(n_samples)]
     parties = spec.parties
-    net_caps = list(NET_CAPS) if parties else [1, 1]
+    net_caps = list(NET_CAPS) + [HOP_CAP] if parties else [1, 1, 1]
     setup, run, setup_parties, run_parties = _kernel(bool(parties))
     replay = Replay(spec, observers, names, ncpu)
     nrt = len(spec.runtimes)
@@ -316,12 +318,12 @@ def simulate_fast(spec, profile, host=None, seed=None, observers=()):
         if code == 0:
             break
         # a capacity ran out: the same run again with it doubled (tasks, inject, events, defer,
-        # latencies, samples; endpoints, outbox; the observers' log)
+        # latencies, samples; endpoints, outbox, hop messages; the observers' log)
         replay.rerun(int(code))
         idx = {1: 0, 4: 0, 2: 1, 3: 2, 6: 3, 5: 4, 7: 5}.get(int(code))
         if idx is not None:
             caps[idx] *= 2
-        elif code in (9, 10):
+        elif code in (9, 10, 11):
             net_caps[int(code) - 9] *= 2
         elif code != OBS_OVERFLOW:
             raise RuntimeError(f"the fast engine stopped with code {code}")
@@ -341,20 +343,23 @@ def _mux_tables(prog, names):
 
 def _connections(S):
     """What a run leaves of its connections (workload/mux.py Connection): by index, the sessions
-    (task rows) left in each side's queue and batch."""
-    def walk(head):
+    (task rows) left in each side's queue and batch; with parties, the receiving side's are the
+    messages' HM rows (the reference's (key, recv ns))."""
+    hm = S.X[st.X_NPARTIES] > 1
+
+    def walk(head, side):
         out = []
         while head >= 0:
             out.append(int(head))
-            head = S.T[head, st.T_HOP_NEXT]
+            head = S.HM[head, st.HM_NEXT] if hm and side == 1 else S.T[head, st.T_HOP_NEXT]
         return out
 
     out = {}
     for i in np.flatnonzero(S.CN[:, st.CN_MADE]).tolist():
         row = S.CN[i]
         out[i] = SimpleNamespace(index=i, tasks=[int(row[st.CN_TASK]), int(row[st.CN_TASK + 1])],
-                                 queues=tuple(walk(row[st.CN_Q + 2 * k]) for k in (0, 1)),
-                                 batch=tuple(walk(row[st.CN_B + 2 * k]) for k in (0, 1)))
+                                 queues=tuple(walk(row[st.CN_Q + 2 * k], k) for k in (0, 1)),
+                                 batch=tuple(walk(row[st.CN_B + 2 * k], k) for k in (0, 1)))
     return out
 
 

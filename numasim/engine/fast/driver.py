@@ -6,7 +6,7 @@ runtime has its own driver: both heaps of runtime r sit at r * capacity in S.TM 
 from .jit import kernel
 
 from .heap import remove_root, sift_up
-from .state import (H_IO, H_R, H_RT, H_T, H_TM, H_TMCAP, IO_MESSAGE, NQ, NT, Q_IO_LEN, Q_NEXT_WAKE,
+from .state import (H_IO, H_R, H_RT, H_T, H_TM, H_TMCAP, IO_HOPMSG, IO_MESSAGE, NQ, NT, Q_IO_LEN, Q_NEXT_WAKE,
                     Q_TM_LEN, Q_TM_SEQ, R_OVERFLOW, T_RT)
 
 MS = 1_000_000
@@ -105,6 +105,13 @@ def add_io(M, F, ready_at, task):
 def add_message(M, F, r, ready_at, key):
     """Driver.add_io of a Readiness on runtime r: a party's message for the task of `key`."""
     _push(M, M[H_RT] + (r) * NQ, _io(M, r), Q_IO_LEN, 4, ready_at, IO_MESSAGE, key)
+
+
+@kernel
+def add_hop_message(M, F, r, ready_at, row):
+    """Driver.add_io of runtime r for the previous party's mpc_hop write, held in HM row `row`
+    (engine/fast/mux.py arrive_from)."""
+    _push(M, M[H_RT] + (r) * NQ, _io(M, r), Q_IO_LEN, 4, ready_at, IO_HOPMSG, row)
 
 
 @kernel

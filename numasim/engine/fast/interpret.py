@@ -12,7 +12,7 @@ from .network import send, wait
 from .park import defer_wake
 from .pools import submit
 from .program import _draw, child_key
-from .state import OPK_HOP, OPK_MPC, OPK_MUX, OPK_OFFLOAD, O_A, O_B, O_K, PR_REMOTE_SCHED
+from .state import H_X, OPK_HOP, OPK_MPC, OPK_MUX, OPK_OFFLOAD, O_A, O_B, O_K, PR_REMOTE_SCHED, X_NPARTIES
 from .state import (COMPLETE, DEFS_RT_COL, EV_IO_READY, F_BUDGET_DEFERS, H_DEFS, H_OPS, H_PR, H_R,
                     H_RT, H_T, H_W, NDEFS, NO, NQ, NT, NW, OPK_BLOCKING, OPK_JOIN, OPK_SLEEP,
                     OPK_SPAWN, OPK_YIELD, O_C, O_D, PR_SPAWN, Q_BUDGET_FORCED, R_NOW, T_GHEAD,
@@ -143,7 +143,11 @@ def await_point(M, F, w, t, k):
         M[T + (h) * NT + (T_WAITER)] = t
         return True, 0
     if k == OPK_HOP:
-        return True, 0  # the receive, its message not here yet: the receiving multiplexer wakes it
+        # the receive, its message not here yet: the receiving multiplexer wakes it (with
+        # parties through the network, which this task waits on)
+        if M[M[H_X] + X_NPARTIES] > 1:
+            wait(M, t)
+        return True, 0
     if k == OPK_MPC:
         # receive_prev with the message not here yet: its delivery wakes the task
         wait(M, t)

@@ -36,8 +36,10 @@ from .state import (EV_MIG_INIT, EV_MIGRATE, EV_REFRESH, EV_REFRESH_INIT, H_FMIG
 from .pcg import next_double, standard_exponential
 from .state import H_FACAP, H_OBSCAP, X_FA_N, X_FACTS, X_OBS, X_OBS_N
 from .pools import thread_step as pool_step
-from .network import deliver
-from .state import EV_ALLOF, EV_NET_IO, H_EV, NEVER, R_EID, R_GSTEP, R_OTHER, X_NOB
+from .driver import add_message
+from .mux import arrive_from
+from .state import (EV_ALLOF, EV_NET_IO, H_EV, H_OB, NEVER, NOB, OB_AT, OB_CONN, OB_KEY, OB_RECV, OB_RT,
+                    R_EID, R_GSTEP, R_OTHER, X_NOB)
 
 DRAIN_LIMIT_NS = 5_000_000_000
 DRAIN_POLL_NS = 10_000_000
@@ -317,6 +319,26 @@ def _earliest(M2, skip):
 
 
 @kernel
+def handoff(M, F, D, G):
+    """The outbox of this event (party M, engine/fast/network.py) into the next party (D, G):
+    Driver.add_io of each message in the order sent; an mpc_hop write's receiving connection is
+    made there first if new, at this event's time, as workload/mux.py deliver makes it at the
+    write (engine/fast/mux.py arrive_from)."""
+    X = M[H_X]
+    R = D[H_R]
+    was = D[R + R_NOW]
+    D[R + R_NOW] = M[M[H_R] + (R_NOW)]
+    for i in range(M[X + X_NOB]):
+        b = M[H_OB] + (i) * NOB
+        if M[b + OB_CONN] < 0:
+            add_message(D, G, M[b + OB_RT], M[b + OB_AT], M[b + OB_KEY])
+        else:
+            arrive_from(D, G, M[b + OB_RT], M[b + OB_AT], M[b + OB_KEY], M[b + OB_CONN], M[b + OB_RECV])
+    D[R + R_NOW] = was
+    M[X + X_NOB] = 0
+
+
+@kernel
 def run_parties(M2, F2):
     """simulate_parties' env.run(until=AllOf(samplers' stops)): the parties' events in one
     order; each event runs on its party's M (EV_NET_IO on the receiver's), the drain counts
@@ -375,7 +397,7 @@ def run_parties(M2, F2):
         X = M[H_X]
         if M[X + X_NOB]:
             y = (x + 1) % n
-            deliver(M, F, M2[y], F2[y])
+            handoff(M, F, M2[y], F2[y])
             if not code:
                 code = _paused(M2[y], F2[y])
         if not code:

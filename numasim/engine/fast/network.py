@@ -6,16 +6,17 @@ code touches it: `send` at the sender, `arrive` when the receiver's driver dispa
 message, `has_message`/`take`/`wait` at the task's own party. The one thing that crosses is the
 message itself: `send` puts it in the sender's outbox and schedules its epoll event (EV_NET_IO,
 for the receiver) at once, as Runtime.add_io does; the loop hands the outbox to the receiver's
-driver (`deliver`) right after the event, before any code of the receiver runs again.
+driver right after the event (loop.py `handoff`), before any code of the receiver runs again.
+An `mpc_hop` write (engine/fast/mux.py) crosses the same way (`post`), its outbox entry carrying
+the connection and the receive CPU.
 """
 from .jit import kernel
 
-from .driver import add_message
 from .events import call_at
 from .handle import cross_in, cross_out, wake
 from .state import (EP_ARRIVED, EP_KEY, EP_LAST_AT, EP_SENT, EP_STAMP, EP_USED, EP_WAITED, EP_WAITER,
                     EV_NET_IO, H_EH, H_EP, H_EPCAP, H_OB, H_OBCAP, H_R, H_T, H_W, H_X, NEP, NOB, NT, NW,
-                    OB_AT, OB_KEY, OB_RT, R_GSTEP, R_NOW, R_OVERFLOW, T_KEY, T_RT, W_RT, X_NEP, X_NOB,
+                    OB_AT, OB_CONN, OB_KEY, OB_RECV, OB_RT, R_GSTEP, R_NOW, R_OVERFLOW, T_KEY, T_RT, W_RT, X_NEP, X_NOB,
                     X_NPARTIES, X_PARTY)
 
 
@@ -66,30 +67,36 @@ def send(M, F, w, t, latency):
     if at < M[o + EP_LAST_AT]:
         at = M[o + EP_LAST_AT]
     M[o + EP_LAST_AT] = at
+    post(M, F, M[M[H_W] + (w) * NW + (W_RT)], at, M[o + EP_KEY], -1, 0)
+
+
+@kernel
+def sent(M, F, key):
+    """Network.sent: a multiplexer of this party wrote the message of task `key` (mpc_hop)."""
+    e = _find(M, key, True)
+    if e >= 0:
+        M[M[H_EP] + (e) * NEP + (EP_SENT)] += 1
+
+
+@kernel
+def post(M, F, r, at, key, conn, recv):
+    """A message for runtime r of the next party, arriving at `at`: into the outbox, and its
+    epoll event (Runtime.add_io's call_at) scheduled now. `conn` -1: an mpc_round message; else
+    an mpc_hop write on that connection, `recv` its receive CPU."""
     X = M[H_X]
     n = M[X + X_NOB]
     if n >= M[H_OBCAP]:
         M[M[H_R] + (R_OVERFLOW)] = 10
         return
-    r = M[M[H_W] + (w) * NW + (W_RT)]
     b = M[H_OB] + (n) * NOB
     M[b + OB_AT] = at
-    M[b + OB_KEY] = M[o + EP_KEY]
+    M[b + OB_KEY] = key
     M[b + OB_RT] = r
+    M[b + OB_CONN] = conn
+    M[b + OB_RECV] = recv
     M[X + X_NOB] = n + 1
     q = (M[X + X_PARTY] + 1) % M[X + X_NPARTIES]
     call_at(M, F, at, EV_NET_IO, q, r)
-
-
-@kernel
-def deliver(M, F, D, G):
-    """The outbox of this event (party M) into the drivers of the next party (D, G): Driver.add_io
-    of each message, in the order sent."""
-    X = M[H_X]
-    for i in range(M[X + X_NOB]):
-        b = M[H_OB] + (i) * NOB
-        add_message(D, G, M[b + OB_RT], M[b + OB_AT], M[b + OB_KEY])
-    M[X + X_NOB] = 0
 
 
 @kernel

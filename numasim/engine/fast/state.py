@@ -346,9 +346,22 @@ OPK_MPC = 11
 # the outbox: messages sent during the current event, handed to the next party's driver by the
 # loop right after it (only the sender's code runs in an event, so the receiver sees them at
 # the same point of its own history): when it arrives, the task key, the runtime
-OB_AT, OB_KEY, OB_RT, NOB = range(4)
+# the runtime, and for an mpc_hop write (engine/fast/mux.py) its connection and receive CPU
+# (OB_CONN -1: an mpc_round message)
+OB_AT, OB_KEY, OB_RT, OB_CONN, OB_RECV, NOB = range(6)
 (H_EP, H_EH, H_OB, H_EPCAP, H_OBCAP) = range(N_HX, N_HX + 5)
 N_HX = N_HX + 5
 X_PARTY, X_NPARTIES, X_NEP, X_NOB = NX, NX + 1, NX + 2, NX + 3
 NX = NX + 4
 IO_MESSAGE = -2  # the "task" of a pending readiness that is a party's message (its key beside it)
+# mpc_hop with parties: a message the previous party wrote on a connection, from its arrival at
+# this party's socket until the receiving multiplexer hands it over (workload/mux.py _arrive's
+# (key, recv ns)): a row of HM (free rows chained through HM_NEXT from X_HMFREE; X_HMTOP rows
+# ever used). The connection's RECV queue and batch are then lists of these rows, and the
+# pending readiness is IO_HOPMSG with its row beside it.
+HM_KEY, HM_RECV, HM_CONN, HM_NEXT, NHM = range(5)
+H_HM, H_HMCAP = N_HX, N_HX + 1
+N_HX = N_HX + 2
+X_HMFREE, X_HMTOP = NX, NX + 1
+NX = NX + 2
+IO_HOPMSG = -3

@@ -30,8 +30,8 @@ from .queue import (LOCAL_QUEUE_CAPACITY, has_tasks, inj_popleft, next_local_tas
                     q_append, steal_into)
 from .taskmon import poll_end, poll_start
 from .thread import ahead
-from .mux import arrive as mux_arrive, queued as mux_queued, take as mux_take
-from .state import IO_MUX, OPK_HOP, OPK_MUX, T_HOP_IN
+from .mux import arrive as mux_arrive, arrive_hop as mux_arrive_hop, queued as mux_queued, take as mux_take
+from .state import IO_HOPMSG, IO_MUX, OPK_HOP, OPK_MUX, T_HOP_IN, X_NPARTIES
 from .state import H_OPS, H_X, IO_MESSAGE, NO, OPK_MEM, OPK_MPC, O_C, O_D, T_PC, W_CPU, X_NUMA
 from .state import OB_PARK, OB_POLL_END, OB_POLL_START
 from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_BY_PROC, F_DEDUPE,
@@ -97,6 +97,9 @@ def poll_driver(M, F, w):
             continue
         if t == IO_MESSAGE:
             arrive(M, F, key, w)  # a party's message (host/network.py)
+            continue
+        if t == IO_HOPMSG:
+            mux_arrive_hop(M, F, key, w)  # the previous party's write on a connection (mpc_hop)
             continue
         M[M[H_T] + (t) * NT + (T_TFIRED)] = 1
         wake(M, F, t, w)
@@ -437,10 +440,16 @@ def step(M, F, w):
                         continue
                 elif k == OPK_HOP:
                     # sent, and the receiving multiplexer has handed the message over: Ready
-                    if M[T + (t) * NT + (T_TSET)] and M[T + (t) * NT + (T_HOP_IN)] and M[W + (w) * NW + (W_BUDGET)]:
+                    # (with parties the message is the network's: host/network.py)
+                    net = M[M[H_X] + X_NPARTIES] > 1
+                    if M[T + (t) * NT + (T_TSET)] and M[W + (w) * NW + (W_BUDGET)] and (
+                            has_message(M, t) if net else M[T + (t) * NT + (T_HOP_IN)] > 0):
                         consume_budget(M, F, w)
                         cost += M[PR + (PR_READY)]
-                        M[T + (t) * NT + (T_HOP_IN)] -= 1
+                        if net:
+                            take(M, t)
+                        else:
+                            M[T + (t) * NT + (T_HOP_IN)] -= 1
                         M[T + (t) * NT + (T_TSET)] = 0
                         M[T + (t) * NT + (T_OPK)] = -1
                         continue

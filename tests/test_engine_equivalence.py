@@ -829,7 +829,7 @@ def test_a_rerun_with_more_room_for_endpoints_and_messages_gives_the_same_bytes(
     real = run_mod._Party.__init__
 
     def record(self, *args, **kw):
-        seen.append(tuple(args[8]))  # the endpoint and outbox capacities of this attempt
+        seen.append(tuple(args[8][:2]))  # the endpoint and outbox capacities of this attempt
         real(self, *args, **kw)
     monkeypatch.setattr(run_mod._Party, "__init__", record)
     monkeypatch.setattr(run_mod, "NET_CAPS", (2, 1))

@@ -38,7 +38,7 @@ from .state import H_FACAP, H_OBSCAP, X_FA_N, X_FACTS, X_OBS, X_OBS_N
 from .pools import thread_step as pool_step
 from .driver import add_message
 from .mux import arrive_from
-from .state import (EV_ALLOF, EV_NET_IO, H_EV, H_OB, NEVER, NOB, OB_AT, OB_CONN, OB_KEY, OB_RECV, OB_RT,
+from .state import (EV_ALLOF, EV_NET_IO, H_EV, H_OB, NEVER, NOB, OB_AT, OB_CONN, OB_KEY, OB_NOW, OB_RECV, OB_RT,
                     R_EID, R_GSTEP, R_OTHER, X_NOB)
 
 DRAIN_LIMIT_NS = 5_000_000_000
@@ -322,17 +322,17 @@ def _earliest(M2, skip):
 def handoff(M, F, D, G):
     """The outbox of this event (party M, engine/fast/network.py) into the next party (D, G):
     Driver.add_io of each message in the order sent; an mpc_hop write's receiving connection is
-    made there first if new, at this event's time, as workload/mux.py deliver makes it at the
+    made there first if new, at the write's time, as workload/mux.py deliver makes it at the
     write (engine/fast/mux.py arrive_from)."""
     X = M[H_X]
     R = D[H_R]
     was = D[R + R_NOW]
-    D[R + R_NOW] = M[M[H_R] + (R_NOW)]
     for i in range(M[X + X_NOB]):
         b = M[H_OB] + (i) * NOB
         if M[b + OB_CONN] < 0:
             add_message(D, G, M[b + OB_RT], M[b + OB_AT], M[b + OB_KEY])
         else:
+            D[R + R_NOW] = M[b + OB_NOW]  # the write's moment: a connection made here is made then
             arrive_from(D, G, M[b + OB_RT], M[b + OB_AT], M[b + OB_KEY], M[b + OB_CONN], M[b + OB_RECV])
     D[R + R_NOW] = was
     M[X + X_NOB] = 0

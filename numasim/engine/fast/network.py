@@ -16,7 +16,7 @@ from .events import call_at
 from .handle import cross_in, cross_out, wake
 from .state import (EP_ARRIVED, EP_KEY, EP_LAST_AT, EP_SENT, EP_STAMP, EP_USED, EP_WAITED, EP_WAITER,
                     EV_NET_IO, H_EH, H_EP, H_EPCAP, H_OB, H_OBCAP, H_R, H_T, H_W, H_X, NEP, NOB, NT, NW,
-                    OB_AT, OB_CONN, OB_KEY, OB_RECV, OB_RT, R_GSTEP, R_NOW, R_OVERFLOW, T_KEY, T_RT, W_RT, X_NEP, X_NOB,
+                    OB_AT, OB_CONN, OB_KEY, OB_NOW, OB_RECV, OB_RT, R_GSTEP, R_NOW, R_OVERFLOW, T_KEY, T_RT, W_RT, X_NEP, X_NOB,
                     X_NPARTIES, X_PARTY)
 
 
@@ -94,6 +94,7 @@ def post(M, F, r, at, key, conn, recv):
     M[b + OB_RT] = r
     M[b + OB_CONN] = conn
     M[b + OB_RECV] = recv
+    M[b + OB_NOW] = M[M[H_R] + (R_NOW)]
     M[X + X_NOB] = n + 1
     q = (M[X + X_PARTY] + 1) % M[X + X_NPARTIES]
     call_at(M, F, at, EV_NET_IO, q, r)

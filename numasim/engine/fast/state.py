@@ -346,9 +346,10 @@ OPK_MPC = 11
 # the outbox: messages sent during the current event, handed to the next party's driver by the
 # loop right after it (only the sender's code runs in an event, so the receiver sees them at
 # the same point of its own history): when it arrives, the task key, the runtime
-# the runtime, and for an mpc_hop write (engine/fast/mux.py) its connection and receive CPU
-# (OB_CONN -1: an mpc_round message)
-OB_AT, OB_KEY, OB_RT, OB_CONN, OB_RECV, NOB = range(6)
+# the runtime, and for an mpc_hop write (engine/fast/mux.py) its connection, receive CPU and
+# when it was written (OB_CONN -1: an mpc_round message). An event may run on past its own time
+# (thread.py ahead), so the write's time is its own.
+OB_AT, OB_KEY, OB_RT, OB_CONN, OB_RECV, OB_NOW, NOB = range(7)
 (H_EP, H_EH, H_OB, H_EPCAP, H_OBCAP) = range(N_HX, N_HX + 5)
 N_HX = N_HX + 5
 X_PARTY, X_NPARTIES, X_NEP, X_NOB = NX, NX + 1, NX + 2, NX + 3

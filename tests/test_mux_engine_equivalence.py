@@ -208,16 +208,16 @@ def _with_parties(d, parties):
     return dict(d, parties=parties)
 
 
-@pytest.mark.parametrize("v", VERSIONS)
-@pytest.mark.parametrize("case", [
-    {"tasks": 3, "rounds": 5, "conn": (0, 2, 3)},  # the ring of test_multiplexer.py
-    {"tasks": 6, "rounds": 7, "hop": LOGN, "conn": (0, 2, 3), "workers": 3},
-    {"tasks": 5, "rounds": 3, "hop": 0.0, "conn": (1, 0, 1)},  # a zero wait: ready at the write
-    {"tasks": 4, "rounds": 4, "hop": {"dist": "lognormal", "mean_us": 30, "cv": 3}, "conn": (0, 1, 1),
-     "workers": 1},  # one connection: draws that overtake meet the ordering clamp
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+@pytest.mark.parametrize("case, parties", [
+    ({"tasks": 3, "rounds": 5, "conn": (0, 2, 3)}, 3),  # the ring of test_multiplexer.py
+    ({"tasks": 6, "rounds": 7, "hop": LOGN, "conn": (0, 2, 3), "workers": 3},
+     [{"stream": 2, "spin_scale": 0.7}, {"stream": 0}, {"stream": 1, "spin_scale": 1.5}, {"stream": 3}]),
+    ({"tasks": 5, "rounds": 3, "hop": 0.0, "conn": (1, 0, 1)}, 2),  # a zero wait: ready at the write
+    # one connection: draws that overtake meet the ordering clamp
+    ({"tasks": 4, "rounds": 4, "hop": {"dist": "lognormal", "mean_us": 30, "cv": 3}, "conn": (0, 1, 1),
+      "workers": 1}, 3),
 ])
-@pytest.mark.parametrize("parties", [2, 3, [{"stream": 2, "spin_scale": 0.7}, {"stream": 0},
-                                             {"stream": 1, "spin_scale": 1.5}, {"stream": 3}]])
 def test_hop_rings_with_parties_give_the_same_traces_and_network(case, parties, v):
     a, _ = same_parties(_with_parties(hop_spec(**case), parties), v)
     assert sum(c[0] for c in a.network.counts().values()) > 0

@@ -347,23 +347,23 @@ def _mux_tables(prog, names):
 
 def _connections(S):
     """What a run leaves of its connections (workload/mux.py Connection): by index, the sessions
-    (task rows) left in each side's queue and batch; with parties, the receiving side's are the
-    messages' HM rows (the reference's (key, recv ns))."""
+    (task rows) left in each side's queue and batch; with parties, the messages' HM rows (the
+    reference's tuples)."""
     hm = S.X[st.X_NPARTIES] > 1
 
-    def walk(head, side):
+    def walk(head):
         out = []
         while head >= 0:
             out.append(int(head))
-            head = S.HM[head, st.HM_NEXT] if hm and side == 1 else S.T[head, st.T_HOP_NEXT]
+            head = S.HM[head, st.HM_NEXT] if hm else S.T[head, st.T_HOP_NEXT]
         return out
 
     out = {}
     for i in np.flatnonzero(S.CN[:, st.CN_MADE]).tolist():
         row = S.CN[i]
         out[i] = SimpleNamespace(index=i, tasks=[int(row[st.CN_TASK]), int(row[st.CN_TASK + 1])],
-                                 queues=tuple(walk(row[st.CN_Q + 2 * k], k) for k in (0, 1)),
-                                 batch=tuple(walk(row[st.CN_B + 2 * k], k) for k in (0, 1)))
+                                 queues=tuple(walk(row[st.CN_Q + 2 * k]) for k in (0, 1)),
+                                 batch=tuple(walk(row[st.CN_B + 2 * k]) for k in (0, 1)))
     return out
 
 

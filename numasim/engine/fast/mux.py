@@ -1,10 +1,11 @@
 """workload/mux.py, compiled: ampc-common's connection multiplexers, rule for rule beside it.
 
 A connection is a row of S.CN by its index (`Connection`), made on first use with its two
-multiplexer tasks. A session has at most one message in flight, so the message (its wait, send
-and receive CPU, its connection) lives on the session's row, and the connection's queues and
-batches are linked lists through the sessions' rows (T_HOP_NEXT): `queues[side]` is the list
-at CN_Q + 2 * side (head, tail), `batch[side]` the one at CN_B + 2 * side. A multiplexer's one
+multiplexer tasks. With one party a session has at most one message in flight (it waits for its
+own to come round), so the message (its wait, send and receive CPU, its connection) lives on the
+session's row, and the connection's queues and batches are linked lists through the sessions'
+rows (T_HOP_NEXT): `queues[side]` is the list at CN_Q + 2 * side (head, tail), `batch[side]` the
+one at CN_B + 2 * side. With parties they are lists of message rows (HM) on both sides. A multiplexer's one
 await point is OPK_MUX for ever, its connection and side in T_OPA (2 * index + side).
 
 The message's arrival is an I/O readiness of the receiving multiplexer's runtime driver, pushed
@@ -26,7 +27,7 @@ from .driver import add_hop_message, add_readiness
 from .events import call_at
 from .handle import cross_in, cross_out, new_task, wake
 from .network import arrive as net_arrive, post, sent
-from .state import (CN_B, CN_LAST, CN_MADE, CN_Q, CN_TASK, EV_IO_READY, HM_CONN, HM_KEY, HM_NEXT, HM_RECV,
+from .state import (CN_B, CN_LAST, CN_MADE, CN_Q, CN_TASK, EV_IO_READY, HM_CONN, HM_KEY, HM_NEXT, HM_RECV, HM_SEND, HM_WAIT,
                     H_CN, H_HM, H_HMCAP, H_MUXDEF, H_OPS, H_R, H_T, H_W, H_X, IO_MUX, NCN, NHM, NO, NT, NW,
                     OPK_MUX, O_B, O_C, O_D, R_LIVE_MON, R_NOW, R_OVERFLOW, T_HOP_C, T_HOP_IN, T_HOP_NEXT,
                     T_HOP_R, T_HOP_S, T_HOP_W, T_KEY, T_OPA, T_OPK, T_PC, T_RT, T_SLOT, W_RT, X_HMFREE,
@@ -97,6 +98,22 @@ def _wake(M, F, r, t, w):
 
 
 @kernel
+def _hm_new(M):
+    """A free HM row, or -1 with the overflow code that reruns the party with more rows."""
+    X = M[H_X]
+    x = M[X + X_HMFREE]
+    if x >= 0:
+        M[X + X_HMFREE] = M[_hm(M, x) + HM_NEXT]
+        return x
+    x = M[X + X_HMTOP]
+    if x >= M[H_HMCAP]:
+        M[M[H_R] + (R_OVERFLOW)] = 11
+        return -1
+    M[X + X_HMTOP] = x + 1
+    return x
+
+
+@kernel
 def _next(M, hm, x):
     """Where the link after x is: a session row's T_HOP_NEXT, or (hm) an HM row's HM_NEXT."""
     return _hm(M, x) + HM_NEXT if hm else M[H_T] + (x) * NT + (T_HOP_NEXT)
@@ -122,8 +139,22 @@ def send(M, F, w, t):
     if i < 0:
         return
     c = _cn(M, i)
-    M[M[H_T] + (t) * NT + (T_HOP_C)] = i
-    _push(M, c, CN_Q + 2 * SEND, t)
+    T = M[H_T]
+    M[T + (t) * NT + (T_HOP_C)] = i
+    if not _parties(M):
+        # the session waits for its own message to come round: one in flight, on its row
+        _push(M, c, CN_Q + 2 * SEND, t)
+    else:
+        x = _hm_new(M)
+        if x < 0:
+            return
+        h = _hm(M, x)
+        M[h + HM_KEY] = M[T + (t) * NT + (T_KEY)]
+        M[h + HM_WAIT] = M[T + (t) * NT + (T_HOP_W)]
+        M[h + HM_SEND] = M[T + (t) * NT + (T_HOP_S)]
+        M[h + HM_RECV] = M[T + (t) * NT + (T_HOP_R)]
+        M[h + HM_CONN] = i
+        _push(M, c, CN_Q + 2 * SEND, x, True)
     _wake(M, F, r, M[c + CN_TASK + SEND], w)
 
 
@@ -140,7 +171,7 @@ def take(M, F, m):
     T = M[H_T]
     a = M[T + (m) * NT + (T_OPA)]
     side = a & 1
-    hm = side == RECV and _parties(M)
+    hm = _parties(M)
     c = _cn(M, a >> 1)
     q = CN_Q + 2 * side
     t = M[c + q]
@@ -150,7 +181,7 @@ def take(M, F, m):
         M[c + q + 1] = -1
     _push(M, c, CN_B + 2 * side, t, hm)
     if hm:
-        return M[_hm(M, t) + HM_RECV]
+        return M[_hm(M, t) + (HM_SEND if side == SEND else HM_RECV)]
     return M[T + (t) * NT + (T_HOP_S if side == SEND else T_HOP_R)]
 
 
@@ -170,24 +201,29 @@ def deliver(M, F, w, m):
     now = M[M[H_R] + (R_NOW)]
     r = M[M[H_W] + (w) * NW + (W_RT)]
     net = _parties(M)
-    if side == SEND:
+    if side == SEND and not net:
         dst = M[T + (M[c + CN_TASK + RECV]) * NT + (T_RT)]
         while t >= 0:
             nxt = M[T + (t) * NT + (T_HOP_NEXT)]
-            at = now + max(0, M[T + (t) * NT + (T_HOP_W)])
-            if at < M[c + CN_LAST]:
-                at = M[c + CN_LAST]  # one TCP stream: no overtaking
+            at = max(now + max(0, M[T + (t) * NT + (T_HOP_W)]), M[c + CN_LAST])  # one TCP stream
             M[c + CN_LAST] = at
-            if not net:
-                # Runtime.add_io: the driver's pending readiness, then the epoll event
-                add_readiness(M, F, dst, at, IO_MUX + t)
-                call_at(M, F, at, EV_IO_READY, dst, 0)
-            else:
-                # to the same connection's receiving end at the next party, in its runtime of
-                # this name (made there by the loop's handoff, right after this event)
-                key = M[T + (t) * NT + (T_KEY)]
-                sent(M, F, key)
-                post(M, F, r, at, key, a >> 1, M[T + (t) * NT + (T_HOP_R)])
+            # Runtime.add_io: the driver's pending readiness, then the epoll event
+            add_readiness(M, F, dst, at, IO_MUX + t)
+            call_at(M, F, at, EV_IO_READY, dst, 0)
+            t = nxt
+    elif side == SEND:
+        # to the same connection's receiving end at the next party, in its runtime of this name
+        # (made there by the loop's handoff, right after this event); the row is free after it
+        X = M[H_X]
+        while t >= 0:
+            h = _hm(M, t)
+            nxt = M[h + HM_NEXT]
+            at = max(now + max(0, M[h + HM_WAIT]), M[c + CN_LAST])  # one TCP stream
+            M[c + CN_LAST] = at
+            sent(M, F, M[h + HM_KEY])
+            post(M, F, r, at, M[h + HM_KEY], a >> 1, M[h + HM_RECV])
+            M[h + HM_NEXT] = M[X + X_HMFREE]
+            M[X + X_HMFREE] = t
             t = nxt
     elif not net:
         while t >= 0:
@@ -225,16 +261,9 @@ def arrive_from(M, F, r, at, key, i, recv):
     Runtime.add_io's pending readiness (its epoll event the writer scheduled)."""
     if _connection(M, F, r, i) < 0:
         return
-    X = M[H_X]
-    x = M[X + X_HMFREE]
-    if x >= 0:
-        M[X + X_HMFREE] = M[_hm(M, x) + HM_NEXT]
-    else:
-        x = M[X + X_HMTOP]
-        if x >= M[H_HMCAP]:
-            M[M[H_R] + (R_OVERFLOW)] = 11
-            return
-        M[X + X_HMTOP] = x + 1
+    x = _hm_new(M)
+    if x < 0:
+        return
     h = _hm(M, x)
     M[h + HM_KEY] = key
     M[h + HM_RECV] = recv

@@ -355,12 +355,15 @@ N_HX = N_HX + 5
 X_PARTY, X_NPARTIES, X_NEP, X_NOB = NX, NX + 1, NX + 2, NX + 3
 NX = NX + 4
 IO_MESSAGE = -2  # the "task" of a pending readiness that is a party's message (its key beside it)
-# mpc_hop with parties: a message the previous party wrote on a connection, from its arrival at
-# this party's socket until the receiving multiplexer hands it over (workload/mux.py _arrive's
-# (key, recv ns)): a row of HM (free rows chained through HM_NEXT from X_HMFREE; X_HMTOP rows
-# ever used). The connection's RECV queue and batch are then lists of these rows, and the
-# pending readiness is IO_HOPMSG with its row beside it.
-HM_KEY, HM_RECV, HM_CONN, HM_NEXT, NHM = range(5)
+# mpc_hop with parties: a message as a row of HM (free rows chained through HM_NEXT from
+# X_HMFREE; X_HMTOP rows ever used), on both sides of a connection. Sending, from the session's
+# `send` until its multiplexer writes it (workload/mux.py's (session, wait, send ns, recv ns)): a
+# session that receives its reply before its last message is written sends again, so one session
+# can have two messages queued and its own row cannot hold them. Receiving, from its arrival at
+# this party's socket until the receiving multiplexer hands it over (_arrive's (key, recv ns)).
+# The connection's queues and batches are then lists of these rows, and the pending readiness
+# is IO_HOPMSG with its row beside it.
+HM_KEY, HM_RECV, HM_CONN, HM_NEXT, HM_WAIT, HM_SEND, NHM = range(7)
 H_HM, H_HMCAP = N_HX, N_HX + 1
 N_HX = N_HX + 2
 X_HMFREE, X_HMTOP = NX, NX + 1

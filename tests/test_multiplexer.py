@@ -6,10 +6,12 @@ multiplexer), the wire CPU is the multiplexers', and the reply comes in through 
 The behaviour is checked on both engines (tests/test_mux_engine_equivalence.py holds them to the
 same bytes).
 """
+import io
+
 import pytest
 
 from numasim.engine import simulate, which
-from numasim.engine.run import EngineUnsupported, unsupported
+from numasim.engine.run import unsupported
 from numasim.errors import SpecError
 from numasim.spec import parse_spec
 from numasim.tokio.profile import get_profile
@@ -114,14 +116,15 @@ def test_spec_errors_name_the_field(hop, field):
     assert field in str(e.value)
 
 
-def test_with_parties_each_write_reaches_the_next_partys_multiplexer():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_with_parties_each_write_reaches_the_next_partys_multiplexer(engine):
     """Three parties: party p's sending multiplexer writes to party p + 1's receiving one of the
     same connection, which hands the message to the task of the same key. Every message sent is
     received and used once, each party runs both multiplexers of each connection, and a session's
     hop now waits for the previous party's write, so it takes at least the one-party time."""
     d = spec(tasks=3, rounds=5, conn=(0, 2, 3))
     d["parties"] = 3
-    res = run(d)
+    res = run(d, engine=engine)
     c = res.network.counts()
     assert len(c) == 3 * 3 and all(v == (5, 5, 5) for v in c.values())
     assert res.network.in_flight == 0
@@ -138,17 +141,24 @@ def test_the_compiled_engine_runs_mpc_hop():
     assert which(s, get_profile("1.49"), engine="auto") == "fast"
 
 
-def test_the_compiled_engine_refuses_mpc_hop_with_parties_in_one_line():
-    """A multiplexer's write to the next party is not compiled yet: `auto` takes SimPy, and
-    `--engine fast` is refused naming the feature, never run differently."""
+def test_the_compiled_engine_runs_mpc_hop_with_parties_as_simpy_does():
+    """A multiplexer's write to the next party, compiled: `auto` takes the fast engine, and its
+    three parties' traces, facts and network are SimPy's (tests/test_mux_engine_equivalence.py
+    holds random specs to it too)."""
     d = spec(tasks=2, rounds=2)
     d["parties"] = 3
     s = parse_spec(d)
-    why = unsupported(s, get_profile("1.49"))
-    assert why is not None and "mpc_hop" in why and "\n" not in why
-    assert which(s, get_profile("1.49"), engine="auto") == "simpy"
-    with pytest.raises(EngineUnsupported):
-        run(d, engine="fast")
+    assert unsupported(s, get_profile("1.49")) is None
+    assert which(s, get_profile("1.49"), engine="auto") == "fast"
+    a, b = run(d), run(d, engine="fast")
+    for ra, rb in zip(a.parties, b.parties):
+        fa, fb = io.StringIO(), io.StringIO()
+        ra.write(fa)
+        rb.write(fb)
+        assert fa.getvalue() == fb.getvalue()
+        assert ra.task_latencies == rb.task_latencies
+    assert list(a.network.counts().items()) == list(b.network.counts().items())
+    assert sum(v[0] for v in b.network.counts().values()) == 3 * 2 * 2
 
 
 @pytest.mark.parametrize("value, field", [

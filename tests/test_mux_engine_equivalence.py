@@ -9,13 +9,15 @@ from numasim.engine import which
 from numasim.engine.run import simulate_fast, unsupported
 from numasim.hawk.appmetrics import HawkObserver, app_metrics
 from numasim.hawk.jobs import generate
-from numasim.hawk.parties import small_scenario
+from numasim.hawk.parties import small_scenario, three_party_spec
 from numasim.simulate import simulate as simulate_simpy
 from numasim.spec import parse_spec
 from numasim.tokio.profile import get_profile
-from test_engine_equivalence import (VERSIONS, _rewrite, assert_same, assert_same_machine, assert_same_observed,
-                                     covered_specs, spread, text)
+from test_engine_equivalence import (VERSIONS, _rewrite, _with_round, assert_same, assert_same_machine,
+                                     assert_same_observed, assert_same_parties, covered_specs, machine_specs,
+                                     party_lists, spread, text)
 from test_multiplexer import spec as hop_spec
+from test_three_parties import _mini
 
 LOGN = {"dist": "lognormal", "mean_us": 40, "cv": 0.8}
 
@@ -184,3 +186,109 @@ def test_the_multiplexers_working_set_is_the_specs_on_both_engines():
         refill = sum(r["refill_ns"] for r in a.numa["runtimes"].values())
         lat.append((max(a.task_latencies["hawk_job"]), refill))
     assert lat[1][0] > lat[0][0] and lat[1][1] > lat[0][1]
+
+
+# ---- mpc_hop with parties: a write reaches the next party's receiving multiplexer
+def same_parties(d, v, seed=None):
+    """assert_same_parties (every party's trace and facts, the network's counts, endpoint order,
+    waits, last arrivals, messages in flight) and each party's connections left the same."""
+    s = parse_spec(d) if isinstance(d, dict) else d
+    assert unsupported(s, get_profile(v)) is None
+    a, b = assert_same_parties(s, v, seed)
+    for ra, rb in zip(a.parties, b.parties):
+        ca, cb = ra.system.connections, rb.system.connections
+        assert sorted(ca) == sorted(cb)
+        for i, c in ca.items():
+            assert [len(q) for q in c.queues + c.batch] == [len(q) for q in cb[i].queues + cb[i].batch]
+        assert ra.runtimes == rb.runtimes
+    return a, b
+
+
+def _with_parties(d, parties):
+    return dict(d, parties=parties)
+
+
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+@pytest.mark.parametrize("case, parties", [
+    ({"tasks": 3, "rounds": 5, "conn": (0, 2, 3)}, 3),  # the ring of test_multiplexer.py
+    ({"tasks": 6, "rounds": 7, "hop": LOGN, "conn": (0, 2, 3), "workers": 3},
+     [{"stream": 2, "spin_scale": 0.7}, {"stream": 0}, {"stream": 1, "spin_scale": 1.5}, {"stream": 3}]),
+    ({"tasks": 5, "rounds": 3, "hop": 0.0, "conn": (1, 0, 1)}, 2),  # a zero wait: ready at the write
+    # one connection: draws that overtake meet the ordering clamp
+    ({"tasks": 4, "rounds": 4, "hop": {"dist": "lognormal", "mean_us": 30, "cv": 3}, "conn": (0, 1, 1),
+      "workers": 1}, 3),
+])
+def test_hop_rings_with_parties_give_the_same_traces_and_network(case, parties, v):
+    a, _ = same_parties(_with_parties(hop_spec(**case), parties), v)
+    assert sum(c[0] for c in a.network.counts().values()) > 0
+    assert all(len(r.system.connections) > 0 for r in a.parties)
+
+
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+def test_several_and_shared_connections_with_parties_give_the_same_traces(v):
+    """Shared connections, lognormal waits that overtake, an external source arriving by each
+    party's own draws (sessions that exist at one party only: messages for a key no task there
+    takes, and receiving connections made by an arrival before any session of that party)."""
+    a, _ = same_parties(_with_parties(several(), 3), v)
+    assert any(e.sent != e.used for e in a.network.endpoints.values())
+
+
+def test_shared_connections_across_runtimes_with_parties_give_the_same_traces():
+    d = several(runtimes=[{"name": "x", "workers": 2}, {"name": "y", "workers": 2}])
+    root = d["sources"][0]["task"]
+    root["steps"][1]["runtime"] = "y"
+    d["sources"][1]["runtime"] = "y"
+    same_parties(_with_parties(d, [{"stream": 1}, {"stream": 0, "spin_scale": 2.0}]), "1.49")
+
+
+def test_a_numa_machine_with_two_runtimes_and_parties_gives_the_same_traces():
+    d = several(runtimes=[{"name": "n0", "workers": 3, "placement": {"kind": "pinned", "cpus": [0, 1, 2]}},
+                          {"name": "n1", "workers": 3, "placement": {"kind": "pinned", "cpus": [96, 97, 98]}}])
+    d["machine"] = {"preset": "graviton4-2node"}
+    root = d["sources"][0]["task"]
+    root["steps"][0]["runtime"] = "n1"
+    root["steps"][3]["runtime"] = "n0"
+    a, _ = same_parties(_with_parties(d, 3), "1.49")
+    assert a.parties[1].numa["runtimes"]["n1"]["polls_by_node"][1] > 0
+
+
+def test_a_rerun_with_more_room_for_hop_messages_gives_the_same_bytes(monkeypatch):
+    """The table of messages between arrival and handover too small: the run starts over with it
+    doubled, and the result is the same."""
+    import numasim.engine.run as run_mod
+    seen = []
+    real = run_mod._Party.__init__
+
+    def record(self, *args, **kw):
+        seen.append(args[8][2])  # this attempt's room for hop messages
+        real(self, *args, **kw)
+    monkeypatch.setattr(run_mod._Party, "__init__", record)
+    monkeypatch.setattr(run_mod, "HOP_CAP", 1)
+    same_parties(_with_parties(hop_spec(tasks=6, rounds=4, hop=LOGN, conn=(0, 1, 2)), 3), "1.49")
+    assert seen[0] == 1 and seen[-1] >= 4
+
+
+multi_party_hop_specs = st.builds(
+    lambda s, parties: parse_spec(_with_parties(_hop_raw(_with_round(s.raw)), parties)),
+    st.one_of(covered_specs, st.builds(spread, st.builds(lambda s: s.raw, covered_specs), st.integers(2, 3),
+                                       st.lists(st.integers(1, 3), min_size=3, max_size=3),
+                                       st.integers(0, 2**31)),
+              machine_specs(max_runtimes=2, pools=True)),
+    party_lists)
+
+
+@given(multi_party_hop_specs, st.sampled_from(VERSIONS))
+def test_random_specs_with_hops_and_parties_give_the_same_traces_and_network(s, v):
+    """Random specs whose io waits are mpc_hop messages, run by 2-4 parties (streams relabelled,
+    spins scaled): hops in repeats and spawned tasks, on several runtimes, on a machine with
+    placements, pools and memory."""
+    same_parties(s, v)
+
+
+@pytest.mark.parametrize("layout", ["today", "dual"])
+def test_the_hawk_mini_job_three_parties_with_multiplexers_gives_the_same_traces(layout):
+    sc = _mini().replace(**{"mpc.multiplexer_tasks": True})
+    s = parse_spec(three_party_spec(sc, layout, 1))
+    assert which(s, get_profile("1.49"), engine="auto") == "fast"
+    a, _ = same_parties(s, "1.49")
+    assert sum(c[0] for c in a.network.counts().values()) > 0

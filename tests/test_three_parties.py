@@ -122,7 +122,8 @@ def test_hawk_three_parties_run_every_message_as_a_round():
     assert all(len(r.task_latencies["hawk_job"]) == 2 for r in res.parties)
 
 
-def test_hawk_three_parties_with_multiplexers_send_every_message_through_them():
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
+def test_hawk_three_parties_with_multiplexers_send_every_message_through_them(engine):
     """With mpc.multiplexer_tasks the three-party job keeps its mpc_hop steps: every party sends
     as many messages as the one-party job hops, and each is received and used once."""
     sc = _mini().replace(**{"mpc.multiplexer_tasks": True})
@@ -130,7 +131,7 @@ def test_hawk_three_parties_with_multiplexers_send_every_message_through_them():
     hops = _waits(one["sources"][0]["task"]["steps"], step="mpc_hop")
     three = three_party_spec(sc, "today", 1)
     assert "io_us" not in json.dumps(three) and "mpc_round" not in json.dumps(three)
-    res = run(three)
+    res = run(three, engine)
     c = res.network.counts()
     assert [sum(v[0] for (p, _), v in c.items() if p == q) for q in range(3)] == [hops] * 3
     assert all(v[0] == c[((p + 1) % 3, key)][1] == c[((p + 1) % 3, key)][2] for (p, key), v in c.items())

@@ -16,7 +16,7 @@ from ..host.network import Endpoint, Network
 from ..metrics.runtime import RuntimeMonitor
 from ..metrics.task import TaskSampler
 from ..simulate import SimResult, _numa_facts, header, party_streams, rng_streams
-from ..spec import MULTIPLEXER, External
+from ..spec import External
 from ..tokio.fastrand import core_generators
 from .fast import CACHE_DIR, state as st
 from .fast.arrivals import merge
@@ -40,10 +40,6 @@ class EngineUnsupported(UserError):
 
 def unsupported(spec, profile, observers=()):
     """The first feature of this input the fast engine does not cover, or None."""
-    if spec.parties and MULTIPLEXER in spec.task_names():
-        # engine/fast/mux.py has the port (the write through the outbox, HM rows), but one ring
-        # (3 parties, tokio 1.24) never finishes there yet: refused until that is found
-        return "mpc_hop in a multi-party run (a multiplexer's write to the next party: the SimPy engine only)"
     o = replayable(observers)
     if o is not None:
         return (f"an observer that reads the engine's live state ({type(o).__name__}; an observer the "

@@ -73,11 +73,7 @@ class Network:
         t = ep.waiter
         if t is not None:
             ep.waiter = None
-            rt = worker.rt
-            if t.rt is rt:
-                rt.wake(t, worker)
-            else:  # pragma: no cover - a session task lives in the runtime of its name at each party
-                rt.system.cross(rt, t.rt, t.rt.wake, t, None)
+            worker.rt.wake_from(t, worker)
 
     def has_message(self, task) -> bool:
         ep = self.endpoints.get((task.rt.party, task.key))

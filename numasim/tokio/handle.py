@@ -162,11 +162,15 @@ class Runtime:
         w = task.waiter
         if w is not None:
             task.waiter = None
-            if w.rt is self:
-                self.wake(w, worker)
-            else:
-                # the joiner lives in another runtime: from there, a wake by a foreign thread
-                self.system.cross(self, w.rt, w.rt.wake, w, None)
+            self.wake_from(w, worker)
+
+    def wake_from(self, task, worker):
+        """A waker call from this runtime's `worker`, for a task of any runtime: a task of
+        another runtime is woken from there as by a foreign thread (System.cross)."""
+        if task.rt is self:
+            self.wake(task, worker)
+        else:
+            self.system.cross(self, task.rt, task.rt.wake, task, None)
 
     def wake(self, task, worker):
         """A waker call from `worker` (None: from a thread that holds no core)."""

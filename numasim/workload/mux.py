@@ -69,18 +69,11 @@ def _connection(rt, i: int) -> Connection:
     return c
 
 
-def _wake(rt, task, worker):
-    if task.rt is rt:
-        rt.wake(task, worker)
-    else:
-        rt.system.cross(rt, task.rt, task.rt.wake, task, None)
-
-
 def send(rt, worker, task, op):
     """The session's `send`: push onto the connection's channel and wake its multiplexer."""
     c = connection(rt, task, op[1])
     c.queues[SEND].append((task, op[2], op[3], op[4]))
-    _wake(rt, c.tasks[SEND], worker)
+    rt.wake_from(c.tasks[SEND], worker)
 
 
 def take(c: Connection, side: int) -> int:
@@ -116,7 +109,7 @@ def deliver(rt, worker, c: Connection, side: int):
         for session, _recv_ns in batch:
             if net is None:
                 session.hop_in += 1
-                _wake(rt, session, worker)
+                rt.wake_from(session, worker)
             else:
                 net.arrived(rt.party, session, worker)  # here `session` is the sender's key
     batch.clear()
@@ -127,7 +120,7 @@ def _arrive(arg, worker):
     a session task, or with parties for the spawn-tree key of one)."""
     c, session, recv_ns = arg
     c.queues[RECV].append((session, recv_ns))
-    _wake(worker.rt, c.tasks[RECV], worker)
+    worker.rt.wake_from(c.tasks[RECV], worker)
 
 
 def live_multiplexers(runtimes) -> int:

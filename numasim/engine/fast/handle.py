@@ -199,6 +199,19 @@ def wake(M, F, t, worker):
 
 
 @kernel
+def wake_from(M, F, r, t, worker):
+    """Runtime.wake_from: a waker call from `worker` of runtime r, for a task of any runtime: a
+    task of another runtime is woken from there as by a foreign thread (System.cross)."""
+    tr = M[M[H_T] + (t) * NT + (T_RT)]
+    if tr == r:
+        wake(M, F, t, worker)
+    else:
+        cross_in(M, r, tr)
+        wake(M, F, t, -1)
+        cross_out(M, r, tr)
+
+
+@kernel
 def complete(M, F, t, worker):
     T = M[H_T]
     r = M[T + (t) * NT + (T_RT)]
@@ -211,14 +224,7 @@ def complete(M, F, t, worker):
     j = M[T + (t) * NT + (T_WAITER)]
     if j >= 0:
         M[T + (t) * NT + (T_WAITER)] = -1
-        jr = M[T + (j) * NT + (T_RT)]
-        if jr == r:
-            wake(M, F, j, worker)
-        else:
-            # the joiner lives in another runtime: from there, a wake by a foreign thread
-            cross_in(M, r, jr)
-            wake(M, F, j, -1)
-            cross_out(M, r, jr)
+        wake_from(M, F, r, j, worker)
     # handles it kept and never joined are dropped with it
     for k in range(MAX_KEPT):
         h = M[T + (t) * NT + (T_KEPT + 2 * k)]

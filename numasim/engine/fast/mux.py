@@ -25,7 +25,7 @@ from .jit import kernel
 
 from .driver import add_hop_message, add_readiness
 from .events import call_at
-from .handle import cross_in, cross_out, new_task, wake
+from .handle import new_task, wake_from
 from .network import arrive as net_arrive, post, sent
 from .state import (CN_B, CN_LAST, CN_MADE, CN_Q, CN_TASK, EV_IO_READY, HM_CONN, HM_KEY, HM_NEXT, HM_RECV, HM_SEND, HM_WAIT,
                     H_CN, H_HM, H_HMCAP, H_MUXDEF, H_OPS, H_R, H_T, H_W, H_X, IO_MUX, NCN, NHM, NO, NT, NW,
@@ -86,18 +86,6 @@ def _connection(M, F, r, i):
 
 
 @kernel
-def _wake(M, F, r, t, w):
-    """_wake: a waker call from worker w of runtime r, through System.cross if t is another's."""
-    tr = M[M[H_T] + (t) * NT + (T_RT)]
-    if tr == r:
-        wake(M, F, t, w)
-    else:
-        cross_in(M, r, tr)
-        wake(M, F, t, -1)
-        cross_out(M, r, tr)
-
-
-@kernel
 def _hm_new(M):
     """A free HM row, or -1 with the overflow code that reruns the party with more rows."""
     X = M[H_X]
@@ -155,7 +143,7 @@ def send(M, F, w, t):
         M[h + HM_RECV] = M[T + (t) * NT + (T_HOP_R)]
         M[h + HM_CONN] = i
         _push(M, c, CN_Q + 2 * SEND, x, True)
-    _wake(M, F, r, M[c + CN_TASK + SEND], w)
+    wake_from(M, F, r, M[c + CN_TASK + SEND], w)
 
 
 @kernel
@@ -229,7 +217,7 @@ def deliver(M, F, w, m):
         while t >= 0:
             nxt = M[T + (t) * NT + (T_HOP_NEXT)]
             M[T + (t) * NT + (T_HOP_IN)] += 1
-            _wake(M, F, r, t, w)
+            wake_from(M, F, r, t, w)
             t = nxt
     else:
         # HM rows: Network.arrived for the sender's key (which wakes the task waiting for it)
@@ -250,7 +238,7 @@ def arrive(M, F, t, w):
     session t's message."""
     c = _cn(M, M[M[H_T] + (t) * NT + (T_HOP_C)])
     _push(M, c, CN_Q + 2 * RECV, t)
-    _wake(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[c + CN_TASK + RECV], w)
+    wake_from(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[c + CN_TASK + RECV], w)
 
 
 @kernel
@@ -278,4 +266,4 @@ def arrive_hop(M, F, x, w):
     receiving multiplexer has the message."""
     c = _cn(M, M[_hm(M, x) + HM_CONN])
     _push(M, c, CN_Q + 2 * RECV, x, True)
-    _wake(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[c + CN_TASK + RECV], w)
+    wake_from(M, F, M[M[H_W] + (w) * NW + (W_RT)], M[c + CN_TASK + RECV], w)

@@ -13,10 +13,10 @@ the connection and the receive CPU.
 from .jit import kernel
 
 from .events import call_at
-from .handle import cross_in, cross_out, wake
+from .handle import wake_from
 from .state import (EP_ARRIVED, EP_KEY, EP_LAST_AT, EP_SENT, EP_STAMP, EP_USED, EP_WAITED, EP_WAITER,
                     EV_NET_IO, H_EH, H_EP, H_EPCAP, H_OB, H_OBCAP, H_R, H_T, H_W, H_X, NEP, NOB, NT, NW,
-                    OB_AT, OB_CONN, OB_KEY, OB_NOW, OB_RECV, OB_RT, R_GSTEP, R_NOW, R_OVERFLOW, T_KEY, T_RT, W_RT, X_NEP, X_NOB,
+                    OB_AT, OB_CONN, OB_KEY, OB_NOW, OB_RECV, OB_RT, R_GSTEP, R_NOW, R_OVERFLOW, T_KEY, W_RT, X_NEP, X_NOB,
                     X_NPARTIES, X_PARTY)
 
 
@@ -112,14 +112,7 @@ def arrive(M, F, key, w):
     t = M[o + EP_WAITER]
     if t >= 0:
         M[o + EP_WAITER] = -1
-        r = M[M[H_W] + (w) * NW + (W_RT)]
-        tr = M[M[H_T] + (t) * NT + (T_RT)]
-        if tr == r:
-            wake(M, F, t, w)
-        else:
-            cross_in(M, r, tr)
-            wake(M, F, t, -1)
-            cross_out(M, r, tr)
+        wake_from(M, F, M[M[H_W] + (w) * NW + (W_RT)], t, w)
 
 
 @kernel

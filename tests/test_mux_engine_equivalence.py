@@ -101,7 +101,7 @@ def test_connections_shared_across_runtimes_give_the_same_trace(v):
     assert rts == {"x", "y"}
 
 
-def test_a_numa_machine_with_two_runtimes_gives_the_same_trace():
+def dual_on_machine():
     """The dual layout's shape: one runtime per node of a machine, sessions spawned into each."""
     d = several(runtimes=[{"name": "n0", "workers": 3, "placement": {"kind": "pinned", "cpus": [0, 1, 2]}},
                           {"name": "n1", "workers": 3, "placement": {"kind": "pinned", "cpus": [96, 97, 98]}}])
@@ -109,7 +109,11 @@ def test_a_numa_machine_with_two_runtimes_gives_the_same_trace():
     root = d["sources"][0]["task"]
     root["steps"][0]["runtime"] = "n1"
     root["steps"][3]["runtime"] = "n0"
-    a, _ = assert_same_machine(parse_spec(d), "1.49")
+    return d
+
+
+def test_a_numa_machine_with_two_runtimes_gives_the_same_trace():
+    a, _ = assert_same_machine(parse_spec(dual_on_machine()), "1.49")
     assert a.numa["runtimes"]["n1"]["polls_by_node"][1] > 0
 
 
@@ -242,13 +246,7 @@ def test_shared_connections_across_runtimes_with_parties_give_the_same_traces():
 
 
 def test_a_numa_machine_with_two_runtimes_and_parties_gives_the_same_traces():
-    d = several(runtimes=[{"name": "n0", "workers": 3, "placement": {"kind": "pinned", "cpus": [0, 1, 2]}},
-                          {"name": "n1", "workers": 3, "placement": {"kind": "pinned", "cpus": [96, 97, 98]}}])
-    d["machine"] = {"preset": "graviton4-2node"}
-    root = d["sources"][0]["task"]
-    root["steps"][0]["runtime"] = "n1"
-    root["steps"][3]["runtime"] = "n0"
-    a, _ = same_parties(_with_parties(d, 3), "1.49")
+    a, _ = same_parties(_with_parties(dual_on_machine(), 3), "1.49")
     assert a.parties[1].numa["runtimes"]["n1"]["polls_by_node"][1] > 0
 
 

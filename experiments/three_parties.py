@@ -1,7 +1,8 @@
 """Is one simulated party enough? The three-party run against today's one-party scheme (issue 11).
 
     python experiments/three_parties.py [--scenario small] [--seeds 5] [--layouts today dual single-node]
-                                        [--workers 2] [--engine fast] [--out experiments/out/three_parties-SCENARIO.json]
+                                        [--workers 2] [--engine fast] [--tokio 1.51]
+                                        [--out experiments/out/three_parties-SCENARIO[-tokioV].json]
 
 On numasim.hawk.parties.small_scenario() (2 requests per batch, 2 jobs, 1 M store, one iteration
 per layer, 4 tokio CPUs per node, every message its own wait; `--scenario low-load`: the same
@@ -10,7 +11,8 @@ costs what local does; `default`: the default scenario itself, minutes per three
 each layout runs with seeds
 1..N under (a) the three-party run (three machines, every message a ring round) and (b) today's
 one-party scheme (every message an io_us wait of the same latency), both on `--engine` (the
-compiled one by default; `simpy` writes the same results, 15-20x slower). Per
+compiled one by default; `simpy` writes the same results, 15-20x slower); `--tokio` runs another
+runtime.tokio profile (1.51: the LIFO slot stealable, docs/hawk.md "Three parties"). Per
 scheme: each layout's p50 job latency (mean over seeds, 95% t-interval), polls and steals per job,
 and each layout's p50 change against today paired over seeds (+ = faster than today); then the
 difference between the schemes, paired by seed. Finished runs are kept in the JSON file and not
@@ -40,9 +42,12 @@ SCENARIOS = {
 
 
 def _run(args):
-    scenario, layout, seed, parties, engine = args
+    scenario, layout, seed, parties, engine, tokio = args
     t = time.time()
-    r = run_scheme(SCENARIOS[scenario](), layout, seed, parties, engine=engine)
+    sc = SCENARIOS[scenario]()
+    if tokio:
+        sc = sc.replace(**{"runtime.tokio": tokio})
+    r = run_scheme(sc, layout, seed, parties, engine=engine)
     r["wall_s"] = round(time.time() - t, 1)
     return r
 
@@ -61,13 +66,15 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--engine", choices=["fast", "simpy"], default="fast",
                     help="simulation engine (both give the same results; fast: compiled)")
+    ap.add_argument("--tokio", default=None, help="runtime.tokio profile (default: the scenario's)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    a.out = a.out or os.path.join(HERE, "out", f"three_parties-{a.scenario}.json")
+    tail = f"-tokio{a.tokio}" if a.tokio else ""
+    a.out = a.out or os.path.join(HERE, "out", f"three_parties-{a.scenario}{tail}.json")
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     done = json.load(open(a.out)) if os.path.exists(a.out) else {}
     seeds = list(range(1, a.seeds + 1))
-    todo = [(a.scenario, lay, s, p, a.engine) for p in SCHEMES for lay in a.layouts for s in seeds
+    todo = [(a.scenario, lay, s, p, a.engine, a.tokio) for p in SCHEMES for lay in a.layouts for s in seeds
             if f"{lay}/{s}/{p}" not in done]
     t0 = time.time()
     # in chunks of `workers` runs, each chunk saved, so an interrupted run keeps what finished
@@ -77,7 +84,7 @@ def main():
             done[f"{item[1]}/{item[2]}/{item[3]}"] = r
         json.dump(done, open(a.out, "w"), indent=1, sort_keys=True)
     runs = {p: {lay: {s: done[f"{lay}/{s}/{p}"] for s in seeds} for lay in a.layouts} for p in SCHEMES}
-    print(f"# {a.scenario}: three parties against one ({len(todo)} runs in {time.time() - t0:.0f} s wall; "
+    print(f"# {a.scenario}{' (tokio ' + a.tokio + ')' if a.tokio else ''}: three parties against one ({len(todo)} runs in {time.time() - t0:.0f} s wall; "
           f"{sum(r['wall_s'] for r in done.values()):.0f} s of run time in all, seeds {seeds[0]}-{seeds[-1]})\n")
     print("| scheme | layout | p50 job latency ms | change vs today (+ = faster) | polls / steals per job | rounds that waited |")
     print("|---|---|---|---|---|---|")

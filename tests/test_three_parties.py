@@ -16,6 +16,7 @@ from numasim.hawk.scenario import parse_scenario
 from numasim.spec import parse_spec
 from numasim.stats import percentile
 from numasim.tokio.profile import get_profile
+from numasim.workload import mux
 
 P = get_profile("1.49")
 
@@ -81,6 +82,64 @@ def test_early_messages_are_kept_and_every_message_is_used_once():
     early = sum(e.used - e.waited for e in net.endpoints.values())
     assert early > 0  # some rounds found their message already there
     assert all(len(r.task_latencies["session"]) == 8 for r in res.parties)
+
+
+def _hop_ring(rounds, parties, workers=2):
+    """One session per party, `rounds` rounds of an mpc_hop of 20 µs then 20 µs of CPU; party 1's
+    CPU is 10x (200 µs a round), so the others' messages reach it before it sends its own."""
+    session = {"name": "session", "steps": [{"repeat": rounds, "steps": [{"mpc_hop": {"us": 20.0}},
+                                                                          {"spin_us": 20.0}]}]}
+    root = {"name": "root", "steps": [{"spawn": session, "count": 1, "join": True}]}
+    d = {"name": "hop-ring", "runtime": {"workers": workers}, "duration_s": 0.001, "sample_interval_ms": 1,
+         "multiplexer": {"working_set_bytes": 0}, "sources": [{"kind": "root", "task": root}]}
+    if parties:
+        d["parties"] = [{"stream": 0}, {"stream": 1, "spin_scale": 10.0}, {"stream": 2}]
+    return d
+
+
+def _sends_and_writes(monkeypatch, d, version):
+    """Per party: the session's sends and its sending multiplexer's writes, in order (ns)."""
+    sends, writes = {}, {}
+    o_send, o_deliver = mux.send, mux.deliver
+
+    def send(rt, worker, task, op):
+        sends.setdefault(rt.party, []).append(rt.env.now)
+        return o_send(rt, worker, task, op)
+
+    def deliver(rt, worker, c, side):
+        if side == mux.SEND:
+            writes.setdefault(rt.party, []).extend([rt.env.now] * len(c.batch[side]))
+        return o_deliver(rt, worker, c, side)
+
+    monkeypatch.setattr(mux, "send", send)
+    monkeypatch.setattr(mux, "deliver", deliver)
+    simulate(parse_spec(d), get_profile(version), engine="simpy")
+    return sends, writes
+
+
+def _late_writes(sends, writes):
+    """Messages written only after their session's next send: the session went on past its send
+    (its receive was Ready) and its multiplexer waited for the session's poll to end."""
+    return {p: sum(1 for r in range(len(s) - 1) if writes[p][r] >= s[r + 1]) for p, s in sends.items()}
+
+
+def test_a_session_that_goes_on_past_its_send_holds_its_multiplexer_in_the_lifo_slot(monkeypatch):
+    """The session's send wakes its connection's multiplexer into the sending worker's LIFO
+    slot. With three parties a receive can be Ready at once (the previous party is ahead), so the
+    session keeps its worker for the next round's CPU, and on tokio 1.49, where the LIFO slot
+    cannot be stolen, the multiplexer (and the message) waits for the session's poll to end,
+    although a second worker is idle. On 1.51 (LIFO slot stealable) that worker takes it. With
+    one party a session's own message can never be back before it parks, so no write waits."""
+    sends, writes = _sends_and_writes(monkeypatch, _hop_ring(8, parties=True), "1.49")
+    assert all(len(writes[p]) == len(sends[p]) == 8 for p in range(3))
+    late = _late_writes(sends, writes)
+    assert late[1] > 0, late  # the slowed party finds its messages there and goes on
+    # ... and holds its write back for at least one whole round of its CPU
+    assert max(writes[1][r] - sends[1][r] for r in range(8)) >= 200_000
+    sends, writes = _sends_and_writes(monkeypatch, _hop_ring(8, parties=True), "1.51")
+    assert _late_writes(sends, writes) == {0: 0, 1: 0, 2: 0}
+    sends, writes = _sends_and_writes(monkeypatch, _hop_ring(8, parties=False), "1.49")
+    assert _late_writes(sends, writes) == {0: 0}
 
 
 def _mini():

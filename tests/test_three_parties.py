@@ -142,6 +142,35 @@ def test_a_session_that_goes_on_past_its_send_holds_its_multiplexer_in_the_lifo_
     assert _late_writes(sends, writes) == {0: 0}
 
 
+def _shared_hop_ring(tasks, workers):
+    """`tasks` sessions per party sharing one connection, 40 rounds of a drawn hop (3 µs of
+    multiplexer CPU each side) and drawn CPU."""
+    session = {"name": "session", "steps": [{"repeat": 40, "steps": [
+        {"mpc_hop": {"us": {"dist": "lognormal", "mean_us": 30, "cv": 0.8}, "send_us": 3.0, "recv_us": 3.0,
+                     "conn": [0, 1, 1]}},
+        {"spin_us": {"dist": "lognormal", "mean_us": 20, "cv": 1.0}}]}]}
+    root = {"name": "root", "steps": [{"spawn": session, "count": tasks, "join": True}]}
+    return {"name": "hop-ring", "runtime": {"workers": workers}, "duration_s": 0.001, "sample_interval_ms": 1,
+            "multiplexer": {"working_set_bytes": 0}, "parties": 3, "sources": [{"kind": "root", "task": root}]}
+
+
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
+@pytest.mark.parametrize("tasks, workers, seed", [(4, 3, 1), (8, 4, 5)])
+def test_a_message_that_comes_while_the_receiving_poll_runs_is_not_lost(tasks, workers, seed, engine):
+    """A receive looks for its message, then the poll's CPU time passes (here the futex wake of
+    the parked worker that 1.51 notifies for the multiplexer just put in the LIFO slot), then it
+    registers as the endpoint's waiter. A message handed over in between must still be seen, as the channel's recv looks
+    again after registering its waker; these seeds, on 1.51, once lost it: that session waited
+    for ever with its message there, the ring stopped and the job never ended. Every session
+    finishes at every party and every message sent is received and used."""
+    res = simulate(parse_spec(_shared_hop_ring(tasks, workers)), get_profile("1.51"), seed=seed, engine=engine)
+    assert [len(r.task_latencies.get("session", [])) for r in res.parties] == [tasks] * 3
+    c = res.network.counts()
+    assert len(c) == 3 * tasks
+    assert all(sent == c[((p + 1) % 3, key)][1] == c[((p + 1) % 3, key)][2] == 40
+               for (p, key), (sent, _, _) in c.items())
+
+
 def _mini():
     """A Hawk job small enough for the SimPy engine in a few seconds at three parties."""
     return parse_scenario({

@@ -178,14 +178,17 @@ def _await(w, task, op, k):
             return False, 0  # it finished while this poll's CPU time passed: look again
         op[1].waiter = task
         return True, 0
-    if k == OP_HOP:
-        # the receive, its message not here yet: the receiving multiplexer wakes it
-        if rt.network is not None:
-            rt.network.wait(task)
-        return True, 0
-    if k == OP_MPC:
-        # receive_prev with the message not here yet (or out of budget above): the delivery wakes it
-        rt.network.wait(task)
+    if k == OP_HOP or k == OP_MPC:
+        # the receive, its message not here yet: the receiving multiplexer wakes it (one party,
+        # through the task's own waker: a wake while it runs re-polls it); with parties the
+        # network wakes the task registered as the endpoint's waiter, so the message may have
+        # come while this poll's CPU time passed, after the look above and before this
+        # registration: the channel's recv registers its waker and looks again, so look again
+        net = rt.network
+        if net is not None:
+            if net.has_message(task):
+                return False, 0
+            net.wait(task)
         return True, 0
     if task.timer_set:
         return True, 0  # woken but the timer has not fired: still waiting

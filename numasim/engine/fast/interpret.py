@@ -8,7 +8,7 @@ from .blocking import spawn_blocking
 from .driver import add_io, add_timer
 from .events import call_at
 from .handle import cross_in, cross_out, spawn, unpark_driver, wake
-from .network import send, wait
+from .network import has_message, send, wait
 from .park import defer_wake
 from .pools import submit
 from .program import _draw, child_key
@@ -142,15 +142,15 @@ def await_point(M, F, w, t, k):
             return False, 0
         M[T + (h) * NT + (T_WAITER)] = t
         return True, 0
-    if k == OPK_HOP:
-        # the receive, its message not here yet: the receiving multiplexer wakes it (with
-        # parties through the network, which this task waits on)
-        if M[M[H_X] + X_NPARTIES] > 1:
+    if k == OPK_HOP or k == OPK_MPC:
+        # the receive, its message not here yet: the receiving multiplexer wakes it (one party,
+        # through the task's own waker); with parties the network wakes the endpoint's waiter,
+        # so a message that came while this poll's CPU time passed is looked at again here
+        # (workload/interpret.py's _await)
+        if k == OPK_MPC or M[M[H_X] + X_NPARTIES] > 1:
+            if has_message(M, t):
+                return False, 0
             wait(M, t)
-        return True, 0
-    if k == OPK_MPC:
-        # receive_prev with the message not here yet: its delivery wakes the task
-        wait(M, t)
         return True, 0
     if M[T + (t) * NT + (T_TSET)]:
         return True, 0

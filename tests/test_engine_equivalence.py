@@ -511,6 +511,21 @@ def test_another_seed_and_host_give_the_same_trace(fidelity_specs):
     assert text(simulate_simpy(spec, p, host, seed=77)) == text(simulate_fast(spec, p, host, seed=77))
 
 
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+def test_stacked_wakes_that_wait_for_the_waker_give_the_same_trace(fidelity_specs, v):
+    """Every stacked wake-up waits behind its waker (stack_wait_prob 1) and the balancer runs
+    often, so waiting wake-ups also complete on the other vCPU (Cpus._move) and timers fire on
+    threads whose wake-up still waits."""
+    from numasim.host.costs import Host
+    host = Host(stack_wake_prob=1.0, stack_wait_prob=1.0, halt_poll_ns=20_000, balance_ns=150_000)
+    p = get_profile(v)
+    for path in fidelity_specs[:4]:
+        spec = parse_spec(dict(load_spec(path).raw, duration_s=0.2), path)
+        a, b = simulate_simpy(spec, p, host), simulate_fast(spec, p, host)
+        assert_same_result(a, b, f"{spec.name} {v}")
+        assert a.system.cpus.balance_moves > 0 or a.system.cpus.stacked_wakes == 0
+
+
 # ---- several runtimes on the flat host
 def spread(raw, nrt, workers, seed):
     """`raw` over `nrt` runtimes: each source feeds, and each spawn goes into, a runtime picked

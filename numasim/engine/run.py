@@ -206,7 +206,7 @@ class _Party:
                    OB=(st.H_OB, np.zeros((obcap, st.NOB), np.int64)), HM=(st.H_HM, np.zeros((hmcap, st.NHM), np.int64)))
         self.M, self.F, views = st.allocate(nw + self.mach.npt, ncpu, len(rts), len(names), prog.ops, prog.defs, src,
                                             np.array(arrt + [0] * max(1, narr + 1 - len(arrt)), np.int64),
-                                            params, host.stack_wake_prob,
+                                            params, host.stack_wake_prob, host.stack_wait_prob,
                                             [dist_params(d) for d in prog.dists], caps,
                                             numa=dict(self.mach.tables, **replay.tables(), **net,
                                                       **_mux_tables(prog, names)))

@@ -141,6 +141,8 @@ class Cpus:
     def _move(self, c, w):
         """Load balancing moves waiting thread `w` to idle CPU c."""
         self._take(c, w)
+        if w.blocked:
+            w.wake_cpu = c.index  # a wake-up that waited for a CPU (stack_wait_prob) runs here
         self.balance_moves += 1
         w.resume(self.sys.host.ctx_switch_ns)
 
@@ -237,7 +239,8 @@ class Cpus:
 
     def place(self, wakee, waker, now):
         """Where a parked thread runs once unparked by `waker` (None: not a thread on these
-        CPUs): (cpu index, latency ns)."""
+        CPUs): (cpu index, latency ns); latency None: it waits for that CPU, and the wake-up
+        completes when the CPU model gives it the CPU."""
         return self.policy.place(wakee, waker, now)
 
     def own_cpu(self, w):
@@ -322,6 +325,13 @@ class VcpuStacking:
             # sleeper, preempts the waker on its way out of the wake-up syscall
             cp.stacked_wakes += 1
             c = cpus[waker.cpu]
+            if c.owner is waker and host.stack_wait_prob > 0 and cp.rng.random() < host.stack_wait_prob:
+                # no wake-up preemption: the woken thread queues behind the waker and its wake-up
+                # completes when it gets this CPU (Thread.resume)
+                wakee.cpu = c.index
+                cp._wait(c, wakee, front=False)
+                cp.sys.call_at(now + host.balance_ns, cp.balance, None)
+                return c.index, None
             if c.owner is waker:
                 cp._wait(c, waker)
                 c.owner = wakee

@@ -107,15 +107,16 @@ NSRC_COLS = 5  # kind, def, first arrival, arrivals, runtime
  H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, H_FD, H_RT, H_NRT, H_NNAMES,
  N_H) = range(43)
 N_SW = N_STATS + 1
-# F (float64): the stack-wake probability, each worker's poll-time EWMA, a window of the OS
+# F (float64): the stack-wake and stack-wait probabilities, each worker's poll-time EWMA, a window of the OS
 # stream's uniform draws (refilled between events from the same numpy Generator), then the
 # (kind, a, b) of each distribution drawn inside tasks
 # F_SCALE: the party's factor on spin draws (host/network.py; workload/program.py TaskDraws.spin_scale)
-F_STACK, F_SCALE, F_EWMA = 0, 1, 2
+F_STACK, F_SCALE, F_STACK_WAIT, F_EWMA = 0, 1, 2, 3
 U_MARGIN = 64  # draws one event may take at most, with room to spare
 
 
-def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, dists, caps, ucap=4096, numa=None):
+def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, stack_wait, dists, caps, ucap=4096,
+             numa=None):
     """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side.
     `nw` counts the workers of every runtime; each runtime has its own inject queue, timer and
     I/O heaps, blocking pool and `nnames` TaskMonitors (rows r * nnames + name). `dists`: the
@@ -176,6 +177,7 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, di
     fx = numa.get("F", {}) if numa is not None else {}
     F = np.zeros(F_EWMA + nw + ucap + 3 * len(dists) + sum(a.size for _s, a in fx.values()))
     F[F_STACK] = stack_prob
+    F[F_STACK_WAIT] = stack_wait
     F[F_SCALE] = 1.0
     for i, d in enumerate(dists):
         F[M[H_FD] + 3 * i:M[H_FD] + 3 * i + 3] = d

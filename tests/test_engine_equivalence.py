@@ -40,10 +40,10 @@ def text(res):
     return f.getvalue()
 
 
-def assert_same(spec, v, seed=None):
+def assert_same(spec, v, seed=None, host=None):
     p = get_profile(v)
-    a = simulate_simpy(spec, p, seed=seed)
-    b = simulate_fast(spec, p, seed=seed)
+    a = simulate_simpy(spec, p, host, seed=seed)
+    b = simulate_fast(spec, p, host, seed=seed)
     assert_same_result(a, b, f"{spec.name} {v}")
     return a, b
 
@@ -118,10 +118,10 @@ MACHINES = {"graviton4-2node": ({"preset": "graviton4-2node"}, lambda: preset("g
             "p4d": ({"numactl": P4D}, lambda: read_numactl(P4D))}
 
 
-def assert_same_machine(spec, v, seed=None):
+def assert_same_machine(spec, v, seed=None, host=None):
     """assert_same, and the NUMA facts (polls by node, migrations, remote costs, memory bytes,
     the thread timeline) equal too."""
-    a, b = assert_same(spec, v, seed)
+    a, b = assert_same(spec, v, seed, host)
     assert a.numa is not None and a.numa == b.numa
     return a, b
 

@@ -420,3 +420,23 @@ def test_a_stacked_wake_that_waits_is_balanced_to_the_idle_vcpu(version):
     assert t0 < t1 and t0 - 100_000 + host.balance_ns <= t1 <= t0 + host.balance_ns + 100_000
     assert res.runtime.workers[s].stats.steal_count == 1
     assert res.system.cpus.balance_moves >= 1
+
+
+def test_a_sibling_woken_by_a_running_worker_is_slower_than_one_woken_from_outside():
+    """On a polling vCPU the wake-up latency depends on the waker (host/costs.py): a worker that
+    keeps running leaves the wakee's vCPU to be kicked out of its idle loop (measured p50 36.7
+    us), a thread outside the runtime or the wakee's own timer wakes it in unpark_latency_ns."""
+    from numasim.host.costs import Host
+    rt = bare_runtime(2, "1.49")
+    w0, w1 = rt.workers
+    cpus = rt.cpus
+    for c in cpus.cpus:
+        c.owner, c.waiting, c.idle_since = None, [], rt.env.now  # w1 has just parked on cpu 1
+    cpus.acquire(w0, 0)
+    w1.cpu = 1
+    host = rt.host
+    assert host.worker_unpark_latency_ns == Host().worker_unpark_latency_ns == 36_700
+    assert host.unpark_latency_ns == 8_000
+    assert cpus.polling(cpus.cpus[1], rt.env.now)
+    assert cpus.place(w1, w0, rt.env.now) == (1, 36_700)
+    assert cpus.place(w1, None, rt.env.now) == (1, 8_000)

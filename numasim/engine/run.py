@@ -145,6 +145,7 @@ def _params(spec, profile, host, nsrc):
     p[st.PR_IO_WAKE_LAT] = host.io_wake_latency_ns
     p[st.PR_THREAD_SPAWN] = host.thread_spawn_ns
     p[st.PR_SCHED_YIELD] = host.sched_yield_ns
+    p[st.PR_WORKER_UNPARK_LAT] = host.worker_unpark_latency_ns
     p[st.F_PARK_SPIN] = profile.park_spin_yields
     p[st.F_LIFO_CAP] = profile.max_lifo_polls_per_tick or 0
     p[st.F_PER_RUN_TASK] = profile.poll_count_per_run_task

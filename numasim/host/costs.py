@@ -29,13 +29,18 @@ class Host:
     # From unpark (futex wake / eventfd write) to the woken thread running. A KVM guest's idle
     # vCPU polls for a while before halting (halt-polling), so a thread parked for less than
     # `halt_poll_ns` wakes fast; one parked longer pays for the vCPU to come out of halt.
-    # unpark_latency_ns is measured: a worker unparked by a sibling that keeps running, after a
-    # sleep shorter than halt_poll_ns, first runs p50 36.7 us later (p10 18.7, p90 75.8; 790
-    # wakes in the instrumented tokio 1.49 captures of the five two-worker public specs, issue 12).
-    # After a longer sleep the same wakes take p50 66 us, as the fitted idle_wake_latency_ns says.
-    unpark_latency_ns: int = 36_700
+    unpark_latency_ns: int = 8_000
     idle_wake_latency_ns: int = 60_000
     halt_poll_ns: int = 200_000
+    # The same fast wake when the waker is a worker that keeps running: the wakee's vCPU must be
+    # kicked out of its idle loop while the waker holds its own (a wake from outside the runtime,
+    # or the thread's own timer, is followed by the waker blocking). Measured in the instrumented
+    # tokio 1.49 captures of the five two-worker public specs (issue 12): a worker unparked by a
+    # sibling that kept running, after a sleep shorter than halt_poll_ns, first ran p50 36.7 us
+    # later (p10 18.7, p90 75.8; 790 wakes), where wakes from the spawner thread took p50 10.3 us
+    # (unpark_latency_ns); after longer sleeps the worker-woken ones took p50 66 us, as the fitted
+    # idle_wake_latency_ns says.
+    worker_unpark_latency_ns: int = 36_700
     # CPUs the workers run on (the reference guest has 2 vCPUs); see cpus.py for placement.
     cpus: int = 2
     # Switching a CPU from one thread to another.

@@ -314,11 +314,12 @@ class VcpuStacking:
         host = cp.sys.host
         cpus = cp.cpus
         prev = cpus[wakee.cpu]
+        lat = host.worker_unpark_latency_ns if waker is not None else host.unpark_latency_ns
         if cp.polling(prev, now):
-            return prev.index, host.unpark_latency_ns
+            return prev.index, lat
         for c in cpus:
             if cp.polling(c, now):
-                return c.index, host.unpark_latency_ns
+                return c.index, lat
         if (waker is not None and waker.cpu is not None and len(cpus) > 1
                 and cp.rng.random() < host.stack_wake_prob):
             # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long

@@ -15,7 +15,7 @@ from .state import (C_IDLE_SEQ, C_IDLE_SINCE, C_IN_STACKED, C_NODE, C_NWAIT, C_O
                     C_SPREV, EV_BALANCE, F_STACK, F_STACK_WAIT, H_C, H_CW, H_MALL, H_MCPU, H_MK, H_MKL, H_MKS,
                     H_MORD, H_MSET, H_NWK, H_PR, H_R, H_W, H_X, MK_ALL, MK_NCPU, MK_STAY, NC, NMK,
                     NW, PR_BALANCE, PR_CTX, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NCPU,
-                    PR_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES, W_BLOCKED, W_CPU,
+                    PR_UNPARK_LAT, PR_WORKER_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES, W_BLOCKED, W_CPU,
                     W_WAKE_CPU,
                     W_MASK, W_STALLED, X_IDLE_SEQ, X_MIGRATIONS, X_NNODES, X_NUMA, X_SHEAD,
                     X_STAIL)
@@ -205,12 +205,13 @@ def place(M, F, wakee, waker, now):
     if _numa(M):
         return _na_place(M, F, wakee, now)
     prev = M[M[H_W] + (wakee) * NW + (W_CPU)]
+    lat = M[M[H_PR] + (PR_WORKER_UNPARK_LAT)] if waker >= 0 else M[M[H_PR] + (PR_UNPARK_LAT)]
     if polling(M, F, prev, now):
-        return prev, M[M[H_PR] + (PR_UNPARK_LAT)]
+        return prev, lat
     n = M[M[H_PR] + (PR_NCPU)]
     for c in range(n):
         if polling(M, F, c, now):
-            return c, M[M[H_PR] + (PR_UNPARK_LAT)]
+            return c, lat
     if waker >= 0 and n > 1 and uniform(M, F) < F[F_STACK]:
         # every idle vCPU has halted: the wake-up lands on the waker's CPU and preempts it
         M[M[H_R] + (R_STACKED_WAKES)] += 1

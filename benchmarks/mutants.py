@@ -59,6 +59,13 @@ MUTANTS = {
     "sleepers-shift-remove": (
         "unpark_worker_by_id shifts the sleepers down instead of swap_remove",
         r"s\[i\] = s\[-1\]\n(\s+)s\.pop\(\)", r"s.pop(i)\n\1pass"),
+    # session 6: the park-path preemption gate and the stacked wake that waits behind its waker
+    "no-park-path-gate": (
+        "a worker preempted inside park_internal's notify leaves the sleepers before it runs again",
+        r"(yield from self\.park_blocking\(\)\n\s+)if self\.stalled or self\.owed:", r"\1if False:"),
+    "stacked-wake-always-preempts": (
+        "a stacked wake-up never waits behind its waker (stack_wait_prob ignored)",
+        r"host\.stack_wait_prob > 0 and cp\.rng", "False and cp.rng"),
 }
 
 

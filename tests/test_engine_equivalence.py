@@ -40,10 +40,10 @@ def text(res):
     return f.getvalue()
 
 
-def assert_same(spec, v, seed=None):
+def assert_same(spec, v, seed=None, host=None):
     p = get_profile(v)
-    a = simulate_simpy(spec, p, seed=seed)
-    b = simulate_fast(spec, p, seed=seed)
+    a = simulate_simpy(spec, p, host, seed=seed)
+    b = simulate_fast(spec, p, host, seed=seed)
     assert_same_result(a, b, f"{spec.name} {v}")
     return a, b
 
@@ -118,10 +118,10 @@ MACHINES = {"graviton4-2node": ({"preset": "graviton4-2node"}, lambda: preset("g
             "p4d": ({"numactl": P4D}, lambda: read_numactl(P4D))}
 
 
-def assert_same_machine(spec, v, seed=None):
+def assert_same_machine(spec, v, seed=None, host=None):
     """assert_same, and the NUMA facts (polls by node, migrations, remote costs, memory bytes,
     the thread timeline) equal too."""
-    a, b = assert_same(spec, v, seed)
+    a, b = assert_same(spec, v, seed, host)
     assert a.numa is not None and a.numa == b.numa
     return a, b
 
@@ -509,6 +509,21 @@ def test_another_seed_and_host_give_the_same_trace(fidelity_specs):
     host = Host(cpus=3, stack_wake_prob=0.9, halt_poll_ns=50_000)
     p = get_profile("1.49")
     assert text(simulate_simpy(spec, p, host, seed=77)) == text(simulate_fast(spec, p, host, seed=77))
+
+
+@pytest.mark.parametrize("v", ("1.24", "1.49"))
+def test_stacked_wakes_that_wait_for_the_waker_give_the_same_trace(fidelity_specs, v):
+    """Every stacked wake-up waits behind its waker (stack_wait_prob 1) and the balancer runs
+    often, so waiting wake-ups also complete on the other vCPU (Cpus._move) and timers fire on
+    threads whose wake-up still waits."""
+    from numasim.host.costs import Host
+    host = Host(stack_wake_prob=1.0, stack_wait_prob=1.0, halt_poll_ns=20_000, balance_ns=150_000)
+    p = get_profile(v)
+    for path in fidelity_specs[:4]:
+        spec = parse_spec(dict(load_spec(path).raw, duration_s=0.2), path)
+        a, b = simulate_simpy(spec, p, host), simulate_fast(spec, p, host)
+        assert_same_result(a, b, f"{spec.name} {v}")
+        assert a.system.cpus.balance_moves > 0 or a.system.cpus.stacked_wakes == 0
 
 
 # ---- several runtimes on the flat host

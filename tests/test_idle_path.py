@@ -304,3 +304,139 @@ def test_a_124_worker_preempted_in_its_pre_park_spin_gets_its_cpu_back_before_bl
     assert rt.num_alive_tasks == 0 and not rt.inject
     for c in rt.cpus.cpus:
         assert not (c.owner is not None and getattr(c.owner, "blocked", False) and c.waiting)
+
+
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_a_worker_preempted_by_the_sibling_it_woke_is_still_a_sleeper(version):
+    """park_internal notifies (1.49 worker.rs:858, 1.24 worker.rs:573) before transition_from_parked
+    (1.49 worker.rs:787, 1.24 worker.rs:537): the driver holder, woken by its timer with two
+    tasks, wakes its halted sibling, which lands on its vCPU and preempts it inside the unpark.
+    So it is still in the sleepers when the sibling steals, and the sibling, the last searcher,
+    notifies it: it sits preempted with a pending NOTIFIED, not as a worker that left park."""
+    from numasim.host.costs import Host
+    task = {"name": "sleepy", "steps": [{"sleep_us": 2000}, {"spin_us": 50}]}
+    s = spec(None, workers=2, duration_s=0.01,
+             sources=[{"kind": "root", "task": task}, {"kind": "root", "task": task}])
+    seen = []
+
+    class Probe:
+        def poll_start(self, w, t):
+            rt = w.rt
+            if rt.env.now > 1_000_000 and not seen:
+                other = rt.workers[1 - w.index]
+                seen.append((other.stalled, other.notified, rt.idle.is_parked(other.index)))
+
+        def poll_end(self, w, t):
+            pass
+
+        def steal(self, thief, victim, tasks):
+            pass
+
+        def park(self, w):
+            pass
+
+        def complete(self, w, t):
+            pass
+
+    from numasim.simulate import simulate
+    from numasim.tokio.profile import get_profile
+    simulate(s, get_profile(version), Host(stack_wake_prob=1.0, stack_wait_prob=0.0), observers=[Probe()])
+    # the first poll after the timers fired is the sibling's stolen task, while the holder is
+    # preempted; the sibling's notify took the holder out of the sleepers and left it NOTIFIED
+    assert seen == [(True, True, False)]
+
+
+class _FirstPolls:
+    """poll_start after the timers fired: (worker, time, the other worker's blocked and stalled)."""
+
+    def __init__(self, after):
+        self.after = after
+        self.seen = []
+
+    def poll_start(self, w, t):
+        rt = w.rt
+        if rt.env.now > self.after:
+            other = rt.workers[1 - w.index]
+            if not self.seen:
+                self.other_parks = (other.stats.park_count, other.stats.noop_count)
+            self.seen.append((w.index, rt.env.now, other.blocked, other.stalled))
+
+    def poll_end(self, w, t):
+        pass
+
+    def steal(self, thief, victim, tasks):
+        pass
+
+    def park(self, w):
+        pass
+
+    def complete(self, w, t):
+        pass
+
+
+def _two_timer_roots(spin_us, duration_s):
+    task = {"name": "sleepy", "steps": [{"sleep_us": 2000}, {"spin_us": spin_us}]}
+    return spec(None, workers=2, duration_s=duration_s,
+                sources=[{"kind": "root", "task": task}, {"kind": "root", "task": task}])
+
+
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_a_stacked_wake_that_does_not_preempt_runs_when_the_waker_blocks(version):
+    """Host stack_wait_prob = 1: the driver holder, woken by its timer with two tasks, notifies
+    its halted sibling (park_internal, 1.49 worker.rs:858, 1.24 :573); the wake-up lands on the
+    holder's vCPU and waits there instead of preempting it. So the holder polls both tasks
+    itself, the sibling still blocked behind it, and the sibling runs only once the holder has
+    parked: it finds nothing and parks again, a noop."""
+    from numasim.host.costs import Host
+    from numasim.simulate import simulate
+    from numasim.tokio.profile import get_profile
+    probe = _FirstPolls(1_000_000)
+    res = simulate(_two_timer_roots(50, 0.01), get_profile(version),
+                   Host(stack_wake_prob=1.0, stack_wait_prob=1.0, halt_poll_ns=0), observers=[probe])
+    holder = probe.seen[0][0]
+    assert [(w, blocked, stalled) for w, _, blocked, stalled in probe.seen] == [(holder, True, True)] * 2
+    rt = res.runtime
+    sib = rt.workers[1 - holder]
+    assert sib.stats.steal_count == 0
+    # the sibling's parks after this wake found nothing (it ran after the holder had run both)
+    parks, noops = probe.other_parks
+    assert sib.stats.park_count - parks == sib.stats.noop_count - noops >= 1
+
+
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_a_stacked_wake_that_waits_is_balanced_to_the_idle_vcpu(version):
+    """The same wake behind a holder that runs 10 ms: load balancing moves the waiting sibling to
+    the idle vCPU `balance_ns` after the wake (not onto the holder's CPU: it must not preempt),
+    and there it steals the second task and polls it while the holder still runs."""
+    from numasim.host.costs import Host
+    from numasim.simulate import simulate
+    from numasim.tokio.profile import get_profile
+    host = Host(stack_wake_prob=1.0, stack_wait_prob=1.0, halt_poll_ns=0, balance_ns=3_000_000)
+    probe = _FirstPolls(1_000_000)
+    res = simulate(_two_timer_roots(10_000, 0.03), get_profile(version), host, observers=[probe])
+    (h, t0, _, _), (s, t1, blocked, stalled) = probe.seen[:2]
+    assert s != h and not blocked and not stalled  # the holder runs beside it, on the other vCPU
+    # the wake came from inside the holder's park, before its first poll
+    assert t0 < t1 and t0 - 100_000 + host.balance_ns <= t1 <= t0 + host.balance_ns + 100_000
+    assert res.runtime.workers[s].stats.steal_count == 1
+    assert res.system.cpus.balance_moves >= 1
+
+
+def test_a_sibling_woken_by_a_running_worker_is_slower_than_one_woken_from_outside():
+    """On a polling vCPU the wake-up latency depends on the waker (host/costs.py): a worker that
+    keeps running leaves the wakee's vCPU to be kicked out of its idle loop (measured p50 36.7
+    us), a thread outside the runtime or the wakee's own timer wakes it in unpark_latency_ns."""
+    from numasim.host.costs import Host
+    rt = bare_runtime(2, "1.49")
+    w0, w1 = rt.workers
+    cpus = rt.cpus
+    for c in cpus.cpus:
+        c.owner, c.waiting, c.idle_since = None, [], rt.env.now  # w1 has just parked on cpu 1
+    cpus.acquire(w0, 0)
+    w1.cpu = 1
+    host = rt.host
+    assert host.worker_unpark_latency_ns == Host().worker_unpark_latency_ns == 36_700
+    assert host.unpark_latency_ns == 8_000
+    assert cpus.polling(cpus.cpus[1], rt.env.now)
+    assert cpus.place(w1, w0, rt.env.now) == (1, 36_700)
+    assert cpus.place(w1, None, rt.env.now) == (1, 8_000)

@@ -124,14 +124,20 @@ def test_with_parties_each_write_reaches_the_next_partys_multiplexer(engine):
     hop now waits for the previous party's write, so it takes at least the one-party time."""
     d = spec(tasks=3, rounds=5, conn=(0, 2, 3))
     d["parties"] = 3
-    res = run(d, engine=engine)
+    # one poll per write holds while no multiplexer is woken twice before its poll; with a third of
+    # stacked wake-ups waiting behind their waker (the default host since issue 12) two parties see
+    # one such pair coalesce into one poll (29), which is tokio's rule too, so this count is taken
+    # with every stacked wake preempting
+    from numasim.host.costs import default_host
+    host = default_host("1.49").with_values({"stack_wait_prob": 0.0})
+    res = simulate(parse_spec(d), get_profile("1.49"), host, engine=engine)
     c = res.network.counts()
     assert len(c) == 3 * 3 and all(v == (5, 5, 5) for v in c.values())
     assert res.network.in_flight == 0
     for r in res.parties:
         assert sorted(r.runtime.system.connections) == [0, 2, 4]
         assert polls(r, "multiplexer") == 2 * 3 * 5
-    one = run(spec(tasks=3, rounds=5, conn=(0, 2, 3)))
+    one = simulate(parse_spec(spec(tasks=3, rounds=5, conn=(0, 2, 3))), get_profile("1.49"), host, engine="simpy")
     assert min(min(r.task_latencies["session"]) for r in res.parties) >= min(one.task_latencies["session"])
 
 

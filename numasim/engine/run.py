@@ -145,6 +145,7 @@ def _params(spec, profile, host, nsrc):
     p[st.PR_IO_WAKE_LAT] = host.io_wake_latency_ns
     p[st.PR_THREAD_SPAWN] = host.thread_spawn_ns
     p[st.PR_SCHED_YIELD] = host.sched_yield_ns
+    p[st.PR_WORKER_UNPARK_LAT] = host.worker_unpark_latency_ns
     p[st.F_PARK_SPIN] = profile.park_spin_yields
     p[st.F_LIFO_CAP] = profile.max_lifo_polls_per_tick or 0
     p[st.F_PER_RUN_TASK] = profile.poll_count_per_run_task
@@ -206,7 +207,7 @@ class _Party:
                    OB=(st.H_OB, np.zeros((obcap, st.NOB), np.int64)), HM=(st.H_HM, np.zeros((hmcap, st.NHM), np.int64)))
         self.M, self.F, views = st.allocate(nw + self.mach.npt, ncpu, len(rts), len(names), prog.ops, prog.defs, src,
                                             np.array(arrt + [0] * max(1, narr + 1 - len(arrt)), np.int64),
-                                            params, host.stack_wake_prob,
+                                            params, host.stack_wake_prob, host.stack_wait_prob,
                                             [dist_params(d) for d in prog.dists], caps,
                                             numa=dict(self.mach.tables, **replay.tables(), **net,
                                                       **_mux_tables(prog, names)))

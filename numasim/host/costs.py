@@ -32,6 +32,15 @@ class Host:
     unpark_latency_ns: int = 8_000
     idle_wake_latency_ns: int = 60_000
     halt_poll_ns: int = 200_000
+    # The same fast wake when the waker is a worker that keeps running: the wakee's vCPU must be
+    # kicked out of its idle loop while the waker holds its own (a wake from outside the runtime,
+    # or the thread's own timer, is followed by the waker blocking). Measured in the instrumented
+    # tokio 1.49 captures of the five two-worker public specs (issue 12): a worker unparked by a
+    # sibling that kept running, after a sleep shorter than halt_poll_ns, first ran p50 36.7 us
+    # later (p10 18.7, p90 75.8; 790 wakes), where wakes from the spawner thread took p50 10.3 us
+    # (unpark_latency_ns); after longer sleeps the worker-woken ones took p50 66 us, as the fitted
+    # idle_wake_latency_ns says.
+    worker_unpark_latency_ns: int = 36_700
     # CPUs the workers run on (the reference guest has 2 vCPUs); see cpus.py for placement.
     cpus: int = 2
     # Switching a CPU from one thread to another.
@@ -41,6 +50,14 @@ class Host:
     # The chance that a wake-up from a running worker, with every idle vCPU halted, lands on the
     # waker's CPU (the rest go to the halted vCPU and pay `idle_wake_latency_ns`).
     stack_wake_prob: float = 0.5
+    # The chance that such a stacked wake-up does not preempt the waker: the woken thread waits on
+    # the waker's CPU and runs only when the waker blocks (or load balancing moves one of them).
+    # Measured: of the worker-to-worker wakes that landed on the waker's vCPU in the instrumented
+    # tokio 1.49 captures (issue 12) of pub-hawk-w2-mid, pub-forkjoin-w2-light, pub-timers-w2 and
+    # pub-fanout-w2-n16-c50, 1580 waited behind the waker and 3235 preempted it: 0.33 (per spec
+    # 0.41, 0.38, 0.15, 0). The burst capture, whose park rate fell into the other regime than the
+    # public trace's, has 65 of 6224 (0.01).
+    stack_wait_prob: float = 0.33
     # How long a woken thread stacked on a busy CPU waits before load balancing moves a thread
     # to an idle CPU (the periodic balance of an idle, halted CPU).
     balance_ns: int = 4_000_000

@@ -141,6 +141,8 @@ class Cpus:
     def _move(self, c, w):
         """Load balancing moves waiting thread `w` to idle CPU c."""
         self._take(c, w)
+        if w.blocked:
+            w.wake_cpu = c.index  # a wake-up that waited for a CPU (stack_wait_prob) runs here
         self.balance_moves += 1
         w.resume(self.sys.host.ctx_switch_ns)
 
@@ -237,7 +239,8 @@ class Cpus:
 
     def place(self, wakee, waker, now):
         """Where a parked thread runs once unparked by `waker` (None: not a thread on these
-        CPUs): (cpu index, latency ns)."""
+        CPUs): (cpu index, latency ns); latency None: it waits for that CPU, and the wake-up
+        completes when the CPU model gives it the CPU."""
         return self.policy.place(wakee, waker, now)
 
     def own_cpu(self, w):
@@ -311,17 +314,25 @@ class VcpuStacking:
         host = cp.sys.host
         cpus = cp.cpus
         prev = cpus[wakee.cpu]
+        lat = host.worker_unpark_latency_ns if waker is not None else host.unpark_latency_ns
         if cp.polling(prev, now):
-            return prev.index, host.unpark_latency_ns
+            return prev.index, lat
         for c in cpus:
             if cp.polling(c, now):
-                return c.index, host.unpark_latency_ns
+                return c.index, lat
         if (waker is not None and waker.cpu is not None and len(cpus) > 1
                 and cp.rng.random() < host.stack_wake_prob):
             # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long
             # sleeper, preempts the waker on its way out of the wake-up syscall
             cp.stacked_wakes += 1
             c = cpus[waker.cpu]
+            if c.owner is waker and host.stack_wait_prob > 0 and cp.rng.random() < host.stack_wait_prob:
+                # no wake-up preemption: the woken thread queues behind the waker and its wake-up
+                # completes when it gets this CPU (Thread.resume)
+                wakee.cpu = c.index
+                cp._wait(c, wakee, front=False)
+                cp.sys.call_at(now + host.balance_ns, cp.balance, None)
+                return c.index, None
             if c.owner is waker:
                 cp._wait(c, waker)
                 c.owner = wakee

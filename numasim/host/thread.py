@@ -83,6 +83,10 @@ class Thread:
     def resume(self, latency):
         """This thread gets its CPU back after `latency`."""
         self.stalled = False
+        if self.blocked:
+            # a wake-up that waited for this CPU (cpus.py, stack_wait_prob) completes now
+            self.rt.call_at(self.rt.env.now + latency, self._timeout_wake, self.park_gen)
+            return
         ev = self.stall_ev
         if ev is not None and not ev.triggered:
             self.stall_ev = None

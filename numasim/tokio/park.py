@@ -112,6 +112,13 @@ class Parker:
                 rt.observer.park(self)
             yield from self.run_for(rt.host.park_ns + rt.take_debt())
             yield from self.park_blocking()
+            if self.stalled or self.owed:
+                # park_internal's notify (1.49 worker.rs:858-859; 1.24 worker.rs:573-574) woke a
+                # sibling onto this CPU, which preempted this thread on its way out of the wake-up
+                # syscall: that is before unparked, maintenance and transition_from_parked
+                # (1.49 worker.rs:780-787; 1.24 worker.rs:531-537), so this worker stays in the
+                # sleepers, one the sibling may pick for its own notify, until it runs again
+                yield from self.wait_cpu()
             if prof.has_park_unpark_count:
                 st.unparked(env.now)
             else:
@@ -188,7 +195,8 @@ class Parker:
         self.after_park()
 
     def _timeout_wake(self, gen):
-        if self.blocked and gen == self.park_gen and not self.park_ev.triggered:
+        # a thread whose wake-up waits for its CPU (stalled while blocked) runs when it gets it
+        if self.blocked and gen == self.park_gen and not self.park_ev.triggered and not self.stalled:
             self.park_ev.succeed()
 
     # ------------------------------------------------------------------ unpark
@@ -214,4 +222,5 @@ class Parker:
             if rt.numa is not None:
                 rt.debt += rt.numa.wake_ns(rt.current, self)
             self.wake_cpu, lat = rt.cpus.place(self, rt.current, now)
-            rt.call_at(now + lat, self._timeout_wake, self.park_gen)
+            if lat is not None:
+                rt.call_at(now + lat, self._timeout_wake, self.park_gen)

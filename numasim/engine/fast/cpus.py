@@ -12,10 +12,11 @@ from .jit import alloc, kernel
 from .events import call_at
 from .thread import uniform
 from .state import (C_IDLE_SEQ, C_IDLE_SINCE, C_IN_STACKED, C_NODE, C_NWAIT, C_OWNER, C_SNEXT,
-                    C_SPREV, EV_BALANCE, F_STACK, H_C, H_CW, H_MALL, H_MCPU, H_MK, H_MKL, H_MKS,
+                    C_SPREV, EV_BALANCE, F_STACK, F_STACK_WAIT, H_C, H_CW, H_MALL, H_MCPU, H_MK, H_MKL, H_MKS,
                     H_MORD, H_MSET, H_NWK, H_PR, H_R, H_W, H_X, MK_ALL, MK_NCPU, MK_STAY, NC, NMK,
                     NW, PR_BALANCE, PR_CTX, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NCPU,
-                    PR_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES, W_BLOCKED, W_CPU,
+                    PR_UNPARK_LAT, PR_WORKER_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES, W_BLOCKED, W_CPU,
+                    W_WAKE_CPU,
                     W_MASK, W_STALLED, X_IDLE_SEQ, X_MIGRATIONS, X_NNODES, X_NUMA, X_SHEAD,
                     X_STAIL)
 from .thread import preempt, resume
@@ -121,6 +122,8 @@ def _waiting_index(M, F, c, w):
 @kernel
 def _move(M, F, c, w):
     _take(M, F, c, w)
+    if M[M[H_W] + (w) * NW + (W_BLOCKED)]:
+        M[M[H_W] + (w) * NW + (W_WAKE_CPU)] = c  # a wake-up that waited for a CPU runs here
     M[M[H_R] + (R_BALANCE_MOVES)] += 1
     resume(M, F, w, M[M[H_PR] + (PR_CTX)])
 
@@ -197,20 +200,29 @@ def polling(M, F, c, now):
 
 @kernel
 def place(M, F, wakee, waker, now):
-    """Cpus.place: (cpu, latency) of a parked thread unparked by `waker` (-1: none)."""
+    """Cpus.place: (cpu, latency) of a parked thread unparked by `waker` (-1: none); latency
+    -1: it waits for that CPU (the wake-up completes in thread.resume)."""
     if _numa(M):
         return _na_place(M, F, wakee, now)
     prev = M[M[H_W] + (wakee) * NW + (W_CPU)]
+    lat = M[M[H_PR] + (PR_WORKER_UNPARK_LAT)] if waker >= 0 else M[M[H_PR] + (PR_UNPARK_LAT)]
     if polling(M, F, prev, now):
-        return prev, M[M[H_PR] + (PR_UNPARK_LAT)]
+        return prev, lat
     n = M[M[H_PR] + (PR_NCPU)]
     for c in range(n):
         if polling(M, F, c, now):
-            return c, M[M[H_PR] + (PR_UNPARK_LAT)]
+            return c, lat
     if waker >= 0 and n > 1 and uniform(M, F) < F[F_STACK]:
         # every idle vCPU has halted: the wake-up lands on the waker's CPU and preempts it
         M[M[H_R] + (R_STACKED_WAKES)] += 1
         c = M[M[H_W] + (waker) * NW + (W_CPU)]
+        if (M[M[H_C] + (c) * NC + (C_OWNER)] == waker and F[F_STACK_WAIT] > 0
+                and uniform(M, F) < F[F_STACK_WAIT]):
+            # no wake-up preemption: the woken thread queues behind the waker
+            M[M[H_W] + (wakee) * NW + (W_CPU)] = c
+            _wait(M, F, c, wakee, False)
+            call_at(M, F, now + M[M[H_PR] + (PR_BALANCE)], EV_BALANCE, 0, 0)
+            return c, -1
         if M[M[H_C] + (c) * NC + (C_OWNER)] == waker:
             _wait(M, F, c, waker, True)
             M[M[H_C] + (c) * NC + (C_OWNER)] = wakee

@@ -11,7 +11,7 @@ from .numa import wake_ns
 from .state import (EV_RESUME, EV_TWAKE, F_DEDUPE, F_NEEDS_TWO, H_DCAP, H_DEF, H_PR, H_R, H_RT, H_W,
                     NORMAL, NQ, NW, PR_UNPARK, Q_CURRENT, Q_DEBT, R_NOW, R_OVERFLOW, W_BLOCKED,
                     W_DEFER_LEN, W_LIFO, W_NOTIFIED, W_PARK_GEN, W_PARK_TRIG, W_Q_LEN, W_RT,
-                    W_SEARCHING, W_WAKE_CPU, W_WAKE_PENDING)
+                    W_SEARCHING, W_STALLED, W_WAKE_CPU, W_WAKE_PENDING)
 from .state import H_X, X_NUMA
 
 
@@ -19,7 +19,8 @@ from .state import H_X, X_NUMA
 def timeout_wake(M, F, w, gen):
     """Parker._timeout_wake: the park event succeeds unless the thread already woke."""
     W = M[H_W]
-    if M[W + (w) * NW + (W_BLOCKED)] and gen == M[W + (w) * NW + (W_PARK_GEN)] and not M[W + (w) * NW + (W_PARK_TRIG)]:
+    if (M[W + (w) * NW + (W_BLOCKED)] and gen == M[W + (w) * NW + (W_PARK_GEN)] and not M[W + (w) * NW + (W_PARK_TRIG)]
+            and not M[W + (w) * NW + (W_STALLED)]):
         M[W + (w) * NW + (W_PARK_TRIG)] = 1
         schedule(M, F, 0, NORMAL, EV_RESUME, w, 0)
 
@@ -37,7 +38,8 @@ def wake_thread(M, F, w):
             M[Q + (Q_DEBT)] += wake_ns(M, F, M[Q + (Q_CURRENT)], w)
         cpu, lat = place(M, F, w, M[Q + (Q_CURRENT)], now)
         M[W + (w) * NW + (W_WAKE_CPU)] = cpu
-        call_at(M, F, now + lat, EV_TWAKE, w, M[W + (w) * NW + (W_PARK_GEN)])
+        if lat >= 0:
+            call_at(M, F, now + lat, EV_TWAKE, w, M[W + (w) * NW + (W_PARK_GEN)])
 
 
 @kernel

@@ -71,10 +71,10 @@ C_OWNER, C_IDLE_SINCE, C_NWAIT, NC = range(4)
 (PR_POLL, PR_SPAWN, PR_READY, PR_RUN_TASK, PR_STEAL, PR_DRIVER_POLL, PR_PARK, PR_UNPARK_LAT,
  PR_IDLE_WAKE_LAT, PR_HALT_POLL, PR_CTX, PR_BALANCE, PR_UNPARK, PR_EVENTFD, PR_SLACK, PR_STARTUP,
  PR_NW, PR_NCPU, PR_NRT, PR_REMOTE_SCHED, PR_SEED, PR_END, PR_ORIGIN, PR_SAMPLE_NS, PR_SLOW, PR_LONG,
- PR_NSRC, PR_IO_WAKE_LAT, PR_THREAD_SPAWN, PR_SCHED_YIELD, F_PARK_SPIN,
+ PR_NSRC, PR_IO_WAKE_LAT, PR_THREAD_SPAWN, PR_SCHED_YIELD, PR_WORKER_UNPARK_LAT, F_PARK_SPIN,
  F_LIFO_CAP, F_PER_RUN_TASK, F_BATCH_PULL, F_NEWEST_HALF, F_BUSY_BY_PROC, F_START_AFTER_PARK,
  F_DEDUPE, F_NEEDS_TWO, F_FROM_PARKED_Q, F_SUBMIT_BEFORE_PARK, F_BUDGET_DEFERS, F_LIFO_STEALABLE,
- F_HAS_PARK_UNPARK, NPR) = range(45)
+ F_HAS_PARK_UNPARK, NPR) = range(46)
 
 # ---- events (SimPy's queue: (time, priority, eid) then what the event does)
 E_T, E_P, E_ID, E_K, E_A, E_B, NE = range(7)
@@ -107,15 +107,16 @@ NSRC_COLS = 5  # kind, def, first arrival, arrivals, runtime
  H_LCAP, H_ICAP, H_TCAP, H_FU0, H_UCAP, H_IO, H_BQ, H_BT, H_IDL, H_FD, H_RT, H_NRT, H_NNAMES,
  N_H) = range(43)
 N_SW = N_STATS + 1
-# F (float64): the stack-wake probability, each worker's poll-time EWMA, a window of the OS
+# F (float64): the stack-wake and stack-wait probabilities, each worker's poll-time EWMA, a window of the OS
 # stream's uniform draws (refilled between events from the same numpy Generator), then the
 # (kind, a, b) of each distribution drawn inside tasks
 # F_SCALE: the party's factor on spin draws (host/network.py; workload/program.py TaskDraws.spin_scale)
-F_STACK, F_SCALE, F_EWMA = 0, 1, 2
+F_STACK, F_SCALE, F_STACK_WAIT, F_EWMA = 0, 1, 2, 3
 U_MARGIN = 64  # draws one event may take at most, with room to spare
 
 
-def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, dists, caps, ucap=4096, numa=None):
+def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, stack_wait, dists, caps, ucap=4096,
+             numa=None):
     """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side.
     `nw` counts the workers of every runtime; each runtime has its own inject queue, timer and
     I/O heaps, blocking pool and `nnames` TaskMonitors (rows r * nnames + name). `dists`: the
@@ -176,6 +177,7 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, di
     fx = numa.get("F", {}) if numa is not None else {}
     F = np.zeros(F_EWMA + nw + ucap + 3 * len(dists) + sum(a.size for _s, a in fx.values()))
     F[F_STACK] = stack_prob
+    F[F_STACK_WAIT] = stack_wait
     F[F_SCALE] = 1.0
     for i, d in enumerate(dists):
         F[M[H_FD] + 3 * i:M[H_FD] + 3 * i + 3] = d

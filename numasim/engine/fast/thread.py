@@ -6,8 +6,9 @@ worker.py; what is here runs at an instant.
 from .jit import kernel
 
 from .events import call_at
-from .state import (EV_STALL_SUCCEED, H_EV, H_FU0, H_R, H_W, NE, NW, R_EV_LEN, R_NOW, R_OTHER, R_OVERFLOW,
-                    R_U_I, R_U_N, W_CPU_UNTIL, W_HAS_STALL_EV, W_OWED, W_PREEMPTED_AT, W_STALLED)
+from .state import (EV_STALL_SUCCEED, EV_TWAKE, H_EV, H_FU0, H_R, H_W, NE, NW, R_EV_LEN, R_NOW, R_OTHER,
+                    R_OVERFLOW, R_U_I, R_U_N, W_BLOCKED, W_CPU_UNTIL, W_HAS_STALL_EV, W_OWED, W_PARK_GEN,
+                    W_PREEMPTED_AT, W_STALLED)
 
 
 @kernel
@@ -35,6 +36,10 @@ def resume(M, F, w, latency):
     W = M[H_W]
     M[W + (w) * NW + (W_STALLED)] = 0
     now = M[M[H_R] + (R_NOW)]
+    if M[W + (w) * NW + (W_BLOCKED)]:
+        # a wake-up that waited for this CPU (cpus.place, stack_wait_prob) completes now
+        call_at(M, F, now + latency, EV_TWAKE, w, M[W + (w) * NW + (W_PARK_GEN)])
+        return
     if M[W + (w) * NW + (W_HAS_STALL_EV)]:
         M[W + (w) * NW + (W_HAS_STALL_EV)] = 0
         call_at(M, F, now + latency, EV_STALL_SUCCEED, w, 0)

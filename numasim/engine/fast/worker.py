@@ -644,6 +644,11 @@ def step(M, F, w):
             M[W + (w) * NW + (W_IN_PARK)] = 0
             if should_notify_others(M, F, w):
                 notify_parked(M, F, r)
+            if M[W + (w) * NW + (W_STALLED)] or M[W + (w) * NW + (W_OWED)]:
+                # preempted by the sibling it just woke, still in park_internal (tokio/park.py)
+                M[W + (w) * NW + (W_WRET)] = L_PK_C
+                pc = L_WC
+                continue
             pc = L_PK_C
         if pc == L_PK_C:
             if M[PR + (F_HAS_PARK_UNPARK)]:

@@ -66,6 +66,9 @@ MUTANTS = {
     "stacked-wake-always-preempts": (
         "a stacked wake-up never waits behind its waker (stack_wait_prob ignored)",
         r"host\.stack_wait_prob > 0 and cp\.rng", "False and cp.rng"),
+    "worker-wake-ignores-waker-blocking": (
+        "a fast wake from a worker takes worker_unpark_latency_ns even when the waker blocks first",
+        r"if x\.woken_by is w:", "if False:"),
 }
 
 

@@ -399,6 +399,7 @@ def _init(S, F, spec, profile, streams):
     W = S.W
     W[:, st.W_LIFO] = -1
     W[:, st.W_WAKE_CPU] = -1
+    W[:, st.W_WOKEN_BY] = -1
     W[:, st.W_POLLING] = -1
     W[:, st.W_LIFO_EN] = 1
     W[:, st.W_BUDGET] = st.BUDGET

@@ -178,7 +178,16 @@ class Cpus:
             self.sys.call_at(self.sys.env.now + self.sys.host.balance_ns, self.balance, None)
 
     def release(self, w):
-        """`w` blocks: the next waiting thread on its CPU resumes, or the CPU goes idle."""
+        """`w` blocks: the next waiting thread on its CPU resumes, or the CPU goes idle; a fast
+        wake-up it made that is still under way completes unpark_latency_ns from now (the
+        measured wakes from a worker that blocks soon after: VcpuStacking.place)."""
+        for rt in self.sys.runtimes.values():
+            for x in rt.workers:
+                if x.woken_by is w:
+                    x.woken_by = None
+                    if x.blocked and x.park_gen == x.woken_gen and not x.park_ev.triggered:
+                        self.sys.call_at(self.sys.env.now + self.sys.host.unpark_latency_ns, x._timeout_wake,
+                                         x.woken_gen)
         c = self.cpus[w.cpu]
         if c.owner is not w:
             return
@@ -314,12 +323,19 @@ class VcpuStacking:
         host = cp.sys.host
         cpus = cp.cpus
         prev = cpus[wakee.cpu]
-        lat = host.worker_unpark_latency_ns if waker is not None else host.unpark_latency_ns
+        lat = host.unpark_latency_ns
+        if waker is not None:
+            # the waker keeps its vCPU: the wakee's starts after worker_unpark_latency_ns, or
+            # unpark_latency_ns after the waker blocks if that is sooner (Cpus.release)
+            lat = host.worker_unpark_latency_ns
+            wakee.woken_by = waker
+            wakee.woken_gen = wakee.park_gen
         if cp.polling(prev, now):
             return prev.index, lat
         for c in cpus:
             if cp.polling(c, now):
                 return c.index, lat
+        wakee.woken_by = None
         if (waker is not None and waker.cpu is not None and len(cpus) > 1
                 and cp.rng.random() < host.stack_wake_prob):
             # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long

@@ -19,7 +19,7 @@ class Thread:
     call_at and `current`, the thread running now."""
 
     __slots__ = ("rt", "cpu", "stalled", "stall_ev", "wake_cpu", "mask", "last_node", "cpu_until",
-                 "preempted_at", "owed", "blocked")
+                 "preempted_at", "owed", "blocked", "woken_by", "woken_gen")
 
     def __init__(self, rt):
         self.rt = rt
@@ -33,6 +33,9 @@ class Thread:
         self.owed = 0  # CPU time a preemption cut out of a step already under way
         self.mask = None  # the allowed-CPU mask (cpus.Mask); None = pinned, or the flat host
         self.last_node = -1  # NUMA: the node of its previous poll
+        # a fast wake-up from a running worker still under way (cpus.py): that waker, and the park
+        self.woken_by = None
+        self.woken_gen = 0
 
     def run_for(self, ns):
         """Spend `ns` of CPU time, first waiting for the CPU if another thread preempted us."""

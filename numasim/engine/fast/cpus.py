@@ -15,8 +15,9 @@ from .state import (C_IDLE_SEQ, C_IDLE_SINCE, C_IN_STACKED, C_NODE, C_NWAIT, C_O
                     C_SPREV, EV_BALANCE, F_STACK, F_STACK_WAIT, H_C, H_CW, H_MALL, H_MCPU, H_MK, H_MKL, H_MKS,
                     H_MORD, H_MSET, H_NWK, H_PR, H_R, H_W, H_X, MK_ALL, MK_NCPU, MK_STAY, NC, NMK,
                     NW, PR_BALANCE, PR_CTX, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NCPU,
-                    PR_UNPARK_LAT, PR_WORKER_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES, W_BLOCKED, W_CPU,
-                    W_WAKE_CPU,
+                    PR_NW, PR_UNPARK_LAT, PR_WORKER_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES,
+                    W_BLOCKED, W_CPU, W_PARK_GEN, W_PARK_TRIG, W_WAKE_CPU, W_WOKEN_BY, W_WOKEN_GEN,
+                    EV_TWAKE,
                     W_MASK, W_STALLED, X_IDLE_SEQ, X_MIGRATIONS, X_NNODES, X_NUMA, X_SHEAD,
                     X_STAIL)
 from .thread import preempt, resume
@@ -174,6 +175,16 @@ def acquire(M, F, w, c):
 
 @kernel
 def release(M, F, w):
+    """Cpus.release: a fast wake-up w made that is still under way completes unpark_latency_ns
+    from now; then the next waiting thread on w's CPU resumes, or the CPU goes idle."""
+    W = M[H_W]
+    for x in range(M[M[H_PR] + (PR_NW)]):
+        if M[W + (x) * NW + (W_WOKEN_BY)] == w:
+            M[W + (x) * NW + (W_WOKEN_BY)] = -1
+            gen = M[W + (x) * NW + (W_WOKEN_GEN)]
+            if (M[W + (x) * NW + (W_BLOCKED)] and M[W + (x) * NW + (W_PARK_GEN)] == gen
+                    and not M[W + (x) * NW + (W_PARK_TRIG)]):
+                call_at(M, F, M[M[H_R] + (R_NOW)] + M[M[H_PR] + (PR_UNPARK_LAT)], EV_TWAKE, x, gen)
     c = M[M[H_W] + (w) * NW + (W_CPU)]
     if M[M[H_C] + (c) * NC + (C_OWNER)] != w:
         return
@@ -204,14 +215,21 @@ def place(M, F, wakee, waker, now):
     -1: it waits for that CPU (the wake-up completes in thread.resume)."""
     if _numa(M):
         return _na_place(M, F, wakee, now)
-    prev = M[M[H_W] + (wakee) * NW + (W_CPU)]
-    lat = M[M[H_PR] + (PR_WORKER_UNPARK_LAT)] if waker >= 0 else M[M[H_PR] + (PR_UNPARK_LAT)]
+    W = M[H_W]
+    prev = M[W + (wakee) * NW + (W_CPU)]
+    lat = M[M[H_PR] + (PR_UNPARK_LAT)]
+    if waker >= 0:
+        # the waker keeps its vCPU: worker_unpark_latency_ns, or sooner if it blocks (release)
+        lat = M[M[H_PR] + (PR_WORKER_UNPARK_LAT)]
+        M[W + (wakee) * NW + (W_WOKEN_BY)] = waker
+        M[W + (wakee) * NW + (W_WOKEN_GEN)] = M[W + (wakee) * NW + (W_PARK_GEN)]
     if polling(M, F, prev, now):
         return prev, lat
     n = M[M[H_PR] + (PR_NCPU)]
     for c in range(n):
         if polling(M, F, c, now):
             return c, lat
+    M[W + (wakee) * NW + (W_WOKEN_BY)] = -1
     if waker >= 0 and n > 1 and uniform(M, F) < F[F_STACK]:
         # every idle vCPU has halted: the wake-up lands on the waker's CPU and preempts it
         M[M[H_R] + (R_STACKED_WAKES)] += 1

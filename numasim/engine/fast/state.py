@@ -21,7 +21,8 @@ import numpy as np  # noqa: E402
  P_PARK, P_NOOP, P_STEAL, P_STEAL_OPS, P_POLLS, P_BUSY, P_LOCAL_SCHED, P_OVERFLOW, P_PARK_UNPARK,
  W_PUB_MEAN, W_PC_LAST_PARK, W_PROC_START, W_BATCH_START, W_IN_BATCH, W_LAST_RESUME,
  W_RT,  # its runtime (workers are numbered over every runtime, in spec order)
- NW) = range(66)
+ W_WOKEN_BY, W_WOKEN_GEN,  # a fast wake from a running worker under way: the waker, the park
+ NW) = range(68)
 N_STATS = 9
 
 # ---- task row (tokio/task.py Task; the program position of workload/program.py's generator)

@@ -314,36 +314,22 @@ def test_a_worker_preempted_by_the_sibling_it_woke_is_still_a_sleeper(version):
     So it is still in the sleepers when the sibling steals, and the sibling, the last searcher,
     notifies it: it sits preempted with a pending NOTIFIED, not as a worker that left park."""
     from numasim.host.costs import Host
-    task = {"name": "sleepy", "steps": [{"sleep_us": 2000}, {"spin_us": 50}]}
-    s = spec(None, workers=2, duration_s=0.01,
-             sources=[{"kind": "root", "task": task}, {"kind": "root", "task": task}])
-    seen = []
 
-    class Probe:
+    class Probe(_FirstPolls):
         def poll_start(self, w, t):
             rt = w.rt
-            if rt.env.now > 1_000_000 and not seen:
+            if rt.env.now > self.after and not self.seen:
                 other = rt.workers[1 - w.index]
-                seen.append((other.stalled, other.notified, rt.idle.is_parked(other.index)))
-
-        def poll_end(self, w, t):
-            pass
-
-        def steal(self, thief, victim, tasks):
-            pass
-
-        def park(self, w):
-            pass
-
-        def complete(self, w, t):
-            pass
+                self.seen.append((other.stalled, other.notified, rt.idle.is_parked(other.index)))
 
     from numasim.simulate import simulate
     from numasim.tokio.profile import get_profile
-    simulate(s, get_profile(version), Host(stack_wake_prob=1.0, stack_wait_prob=0.0), observers=[Probe()])
+    probe = Probe(1_000_000)
+    simulate(_two_timer_roots(50, 0.01), get_profile(version), Host(stack_wake_prob=1.0, stack_wait_prob=0.0),
+             observers=[probe])
     # the first poll after the timers fired is the sibling's stolen task, while the holder is
     # preempted; the sibling's notify took the holder out of the sleepers and left it NOTIFIED
-    assert seen == [(True, True, False)]
+    assert probe.seen == [(True, True, False)]
 
 
 class _FirstPolls:

@@ -177,14 +177,24 @@ class Cpus:
             self._wait(c, o)
             self.sys.call_at(self.sys.env.now + self.sys.host.balance_ns, self.balance, None)
 
+    @staticmethod
+    def _woke(x, by):
+        """Worker x's fast wake-up under way is by `by` (None: none); `wakes_out` counts, for
+        each thread, the workers naming it, so that release scans them only when there are any."""
+        if x.woken_by is not None:
+            x.woken_by.wakes_out -= 1
+        x.woken_by = by
+        if by is not None:
+            by.wakes_out += 1
+
     def release(self, w):
         """`w` blocks: the next waiting thread on its CPU resumes, or the CPU goes idle; a fast
         wake-up it made that is still under way completes unpark_latency_ns from now (the
         measured wakes from a worker that blocks soon after: VcpuStacking.place)."""
-        for rt in self.sys.runtimes.values():
+        for rt in self.sys.runtimes.values() if w.wakes_out else ():
             for x in rt.workers:
                 if x.woken_by is w:
-                    x.woken_by = None
+                    self._woke(x, None)
                     if x.blocked and x.park_gen == x.woken_gen and not x.park_ev.triggered:
                         self.sys.call_at(self.sys.env.now + self.sys.host.unpark_latency_ns, x._timeout_wake,
                                          x.woken_gen)
@@ -328,14 +338,14 @@ class VcpuStacking:
             # the waker keeps its vCPU: the wakee's starts after worker_unpark_latency_ns, or
             # unpark_latency_ns after the waker blocks if that is sooner (Cpus.release)
             lat = host.worker_unpark_latency_ns
-            wakee.woken_by = waker
+            cp._woke(wakee, waker)
             wakee.woken_gen = wakee.park_gen
         if cp.polling(prev, now):
             return prev.index, lat
         for c in cpus:
             if cp.polling(c, now):
                 return c.index, lat
-        wakee.woken_by = None
+        cp._woke(wakee, None)
         if (waker is not None and waker.cpu is not None and len(cpus) > 1
                 and cp.rng.random() < host.stack_wake_prob):
             # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long

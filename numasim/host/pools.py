@@ -15,7 +15,7 @@ from .thread import succeed
 
 class PoolThread:
     __slots__ = ("pool", "index", "cpu", "stalled", "stall_ev", "blocked", "ev", "mask", "name", "rt",
-                 "last_node")
+                 "last_node", "wakes_out")
 
     def __init__(self, pool, index, cpu):
         self.pool = pool
@@ -29,6 +29,7 @@ class PoolThread:
         self.name = f"{pool.name}/{index}"
         self.rt = pool  # for wake accounting (numa_stats)
         self.last_node = -1
+        self.wakes_out = 0  # Cpus.release reads it of any thread that blocks
 
     def preempt(self, now):
         # a pool thread preempted mid-job finishes the job late by the time without its CPU

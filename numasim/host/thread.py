@@ -19,7 +19,7 @@ class Thread:
     call_at and `current`, the thread running now."""
 
     __slots__ = ("rt", "cpu", "stalled", "stall_ev", "wake_cpu", "mask", "last_node", "cpu_until",
-                 "preempted_at", "owed", "blocked", "woken_by", "woken_gen")
+                 "preempted_at", "owed", "blocked", "woken_by", "woken_gen", "wakes_out")
 
     def __init__(self, rt):
         self.rt = rt
@@ -36,6 +36,7 @@ class Thread:
         # a fast wake-up from a running worker still under way (cpus.py): that waker, and the park
         self.woken_by = None
         self.woken_gen = 0
+        self.wakes_out = 0  # threads whose woken_by is this one (Cpus._woke)
 
     def run_for(self, ns):
         """Spend `ns` of CPU time, first waiting for the CPU if another thread preempted us."""

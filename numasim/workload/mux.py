@@ -36,6 +36,8 @@ SEND, RECV = 0, 1
 def mux_task(spec) -> TaskDef:
     """The multiplexers' task definition: no steps of its own, the spec's working set."""
     return TaskDef(MULTIPLEXER, (), spec.multiplexer_working_set_bytes)
+
+
 _KEY_BASE = -(1 << 40)  # spawn-tree keys below every source's: a multiplexer draws nothing
 
 

@@ -16,7 +16,7 @@ from .state import (C_IDLE_SEQ, C_IDLE_SINCE, C_IN_STACKED, C_NODE, C_NWAIT, C_O
                     H_MORD, H_MSET, H_NWK, H_PR, H_R, H_W, H_X, MK_ALL, MK_NCPU, MK_STAY, NC, NMK,
                     NW, PR_BALANCE, PR_CTX, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NCPU,
                     PR_NW, PR_UNPARK_LAT, PR_WORKER_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES,
-                    W_BLOCKED, W_CPU, W_PARK_GEN, W_PARK_TRIG, W_WAKE_CPU, W_WOKEN_BY, W_WOKEN_GEN,
+                    W_BLOCKED, W_CPU, W_PARK_GEN, W_PARK_TRIG, W_WAKE_CPU, W_WAKES_OUT, W_WOKEN_BY, W_WOKEN_GEN,
                     EV_TWAKE,
                     W_MASK, W_STALLED, X_IDLE_SEQ, X_MIGRATIONS, X_NNODES, X_NUMA, X_SHEAD,
                     X_STAIL)
@@ -174,13 +174,26 @@ def acquire(M, F, w, c):
 
 
 @kernel
+def _woke(M, x, by):
+    """Cpus._woke: worker x's fast wake-up under way is by worker `by` (-1: none), W_WAKES_OUT
+    kept in step."""
+    W = M[H_W]
+    old = M[W + (x) * NW + (W_WOKEN_BY)]
+    if old >= 0:
+        M[W + (old) * NW + (W_WAKES_OUT)] -= 1
+    M[W + (x) * NW + (W_WOKEN_BY)] = by
+    if by >= 0:
+        M[W + (by) * NW + (W_WAKES_OUT)] += 1
+
+
+@kernel
 def release(M, F, w):
     """Cpus.release: a fast wake-up w made that is still under way completes unpark_latency_ns
     from now; then the next waiting thread on w's CPU resumes, or the CPU goes idle."""
     W = M[H_W]
-    for x in range(M[M[H_PR] + (PR_NW)]):
+    for x in range(M[M[H_PR] + (PR_NW)] if M[W + (w) * NW + (W_WAKES_OUT)] else 0):
         if M[W + (x) * NW + (W_WOKEN_BY)] == w:
-            M[W + (x) * NW + (W_WOKEN_BY)] = -1
+            _woke(M, x, -1)
             gen = M[W + (x) * NW + (W_WOKEN_GEN)]
             if (M[W + (x) * NW + (W_BLOCKED)] and M[W + (x) * NW + (W_PARK_GEN)] == gen
                     and not M[W + (x) * NW + (W_PARK_TRIG)]):
@@ -221,7 +234,7 @@ def place(M, F, wakee, waker, now):
     if waker >= 0:
         # the waker keeps its vCPU: worker_unpark_latency_ns, or sooner if it blocks (release)
         lat = M[M[H_PR] + (PR_WORKER_UNPARK_LAT)]
-        M[W + (wakee) * NW + (W_WOKEN_BY)] = waker
+        _woke(M, wakee, waker)
         M[W + (wakee) * NW + (W_WOKEN_GEN)] = M[W + (wakee) * NW + (W_PARK_GEN)]
     if polling(M, F, prev, now):
         return prev, lat
@@ -229,7 +242,7 @@ def place(M, F, wakee, waker, now):
     for c in range(n):
         if polling(M, F, c, now):
             return c, lat
-    M[W + (wakee) * NW + (W_WOKEN_BY)] = -1
+    _woke(M, wakee, -1)
     if waker >= 0 and n > 1 and uniform(M, F) < F[F_STACK]:
         # every idle vCPU has halted: the wake-up lands on the waker's CPU and preempts it
         M[M[H_R] + (R_STACKED_WAKES)] += 1

@@ -5,8 +5,9 @@ multiplexer tasks. With one party a session has at most one message in flight (i
 own to come round), so the message (its wait, send and receive CPU, its connection) lives on the
 session's row, and the connection's queues and batches are linked lists through the sessions'
 rows (T_HOP_NEXT): `queues[side]` is the list at CN_Q + 2 * side (head, tail), `batch[side]` the
-one at CN_B + 2 * side. With parties they are lists of message rows (HM) on both sides. A multiplexer's one
-await point is OPK_MUX for ever, its connection and side in T_OPA (2 * index + side).
+one at CN_B + 2 * side. With parties they are lists of message rows (HM) on both sides. A
+multiplexer's one await point is OPK_MUX for ever, its connection and side in T_OPA
+(2 * index + side).
 
 The message's arrival is an I/O readiness of the receiving multiplexer's runtime driver, pushed
 into that driver's heap as IO_MUX + the session (the driver's `seq` orders ties, as the
@@ -99,6 +100,14 @@ def _hm_new(M):
         return -1
     M[X + X_HMTOP] = x + 1
     return x
+
+
+@kernel
+def _hm_free(M, x):
+    """HM row x back on the free list."""
+    X = M[H_X]
+    M[_hm(M, x) + HM_NEXT] = M[X + X_HMFREE]
+    M[X + X_HMFREE] = x
 
 
 @kernel
@@ -202,7 +211,6 @@ def deliver(M, F, w, m):
     elif side == SEND:
         # to the same connection's receiving end at the next party, in its runtime of this name
         # (made there by the loop's handoff, right after this event); the row is free after it
-        X = M[H_X]
         while t >= 0:
             h = _hm(M, t)
             nxt = M[h + HM_NEXT]
@@ -210,8 +218,7 @@ def deliver(M, F, w, m):
             M[c + CN_LAST] = at
             sent(M, F, M[h + HM_KEY])
             post(M, F, r, at, M[h + HM_KEY], a >> 1, M[h + HM_RECV])
-            M[h + HM_NEXT] = M[X + X_HMFREE]
-            M[X + X_HMFREE] = t
+            _hm_free(M, t)
             t = nxt
     elif not net:
         while t >= 0:
@@ -221,13 +228,11 @@ def deliver(M, F, w, m):
             t = nxt
     else:
         # HM rows: Network.arrived for the sender's key (which wakes the task waiting for it)
-        X = M[H_X]
         while t >= 0:
             h = _hm(M, t)
             nxt = M[h + HM_NEXT]
             key = M[h + HM_KEY]
-            M[h + HM_NEXT] = M[X + X_HMFREE]
-            M[X + X_HMFREE] = t
+            _hm_free(M, t)
             net_arrive(M, F, key, w)
             t = nxt
 

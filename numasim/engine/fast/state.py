@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
  W_PUB_MEAN, W_PC_LAST_PARK, W_PROC_START, W_BATCH_START, W_IN_BATCH, W_LAST_RESUME,
  W_RT,  # its runtime (workers are numbered over every runtime, in spec order)
  W_WOKEN_BY, W_WOKEN_GEN,  # a fast wake from a running worker under way: the waker, the park
- NW) = range(68)
+ W_WAKES_OUT,  # how many workers' W_WOKEN_BY name this one (release scans only if any)
+ NW) = range(69)
 N_STATS = 9
 
 # ---- task row (tokio/task.py Task; the program position of workload/program.py's generator)

@@ -52,16 +52,27 @@ class Host:
     # The chance that a wake-up from a running worker, with every idle vCPU halted, lands on the
     # waker's CPU (the rest go to the halted vCPU and pay `idle_wake_latency_ns`).
     stack_wake_prob: float = 0.5
-    # The chance that such a stacked wake-up does not preempt the waker: the woken thread waits on
-    # the waker's CPU and runs only when the waker blocks (or load balancing moves one of them).
-    # Measured: of the worker-to-worker wakes that landed on the waker's vCPU in the instrumented
-    # tokio 1.49 captures (issue 12) of pub-hawk-w2-mid, pub-forkjoin-w2-light, pub-timers-w2 and
-    # pub-fanout-w2-n16-c50, 1580 waited behind the waker and 3235 preempted it: 0.33 (per spec
-    # 0.41, 0.38, 0.15, 0). The burst capture, whose park rate fell into the other regime than the
-    # public trace's, has 65 of 6224 (0.01).
-    stack_wait_prob: float = 0.33
-    # How long a woken thread stacked on a busy CPU waits before load balancing moves a thread
-    # to an idle CPU (the periodic balance of an idle, halted CPU).
+    # The same chance when the wakee blocked on the waker's CPU (it ran stacked there): with
+    # prev_cpu == this_cpu, wake_affine has no choice to make and select_idle_sibling finds no
+    # idle vCPU it may use, so the wakee stacks again. Measured with sched_getcpu() in an
+    # instrumented tokio 1.49 probe on this project's 2-vCPU guest (issue 12; every worker-to-
+    # worker wake of a blocked sibling, the wakee's first event on the waker's CPU): 0.898, the
+    # mean over five specs (cap-burst-w2-n200 0.997 of 14971 wakes, pub-burst-w2-n600 0.994 of
+    # 1120, pub-hawk-w2-mid 0.926 of 874, pub-forkjoin-w2-light 0.924 of 2042, pub-timers-w2 0.651
+    # of 693). This is what keeps a burst's spawner and thief in their exchange (README).
+    stack_again_prob: float = 0.898
+    # The chance that a stacked wake-up does not preempt the waker: the woken thread waits on the
+    # waker's CPU and runs only when the waker blocks (or load balancing moves one of them). It
+    # depends on how long the wakee ran before it blocked, as EEVDF's lag would have it (a thread
+    # that ran briefly keeps its claim to the CPU and preempts): measured as above, a wakee that
+    # ran less than `short_run_ns` waited 0.113 of the time (mean over the five specs; 0.002-0.008
+    # in the bursts, 0.14-0.22 in timers, fork-join and Hawk), one that ran longer 0.455 (0.15-0.64).
+    stack_wait_prob: float = 0.455
+    stack_wait_short_prob: float = 0.113
+    short_run_ns: int = 50_000
+    # The scheduler tick (CONFIG_HZ=250 on the reference guests): a CPU with a thread waiting for
+    # it kicks an idle CPU's load balance at its next tick (nohz_balancer_kick), which moves the
+    # waiting thread there. The ticks fall on multiples of balance_ns.
     balance_ns: int = 4_000_000
     # What the waker pays to unpark a blocked thread (the futex or eventfd syscall and its IPI),
     # charged to the thread that calls it, inside its poll if it is polling.

@@ -16,10 +16,14 @@ policy's:
   while its CPU (or another idle one) is still polling in the idle loop (idle for less than
   `halt_poll_ns`) runs there almost at once. Once an idle vCPU has halted, the guest sees it as
   preempted and does not choose it for a wake-up from a running thread (`available_idle_cpu`
-  checks `vcpu_is_preempted`): the woken thread is placed on the *waker's* CPU, and as a long
-  sleeper it preempts the waker, which then stalls until the woken thread blocks again or load
-  balancing moves one of them to the idle CPU (`balance_ns` later). A thread woken by its own
-  timer or by a device runs on its previous CPU, paying for that vCPU to leave halt.
+  checks `vcpu_is_preempted`): the woken thread may be placed on the *waker's* CPU
+  (`stack_wake_prob`; `stack_again_prob` when it blocked on that CPU, where wake_affine has no
+  choice), and there it either preempts the waker, which then stalls until the woken thread
+  blocks again, or waits behind it (`stack_wait_prob`, or `stack_wait_short_prob` if it ran less
+  than `short_run_ns` before it blocked: a thread that ran briefly keeps its claim to the CPU).
+  Load balancing moves a waiting thread to the idle CPU at the next scheduler tick (every
+  `balance_ns`). A thread woken by its own timer or by a device runs on its previous CPU, paying
+  for that vCPU to leave halt.
 * `NodeAware`, bare metal (a spec with `machine`): each thread has an allowed-CPU mask
   (sched_setaffinity); pinned threads never move, floating threads are migrated by the OS inside
   their mask at `migrate_hz`, and pool threads occupy their CPU while they run a job. An idle CPU
@@ -175,7 +179,13 @@ class Cpus:
         c.owner = w
         if not (o.blocked or o.stalled):
             self._wait(c, o)
-            self.sys.call_at(self.sys.env.now + self.sys.host.balance_ns, self.balance, None)
+            self.sys.call_at(self.next_tick(self.sys.env.now), self.balance, None)
+
+    def next_tick(self, now):
+        """When a thread that starts waiting for a CPU now is first balanced: the next scheduler
+        tick (every balance_ns), at which its CPU kicks an idle CPU's balance."""
+        b = self.sys.host.balance_ns
+        return (now // b + 1) * b if b > 0 else now
 
     @staticmethod
     def _woke(x, by):
@@ -228,7 +238,7 @@ class Cpus:
         self._wait(c, w, front=False)
         c.owner = nxt
         nxt.resume(self.sys.host.ctx_switch_ns)
-        self.sys.call_at(self.sys.env.now + self.sys.host.balance_ns, self.balance, None)
+        self.sys.call_at(self.next_tick(self.sys.env.now), self.balance, None)
         return True
 
     # ------------------------------------------------------------------ wake-up placement
@@ -347,22 +357,23 @@ class VcpuStacking:
                 return c.index, lat
         cp._woke(wakee, None)
         if (waker is not None and waker.cpu is not None and len(cpus) > 1
-                and cp.rng.random() < host.stack_wake_prob):
+                and cp.rng.random() < (host.stack_again_prob if wakee.cpu == waker.cpu else host.stack_wake_prob)):
             # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long
             # sleeper, preempts the waker on its way out of the wake-up syscall
             cp.stacked_wakes += 1
             c = cpus[waker.cpu]
-            if c.owner is waker and host.stack_wait_prob > 0 and cp.rng.random() < host.stack_wait_prob:
+            pw = host.stack_wait_short_prob if wakee.last_ran < host.short_run_ns else host.stack_wait_prob
+            if c.owner is waker and pw > 0 and cp.rng.random() < pw:
                 # no wake-up preemption: the woken thread queues behind the waker and its wake-up
                 # completes when it gets this CPU (Thread.resume)
                 wakee.cpu = c.index
                 cp._wait(c, wakee, front=False)
-                cp.sys.call_at(now + host.balance_ns, cp.balance, None)
+                cp.sys.call_at(cp.next_tick(now), cp.balance, None)
                 return c.index, None
             if c.owner is waker:
                 cp._wait(c, waker)
                 c.owner = wakee
-                cp.sys.call_at(now + host.balance_ns, cp.balance, None)
+                cp.sys.call_at(cp.next_tick(now), cp.balance, None)
             return waker.cpu, host.ctx_switch_ns
         return self.own_cpu(wakee), host.idle_wake_latency_ns
 

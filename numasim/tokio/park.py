@@ -164,6 +164,7 @@ class Parker:
             self.park_ev = ev = env.event()
             self.blocked = True
             self.park_start = env.now
+            self.last_ran = env.now - self.woke_at
             self.wake_pending = False
             on_driver = drv.holder is None
             if on_driver:
@@ -185,6 +186,7 @@ class Parker:
             rt.cpus.release(self)
             yield ev
             self.blocked = False
+            self.woke_at = env.now
             rt.cpus.acquire(self, self.wake_cpu if self.wake_cpu is not None else rt.cpus.own_cpu(self))
             rt.current = self
             self.notified = False

@@ -21,7 +21,7 @@ from .task import BUDGET, IDLE, RUNNING, SCHEDULED, Coop
 class Worker(LocalQueue, Parker, Coop, Thread):
     __slots__ = ("index", "tick", "lifo", "lifo_enabled", "queue", "is_searching", "in_park",
                  "rand", "gqi", "stats", "defer", "notified", "park_ev", "park_gen",
-                 "wake_pending", "polling", "budget", "has_core", "park_start")
+                 "wake_pending", "polling", "budget", "has_core", "park_start", "woke_at", "last_ran")
 
     def __init__(self, rt, index, rand, gqi):
         Thread.__init__(self, rt)
@@ -44,6 +44,8 @@ class Worker(LocalQueue, Parker, Coop, Thread):
         self.budget = BUDGET
         self.has_core = True
         self.park_start = 0
+        self.woke_at = 0  # when it last came back from a blocking park
+        self.last_ran = 0  # how long it ran between its last two blocking parks
 
     # ------------------------------------------------------------------ next_task (§3)
     def next_task(self):

@@ -128,6 +128,7 @@ def _params(spec, profile, host, nsrc):
     p[st.PR_HALT_POLL] = host.halt_poll_ns
     p[st.PR_CTX] = host.ctx_switch_ns
     p[st.PR_BALANCE] = host.balance_ns
+    p[st.PR_SHORT_RUN] = host.short_run_ns
     p[st.PR_UNPARK] = host.unpark_ns
     p[st.PR_EVENTFD] = host.eventfd_write_ns
     p[st.PR_SLACK] = host.timer_slack_ns
@@ -207,7 +208,8 @@ class _Party:
                    OB=(st.H_OB, np.zeros((obcap, st.NOB), np.int64)), HM=(st.H_HM, np.zeros((hmcap, st.NHM), np.int64)))
         self.M, self.F, views = st.allocate(nw + self.mach.npt, ncpu, len(rts), len(names), prog.ops, prog.defs, src,
                                             np.array(arrt + [0] * max(1, narr + 1 - len(arrt)), np.int64),
-                                            params, host.stack_wake_prob, host.stack_wait_prob,
+                                            params, (host.stack_wake_prob, host.stack_wait_prob,
+                                                     host.stack_again_prob, host.stack_wait_short_prob),
                                             [dist_params(d) for d in prog.dists], caps,
                                             numa=dict(self.mach.tables, **replay.tables(), **net,
                                                       **_mux_tables(prog, names)))

@@ -12,11 +12,11 @@ from .jit import alloc, kernel
 from .events import call_at
 from .thread import uniform
 from .state import (C_IDLE_SEQ, C_IDLE_SINCE, C_IN_STACKED, C_NODE, C_NWAIT, C_OWNER, C_SNEXT,
-                    C_SPREV, EV_BALANCE, F_STACK, F_STACK_WAIT, H_C, H_CW, H_MALL, H_MCPU, H_MK, H_MKL, H_MKS,
+                    C_SPREV, EV_BALANCE, F_STACK, F_STACK_AGAIN, F_STACK_WAIT, F_STACK_WAIT_SHORT, H_C, H_CW, H_MALL, H_MCPU, H_MK, H_MKL, H_MKS,
                     H_MORD, H_MSET, H_NWK, H_PR, H_R, H_W, H_X, MK_ALL, MK_NCPU, MK_STAY, NC, NMK,
-                    NW, PR_BALANCE, PR_CTX, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NCPU,
+                    NW, PR_BALANCE, PR_SHORT_RUN, PR_CTX, PR_HALT_POLL, PR_IDLE_WAKE_LAT, PR_NCPU,
                     PR_NW, PR_UNPARK_LAT, PR_WORKER_UNPARK_LAT, R_BALANCE_MOVES, R_NOW, R_STACKED_WAKES,
-                    W_BLOCKED, W_CPU, W_PARK_GEN, W_PARK_TRIG, W_WAKE_CPU, W_WAKES_OUT, W_WOKEN_BY, W_WOKEN_GEN,
+                    W_BLOCKED, W_CPU, W_LAST_RAN, W_PARK_GEN, W_PARK_TRIG, W_WAKE_CPU, W_WAKES_OUT, W_WOKEN_BY, W_WOKEN_GEN,
                     EV_TWAKE,
                     W_MASK, W_STALLED, X_IDLE_SEQ, X_MIGRATIONS, X_NNODES, X_NUMA, X_SHEAD,
                     X_STAIL)
@@ -159,6 +159,14 @@ def start(M, F, nthreads):
 
 
 @kernel
+def next_tick(M, now):
+    """Cpus.next_tick: the next scheduler tick (every balance_ns), when a thread that starts
+    waiting now is first balanced."""
+    b = M[M[H_PR] + (PR_BALANCE)]
+    return (now // b + 1) * b if b > 0 else now
+
+
+@kernel
 def acquire(M, F, w, c):
     o = M[M[H_C] + (c) * NC + (C_OWNER)]
     if o == -1:
@@ -170,7 +178,7 @@ def acquire(M, F, w, c):
     M[M[H_C] + (c) * NC + (C_OWNER)] = w
     if not (M[M[H_W] + (o) * NW + (W_BLOCKED)] or M[M[H_W] + (o) * NW + (W_STALLED)]):
         _wait(M, F, c, o, True)
-        call_at(M, F, M[M[H_R] + (R_NOW)] + M[M[H_PR] + (PR_BALANCE)], EV_BALANCE, 0, 0)
+        call_at(M, F, next_tick(M, M[M[H_R] + (R_NOW)]), EV_BALANCE, 0, 0)
 
 
 @kernel
@@ -243,21 +251,25 @@ def place(M, F, wakee, waker, now):
         if polling(M, F, c, now):
             return c, lat
     _woke(M, wakee, -1)
-    if waker >= 0 and n > 1 and uniform(M, F) < F[F_STACK]:
-        # every idle vCPU has halted: the wake-up lands on the waker's CPU and preempts it
+    if waker >= 0 and n > 1 and uniform(M, F) < (F[F_STACK_AGAIN] if prev == M[W + (waker) * NW + (W_CPU)]
+                                                 else F[F_STACK]):
+        # every idle vCPU has halted: the wake-up lands on the waker's CPU (surely so if the
+        # wakee blocked there) and preempts it, or waits behind it (likelier if it ran long)
         M[M[H_R] + (R_STACKED_WAKES)] += 1
         c = M[M[H_W] + (waker) * NW + (W_CPU)]
-        if (M[M[H_C] + (c) * NC + (C_OWNER)] == waker and F[F_STACK_WAIT] > 0
-                and uniform(M, F) < F[F_STACK_WAIT]):
+        pw = (F[F_STACK_WAIT_SHORT] if M[W + (wakee) * NW + (W_LAST_RAN)] < M[M[H_PR] + (PR_SHORT_RUN)]
+              else F[F_STACK_WAIT])
+        if (M[M[H_C] + (c) * NC + (C_OWNER)] == waker and pw > 0
+                and uniform(M, F) < pw):
             # no wake-up preemption: the woken thread queues behind the waker
             M[M[H_W] + (wakee) * NW + (W_CPU)] = c
             _wait(M, F, c, wakee, False)
-            call_at(M, F, now + M[M[H_PR] + (PR_BALANCE)], EV_BALANCE, 0, 0)
+            call_at(M, F, next_tick(M, now), EV_BALANCE, 0, 0)
             return c, -1
         if M[M[H_C] + (c) * NC + (C_OWNER)] == waker:
             _wait(M, F, c, waker, True)
             M[M[H_C] + (c) * NC + (C_OWNER)] = wakee
-            call_at(M, F, now + M[M[H_PR] + (PR_BALANCE)], EV_BALANCE, 0, 0)
+            call_at(M, F, next_tick(M, now), EV_BALANCE, 0, 0)
         return M[M[H_W] + (waker) * NW + (W_CPU)], M[M[H_PR] + (PR_CTX)]
     return own_cpu(M, F, wakee), M[M[H_PR] + (PR_IDLE_WAKE_LAT)]
 
@@ -309,7 +321,7 @@ def yield_cpu(M, F, w):
     _wait(M, F, c, w, False)
     M[M[H_C] + (c) * NC + (C_OWNER)] = nxt
     resume(M, F, nxt, M[M[H_PR] + (PR_CTX)])
-    call_at(M, F, M[M[H_R] + (R_NOW)] + M[M[H_PR] + (PR_BALANCE)], EV_BALANCE, 0, 0)
+    call_at(M, F, next_tick(M, M[M[H_R] + (R_NOW)]), EV_BALANCE, 0, 0)
     return True
 
 

@@ -23,7 +23,8 @@ import numpy as np  # noqa: E402
  W_RT,  # its runtime (workers are numbered over every runtime, in spec order)
  W_WOKEN_BY, W_WOKEN_GEN,  # a fast wake from a running worker under way: the waker, the park
  W_WAKES_OUT,  # how many workers' W_WOKEN_BY name this one (release scans only if any)
- NW) = range(69)
+ W_WOKE_AT, W_LAST_RAN,  # when it last came back from a blocking park; how long it then ran
+ NW) = range(71)
 N_STATS = 9
 
 # ---- task row (tokio/task.py Task; the program position of workload/program.py's generator)
@@ -73,10 +74,10 @@ C_OWNER, C_IDLE_SINCE, C_NWAIT, NC = range(4)
 (PR_POLL, PR_SPAWN, PR_READY, PR_RUN_TASK, PR_STEAL, PR_DRIVER_POLL, PR_PARK, PR_UNPARK_LAT,
  PR_IDLE_WAKE_LAT, PR_HALT_POLL, PR_CTX, PR_BALANCE, PR_UNPARK, PR_EVENTFD, PR_SLACK, PR_STARTUP,
  PR_NW, PR_NCPU, PR_NRT, PR_REMOTE_SCHED, PR_SEED, PR_END, PR_ORIGIN, PR_SAMPLE_NS, PR_SLOW, PR_LONG,
- PR_NSRC, PR_IO_WAKE_LAT, PR_THREAD_SPAWN, PR_SCHED_YIELD, PR_WORKER_UNPARK_LAT, F_PARK_SPIN,
+ PR_NSRC, PR_IO_WAKE_LAT, PR_THREAD_SPAWN, PR_SCHED_YIELD, PR_WORKER_UNPARK_LAT, PR_SHORT_RUN, F_PARK_SPIN,
  F_LIFO_CAP, F_PER_RUN_TASK, F_BATCH_PULL, F_NEWEST_HALF, F_BUSY_BY_PROC, F_START_AFTER_PARK,
  F_DEDUPE, F_NEEDS_TWO, F_FROM_PARKED_Q, F_SUBMIT_BEFORE_PARK, F_BUDGET_DEFERS, F_LIFO_STEALABLE,
- F_HAS_PARK_UNPARK, NPR) = range(46)
+ F_HAS_PARK_UNPARK, NPR) = range(47)
 
 # ---- events (SimPy's queue: (time, priority, eid) then what the event does)
 E_T, E_P, E_ID, E_K, E_A, E_B, NE = range(7)
@@ -113,11 +114,12 @@ N_SW = N_STATS + 1
 # stream's uniform draws (refilled between events from the same numpy Generator), then the
 # (kind, a, b) of each distribution drawn inside tasks
 # F_SCALE: the party's factor on spin draws (host/network.py; workload/program.py TaskDraws.spin_scale)
-F_STACK, F_SCALE, F_STACK_WAIT, F_EWMA = 0, 1, 2, 3
+# F_STACK_AGAIN, F_STACK_WAIT_SHORT: host.stack_again_prob, host.stack_wait_short_prob
+F_STACK, F_SCALE, F_STACK_WAIT, F_STACK_AGAIN, F_STACK_WAIT_SHORT, F_EWMA = 0, 1, 2, 3, 4, 5
 U_MARGIN = 64  # draws one event may take at most, with room to spare
 
 
-def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, stack_wait, dists, caps, ucap=4096,
+def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_probs, dists, caps, ucap=4096,
              numa=None):
     """(M, F, views): the arrays and numpy views of M's tables by name, for the Python side.
     `nw` counts the workers of every runtime; each runtime has its own inject queue, timer and
@@ -178,8 +180,8 @@ def allocate(nw, ncpu, nrt, nnames, ops, defs, src, arrt, params, stack_prob, st
     M[H_FD] = F_EWMA + nw + ucap
     fx = numa.get("F", {}) if numa is not None else {}
     F = np.zeros(F_EWMA + nw + ucap + 3 * len(dists) + sum(a.size for _s, a in fx.values()))
-    F[F_STACK] = stack_prob
-    F[F_STACK_WAIT] = stack_wait
+    # stack_probs: host.stack_wake_prob, stack_wait_prob, stack_again_prob, stack_wait_short_prob
+    F[F_STACK], F[F_STACK_WAIT], F[F_STACK_AGAIN], F[F_STACK_WAIT_SHORT] = stack_probs
     F[F_SCALE] = 1.0
     for i, d in enumerate(dists):
         F[M[H_FD] + 3 * i:M[H_FD] + 3 * i + 3] = d

@@ -46,7 +46,7 @@ from .state import (BUDGET, COMPLETE, EV_RESUME, EV_TWAKE, F_BATCH_PULL, F_BUSY_
                     T_OPK, T_SEND, T_STATE, T_SUB, T_TFIRED, T_TSET, T_YIELDED, W_BLOCKED, W_BUDGET,
                     W_COST, W_CPU_UNTIL, W_DEFER_LEN, W_DONE, W_GQI, W_HAS_STALL_EV, W_IN_BATCH,
                     W_IN_PARK, W_LAST_RESUME, W_LIFO, W_LIFO_EN, W_LIFO_POLLS, W_NOTIFIED,
-                    W_ON_DRIVER, W_OWED, W_PARK_GEN, W_PARK_START, W_PARK_TRIG, W_PC, W_POLLING,
+                    W_ON_DRIVER, W_OWED, W_PARK_GEN, W_PARK_START, W_PARK_TRIG, W_PC, W_POLLING, W_LAST_RAN, W_WOKE_AT,
                     W_POLL_RET, W_PRE, W_PREEMPTED_AT, W_Q_LEN, W_RF_NS, W_RF_RET, W_RT,
                     W_SEARCHING, W_SPIN, W_STALLED, W_START, W_TASK, W_TICK, W_WAKE_CPU,
                     W_WAKE_PENDING, W_WRET)
@@ -609,6 +609,7 @@ def step(M, F, w):
                 M[W + (w) * NW + (W_BLOCKED)] = 1
                 now = M[R + (R_NOW)]
                 M[W + (w) * NW + (W_PARK_START)] = now
+                M[W + (w) * NW + (W_LAST_RAN)] = now - M[W + (w) * NW + (W_WOKE_AT)]
                 M[W + (w) * NW + (W_WAKE_PENDING)] = 0
                 on_driver = M[Q + (Q_HOLDER)] < 0
                 M[W + (w) * NW + (W_ON_DRIVER)] = 1 if on_driver else 0
@@ -630,6 +631,7 @@ def step(M, F, w):
                 return
         if pc == L_PB2:
             M[W + (w) * NW + (W_BLOCKED)] = 0
+            M[W + (w) * NW + (W_WOKE_AT)] = M[R + (R_NOW)]
             wc = M[W + (w) * NW + (W_WAKE_CPU)]
             acquire(M, F, w, wc if wc >= 0 else own_cpu(M, F, w))
             M[Q + (Q_CURRENT)] = w

@@ -65,7 +65,17 @@ MUTANTS = {
         r"(yield from self\.park_blocking\(\)\n\s+)if self\.stalled or self\.owed:", r"\1if False:"),
     "stacked-wake-always-preempts": (
         "a stacked wake-up never waits behind its waker (stack_wait_prob ignored)",
-        r"host\.stack_wait_prob > 0 and cp\.rng", "False and cp.rng"),
+        r"pw > 0 and cp\.rng\.random\(\) < pw", "False"),
+    "stack-again-ignored": (
+        "a wakee that blocked on the waker's vCPU draws stack_wake_prob like any other",
+        r"host\.stack_again_prob if wakee\.cpu == waker\.cpu else host\.stack_wake_prob", "host.stack_wake_prob"),
+    "stack-wait-ignores-run-length": (
+        "a stacked wakee waits with stack_wait_prob however briefly it ran before it blocked",
+        r"host\.stack_wait_short_prob if wakee\.last_ran < host\.short_run_ns else host\.stack_wait_prob",
+        "host.stack_wait_prob"),
+    "balance-not-at-tick": (
+        "a waiting thread is balanced balance_ns after it began to wait, not at the next tick",
+        r"return \(now // b \+ 1\) \* b if b > 0 else now", "return now + b"),
     "worker-wake-ignores-waker-blocking": (
         "a fast wake from a worker takes worker_unpark_latency_ns even when the waker blocks first",
         r"if x\.woken_by is w:", "if False:"),

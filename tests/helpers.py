@@ -16,10 +16,10 @@ def spec(steps=None, workers=2, duration_s=0.05, sources=None, **kw):
     return parse_spec(d)
 
 
-def bare_runtime(workers=2, version="1.49"):
+def bare_runtime(workers=2, version="1.49", host=None):
     """A runtime whose workers are not started: for driving queue and idle rules by hand."""
     s = spec([{"spin_us": 1}], workers=workers)
-    sys = build_system(simpy.Environment(), s, get_profile(version), Host(), rng_streams(1))
+    sys = build_system(simpy.Environment(), s, get_profile(version), host or Host(), rng_streams(1))
     return sys.runtimes[s.runtimes[0].name]
 
 

@@ -124,12 +124,12 @@ def test_with_parties_each_write_reaches_the_next_partys_multiplexer(engine):
     hop now waits for the previous party's write, so it takes at least the one-party time."""
     d = spec(tasks=3, rounds=5, conn=(0, 2, 3))
     d["parties"] = 3
-    # one poll per write holds while no multiplexer is woken twice before its poll; with a third of
-    # stacked wake-ups waiting behind their waker (the default host since issue 12) two parties see
-    # one such pair coalesce into one poll (29), which is tokio's rule too, so this count is taken
-    # with every stacked wake preempting
+    # one poll per write holds while no multiplexer is woken twice before its poll; where wake-ups
+    # stack on their waker's vCPU (the default host) some pairs coalesce into one poll (27-29 since
+    # issue 12's measured stacking), which is tokio's rule too, so this count is taken with every
+    # wake-up on the wakee's own vCPU
     from numasim.host.costs import default_host
-    host = default_host("1.49").with_values({"stack_wait_prob": 0.0})
+    host = default_host("1.49").with_values({"stack_wake_prob": 0.0, "stack_again_prob": 0.0})
     res = simulate(parse_spec(d), get_profile("1.49"), host, engine=engine)
     c = res.network.counts()
     assert len(c) == 3 * 3 and all(v == (5, 5, 5) for v in c.values())

@@ -1,0 +1,39 @@
+"""fidelity/evlog/stackfacts.py on a hand-made log whose answers are known."""
+import importlib.util
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def load():
+    spec = importlib.util.spec_from_file_location("stackfacts", ROOT / "fidelity" / "evlog" / "stackfacts.py")
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+
+def test_stackfacts_sorts_wakes_by_where_the_wakee_blocked_and_ran(tmp_path):
+    # t, worker, kind, arg, cpu. w1 comes back from a park on cpu 0 and runs 10 us there before it
+    # blocks on the condvar; w0, on cpu 0, unparks it and w1 runs first on cpu 0 before w0 blocks:
+    # stacked, again, preempting, after a short run. w1 then runs 175.9 us and blocks on cpu 0;
+    # w0, now on cpu 1, unparks it and blocks; w1 runs first on cpu 1 after that: stacked where it
+    # had not blocked (first), waiting, after a long run. An unpark from outside (255) is ignored.
+    log = [(1000, 1, 11, 0, 0), (11000, 1, 10, 2, 0),
+           (20000, 0, 7, 1 * 256 + 1, 0), (24000, 1, 11, 9, 0), (24100, 1, 2, 0, 0),
+           (100000, 0, 10, 2, 0), (150000, 0, 11, 0, 1),
+           (200000, 1, 10, 1, 0),
+           (300000, 0, 7, 2 * 256 + 1, 1), (305000, 0, 10, 2, 1), (310000, 1, 11, 2, 1),
+           (320000, 255, 7, 1 * 256 + 0, 1)]
+    p = tmp_path / "x.ev"
+    p.write_text("".join(" ".join(map(str, e)) + "\n" for e in log))
+    c = load().facts(str(p))
+    assert (c["again"], c["again stacked"], c["first"], c["first stacked"]) == (1, 1, 1, 1)
+    assert (c["short"], c["short wait"], c["long"], c["long wait"]) == (1, 0, 1, 1)
+
+
+def test_stackfacts_a_wakee_that_runs_on_the_other_cpu_is_not_stacked(tmp_path):
+    log = [(1000, 1, 11, 0, 1), (5000, 1, 10, 2, 1), (20000, 0, 7, 1 * 256 + 1, 0), (24000, 1, 11, 9, 1)]
+    p = tmp_path / "y.ev"
+    p.write_text("".join(" ".join(map(str, e)) + "\n" for e in log))
+    c = load().facts(str(p))
+    assert c["first"] == 1 and c["first stacked"] == 0 and c["short"] == c["long"] == 0

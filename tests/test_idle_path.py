@@ -393,7 +393,7 @@ def test_a_stacked_wake_that_does_not_preempt_runs_when_the_waker_blocks(version
 @pytest.mark.parametrize("version", ["1.24", "1.49"])
 def test_a_stacked_wake_that_waits_is_balanced_to_the_idle_vcpu(version):
     """The same wake behind a holder that runs 10 ms: load balancing moves the waiting sibling to
-    the idle vCPU `balance_ns` after the wake (not onto the holder's CPU: it must not preempt),
+    the idle vCPU at the next scheduler tick (not onto the holder's CPU: it must not preempt),
     and there it steals the second task and polls it while the holder still runs."""
     from numasim.host.costs import Host
     from numasim.simulate import simulate

@@ -37,3 +37,18 @@ def test_stackfacts_a_wakee_that_runs_on_the_other_cpu_is_not_stacked(tmp_path):
     p.write_text("".join(" ".join(map(str, e)) + "\n" for e in log))
     c = load().facts(str(p))
     assert c["first"] == 1 and c["first stacked"] == 0 and c["short"] == c["long"] == 0
+
+
+def test_the_hosts_stacking_values_are_what_the_captured_event_logs_measure():
+    """numasim/host/costs.py's stack_again_prob, stack_wait_short_prob and stack_wait_prob are the
+    per-spec means of fidelity/evlog/logs (five instrumented tokio 1.49 captures on this project's
+    guest), at the host's own short_run_ns: a change to either side fails here."""
+    from numasim.host.costs import Host
+    host = Host()
+    logs = sorted(str(p) for p in (ROOT / "fidelity" / "evlog" / "logs").glob("*.ev.xz"))
+    assert len(logs) == 5
+    m, per = load().means(logs, host.short_run_ns)
+    assert round(m["stacked | again"], 3) == host.stack_again_prob
+    assert round(m["wait | stacked, ran<50us"], 3) == host.stack_wait_short_prob
+    assert round(m["wait | stacked, ran>=50us"], 3) == host.stack_wait_prob
+    assert sum(C["again"] + C["first"] for C in per.values()) > 20_000

@@ -1,6 +1,6 @@
 """Where a woken tokio worker runs, from the event logs of an instrumented probe (README.md).
 
-    python fidelity/evlog/stackfacts.py LOG...
+    python fidelity/evlog/stackfacts.py LOG...    (fidelity/evlog/logs/*.ev.xz: this guest's)
 
 For every unpark of a blocked worker by another worker (kind 7, the target parked on the condvar or
 the driver), it finds the wakee's first event after the unpark and compares CPUs (sched_getcpu at
@@ -13,13 +13,16 @@ blocked is the time from its previous return from park (kind 11) to that block (
 """
 import bisect
 import collections
+import lzma
 import sys
 
 
-def facts(path):
+def facts(path, short_run_ns=50_000):
     """Counters of one log: again, again stacked, first, first stacked, short, short wait, long,
     long wait (short: the wakee ran < 50 us before it blocked)."""
-    ev = [tuple(map(int, line.split())) for line in open(path) if line.strip()]
+    opener = lzma.open if path.endswith(".xz") else open
+    with opener(path, "rt") as f:
+        ev = [tuple(map(int, line.split())) for line in f if line.strip()]
     per = collections.defaultdict(list)
     for e in ev:
         per[e[1]].append(e)
@@ -51,7 +54,7 @@ def facts(path):
         C["again" if again else "first"] += 1
         if stacked:
             C["again stacked" if again else "first stacked"] += 1
-            s = "short" if ran < 50_000 else "long"
+            s = "short" if ran < short_run_ns else "long"
             C[s] += 1
             if fe[0] >= wblock:
                 C[s + " wait"] += 1
@@ -66,8 +69,19 @@ ROWS = [("stacked | again", "again stacked", "again"), ("stacked | first", "firs
         ("wait | stacked, ran<50us", "short wait", "short"), ("wait | stacked, ran>=50us", "long wait", "long")]
 
 
+def means(paths, short_run_ns=50_000):
+    """{row name: the per-spec mean} over the logs (specs with fewer than 20 wakes of a row left
+    out of it), and the per-log counters."""
+    per = {p.split("/")[-1]: facts(p, short_run_ns) for p in paths}
+    out = {}
+    for name, a, b in ROWS:
+        each = [C[a] / C[b] for C in per.values() if C[b] >= 20]
+        out[name] = sum(each) / len(each) if each else None
+    return out, per
+
+
 def main(paths):
-    per = {p.split("/")[-1]: facts(p) for p in paths}
+    _, per = means(paths)
     tot = collections.Counter()
     for C in per.values():
         tot.update(C)

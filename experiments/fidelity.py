@@ -58,29 +58,59 @@ def simulate_to(job):
     return dest
 
 
+# The public specs re-captured on this project's machine (fidelity/capture.sh with
+# TRACES=fidelity/public-here): real tokio here, scored against the public traces as a simulation is.
+PUBLIC_HERE = {v: os.path.join(REPO, "fidelity", f"public-here-{v}") for v in ("1.24", "1.49")}
+
+
+def score_files(F, spec_dir, real_dir, trace_of):
+    """(rows, summary) of the traces `trace_of(case)` against the real repetitions in real_dir, for
+    every spec in spec_dir that has both; None if none has."""
+    rows, errs, idle = [], [], {k: [] for k in IDLE_FIGURES}
+    for p in sorted(glob.glob(os.path.join(spec_dir, "*.json"))):
+        case = os.path.splitext(os.path.basename(p))[0]
+        real = sorted(glob.glob(os.path.join(real_dir, f"{case}.r*.jsonl")))
+        if not real or not os.path.exists(trace_of(case)):
+            continue
+        for k, (r, got, e) in F.case_errors(real, trace_of(case)).items():
+            errs.append(e)
+            rows.append((case, k, r, got, e))
+            if k in idle:
+                idle[k].append(e)
+    if not errs:
+        return None
+    summary = {"figures": len(errs), "median": statistics.median(errs),
+               "within": sum(e <= 0.25 for e in errs) / len(errs),
+               "cases": len(idle[IDLE_FIGURES[0]]),
+               **{k: sum(e <= 0.25 for e in es) for k, es in idle.items()}}
+    return rows, summary
+
+
 def score_set(F, name, sim_root):
     """{version: (rows, summary)} for one set, from simulated traces under sim_root/VERSION."""
     spec_dir, reals = SETS[name]
     out = {}
     for v, real_dir in reals.items():
-        rows, errs, idle = [], [], {k: [] for k in IDLE_FIGURES}
-        for p in sorted(glob.glob(os.path.join(spec_dir, "*.json"))):
-            case = os.path.splitext(os.path.basename(p))[0]
-            real = sorted(glob.glob(os.path.join(real_dir, f"{case}.r*.jsonl")))
-            if not real:
-                continue
-            for k, (r, got, e) in F.case_errors(real, os.path.join(sim_root, v, f"{case}.jsonl")).items():
-                errs.append(e)
-                rows.append((case, k, r, got, e))
-                if k in idle:
-                    idle[k].append(e)
-        if not errs:
-            continue
-        summary = {"figures": len(errs), "median": statistics.median(errs),
-                   "within": sum(e <= 0.25 for e in errs) / len(errs),
-                   "cases": len(idle[IDLE_FIGURES[0]]),
-                   **{k: sum(e <= 0.25 for e in es) for k, es in idle.items()}}
-        out[v] = (rows, summary)
+        scored = score_files(F, spec_dir, real_dir, lambda case: os.path.join(sim_root, v, f"{case}.jsonl"))
+        if scored:
+            out[v] = scored
+    return out
+
+
+def real_here(F, here=None):
+    """Real tokio on this machine against the public traces: each repetition of the public specs
+    re-captured here (PUBLIC_HERE) scored exactly as a simulation is. What a model of this machine
+    could score at best. {version: [(repetition, rows, summary), ...]}."""
+    here = PUBLIC_HERE if here is None else here
+    spec_dir, reals = SETS["public"]
+    out = {}
+    for v, real_dir in reals.items():
+        reps = sorted({os.path.basename(p).rsplit(".", 2)[1]
+                       for p in glob.glob(os.path.join(here.get(v, ""), "*.r*.jsonl"))})
+        for r in reps:
+            scored = score_files(F, spec_dir, real_dir, lambda case: os.path.join(here[v], f"{case}.{r}.jsonl"))
+            if scored:
+                out.setdefault(v, []).append((r,) + scored)
     return out
 
 
@@ -165,6 +195,18 @@ def main(argv=None):
         for v, (med, within, idle) in noise(F, name).items():
             noise_rows.append(f"| {name} | {v} | {med * 100:.1f}% | {within * 100:.0f}% | "
                               + " | ".join(f"{idle[k] * 100:.0f}%" for k in IDLE_FIGURES) + " |")
+    here_rows = ["", "Real tokio on this machine against the public traces: the public specs re-captured here",
+                 "(fidelity/public-here-*, `TRACES=fidelity/public-here fidelity/capture.sh 3 ../shared/fidelity/specs/*.json`),",
+                 "each repetition scored exactly as a simulation is. A model of this machine scores no better than this.", "",
+                 "| tokio | repetition | median error | within 25% | steals/poll within 25% | parks/s within 25% | noops/park within 25% |",
+                 "|---|---|---|---|---|---|---|"]
+    for v, reps in (real_here(F).items() if "public" in sets else ()):
+        for r, _, s in reps:
+            print(summary_line(f"real tokio here ({r})", v, s))
+            here_rows.append(f"| {v} | {r} | {s['median'] * 100:.1f}% | {s['within'] * 100:.0f}% | "
+                             + " | ".join(f"{s[k]}/{s['cases']}" for k in IDLE_FIGURES) + " |")
+    if len(here_rows) == 6:
+        here_rows = []
     for name in sets:
         for v, (rows, s) in score_set(F, name, os.path.join(args.out, name)).items():
             print(summary_line(name, v, s))
@@ -181,7 +223,7 @@ def main(argv=None):
             if "<!-- layouts: begin -->" in old:
                 keep = "\n" + old[old.index("<!-- layouts: begin -->"):]
         with open(args.md, "w") as f:
-            f.write("\n".join(head + noise_rows + body) + "\n" + keep)
+            f.write("\n".join(head + noise_rows + here_rows + body) + "\n" + keep)
     return 0
 
 

@@ -76,6 +76,9 @@ MUTANTS = {
     "balance-not-at-tick": (
         "a waiting thread is balanced balance_ns after it began to wait, not at the next tick",
         r"return \(now // b \+ 1\) \* b if b > 0 else now", "return now + b"),
+    "search-notify-inside-poll": (
+        "the last searcher's notify in run_task is paid inside the task's poll, not before it",
+        r"            pre_ns \+= rt\.take_debt\(\)\n", ""),
     "worker-wake-ignores-waker-blocking": (
         "a fast wake from a worker takes worker_unpark_latency_ns even when the waker blocks first",
         r"if x\.woken_by is w:", "if False:"),

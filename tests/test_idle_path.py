@@ -12,7 +12,7 @@ import pytest
 from numasim.tokio.fastrand import FastRand, core_generators
 from numasim.tokio.task import BUDGET, IDLE, SCHEDULED, Task
 
-from helpers import Recorder, bare_runtime, noops_by_rule, run, spec
+from helpers import Recorder, bare_runtime, middle, noops_by_rule, run, spec
 
 DATA = pathlib.Path(__file__).parent / "data"
 
@@ -547,3 +547,27 @@ def test_a_hop_whose_waker_parks_at_once_does_not_pay_the_running_wakers_latency
         lat.append(sum(res.task_latencies["a"]) / len(res.task_latencies["a"]))
     # without the rule each of a job's 6 wakes would take 163 us more (~1 ms); with it, none
     assert lat[1] - lat[0] < 30_000, lat
+
+
+@pytest.mark.parametrize("version", ["1.24", "1.49"])
+def test_the_last_searchers_notify_delays_the_poll_and_is_not_in_it(version):
+    """A root that spins 200 us and yields, its sibling parked: each yield leaves the root's
+    worker with nothing, so it steals as a searcher, finds nothing and park_yields; the deferred
+    wake puts the root back, and run_task's transition_from_searching (1.49 worker.rs:604, 1.24
+    :444), as the last searcher, unparks the sibling before the root is polled. The futex wake is
+    between the wake and the poll (the capture cap-timers-spin-w2 shows its root scheduled 10-12
+    us after each wake, its polls 200 us plus ~3): its cost is scheduling delay, not poll time."""
+    from numasim.host.costs import Host
+    host = Host()
+    s = spec([{"loop_until_end": [{"spin_us": 200}, {"yield": 1}]}], duration_s=0.02)
+    res, _ = run(s, version, host)
+    agg = {}
+    for r in middle(res):
+        for k, v in r["tasks"]["root"].items():
+            if k.startswith("total_"):
+                agg[k] = agg.get(k, 0) + v
+    mean_poll = (agg["total_fast_poll_duration"] + agg["total_slow_poll_duration"]) / agg["total_poll_count"]
+    mean_sched = agg["total_scheduled_duration"] / agg["total_scheduled_count"]
+    assert agg["total_scheduled_count"] > 40
+    assert mean_poll - 200_000 < host.unpark_ns / 2, mean_poll
+    assert mean_sched > host.unpark_ns / 2, mean_sched

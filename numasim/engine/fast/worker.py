@@ -331,6 +331,8 @@ def step(M, F, w):
         if pc == L_RT:
             if M[W + (w) * NW + (W_SEARCHING)]:
                 transition_from_searching(M, F, w)
+                # the last searcher's notify is paid before the poll begins (Worker.run_task)
+                M[W + (w) * NW + (W_PRE)] += take_debt(M, F, r)
             M[W + (w) * NW + (S_POLLS)] += 1
             M[W + (w) * NW + (W_IN_BATCH)] += 1
             M[W + (w) * NW + (W_BUDGET)] = BUDGET

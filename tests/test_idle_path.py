@@ -553,8 +553,8 @@ def test_a_hop_whose_waker_parks_at_once_does_not_pay_the_running_wakers_latency
 def test_the_last_searchers_notify_delays_the_poll_and_is_not_in_it(version):
     """A root that spins 200 us and yields, its sibling parked: each yield leaves the root's
     worker with nothing, so it steals as a searcher, finds nothing and park_yields; the deferred
-    wake puts the root back, and run_task's transition_from_searching (1.49 worker.rs:604, 1.24
-    :444), as the last searcher, unparks the sibling before the root is polled. The futex wake is
+    wake puts the root back, and run_task's transition_from_searching (1.49 worker.rs:620, 1.24.2
+    :456), as the last searcher, unparks the sibling before the root is polled. The futex wake is
     between the wake and the poll (the capture cap-timers-spin-w2 shows its root scheduled 10-12
     us after each wake, its polls 200 us plus ~3): its cost is scheduling delay, not poll time."""
     from numasim.host.costs import Host

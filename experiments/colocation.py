@@ -11,7 +11,6 @@ spawner and its thief run side by side or take turns on one vCPU (README, issue 
 """
 import argparse
 import glob
-import importlib.util
 import os
 import sys
 
@@ -24,10 +23,10 @@ SAMPLE_NS = 5_000
 
 
 def schedfacts():
-    spec = importlib.util.spec_from_file_location("schedfacts", os.path.join(KTRACE, "schedfacts.py"))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    from fidelity import load_file
+    return load_file("schedfacts", os.path.join(KTRACE, "schedfacts.py"))
 
 
 def spec_path(name):

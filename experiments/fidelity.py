@@ -31,11 +31,16 @@ SETS = {
 IDLE_FIGURES = ("steals_per_poll", "parks_per_s", "noop_per_park")
 
 
-def figures_module():
-    spec = importlib.util.spec_from_file_location("figures", os.path.join(SHARED, "figures.py"))
+def load_file(name, path):
+    """A script (../shared/fidelity/figures.py, fidelity/ktrace/schedfacts.py) as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def figures_module():
+    return load_file("figures", os.path.join(SHARED, "figures.py"))
 
 
 def simulate_to(job):

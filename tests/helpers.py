@@ -1,5 +1,6 @@
 """Small builders shared by the scheduler tests."""
 import collections
+import importlib.util
 
 import simpy
 
@@ -7,6 +8,14 @@ from numasim.simulate import build_system, rng_streams, simulate
 from numasim.spec import parse_spec
 from numasim.host.costs import Host
 from numasim.tokio.profile import get_profile
+
+
+def load_file(name, path):
+    """A script of this repository (fidelity/, experiments/) imported as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, str(path))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
 
 
 def spec(steps=None, workers=2, duration_s=0.05, sources=None, **kw):

@@ -1,15 +1,13 @@
 """fidelity/evlog/stackfacts.py on a hand-made log whose answers are known."""
-import importlib.util
 import pathlib
+
+from helpers import load_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("stackfacts", ROOT / "fidelity" / "evlog" / "stackfacts.py")
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return load_file("stackfacts", ROOT / "fidelity" / "evlog" / "stackfacts.py")
 
 
 def test_stackfacts_sorts_wakes_by_where_the_wakee_blocked_and_ran(tmp_path):

@@ -1,19 +1,17 @@
 """experiments/fidelity.py's scoring of real re-captures against the public traces."""
-import importlib.util
 import pathlib
 import shutil
 
 import pytest
+
+from helpers import load_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "fidelity"
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("fidelity_exp", ROOT / "experiments" / "fidelity.py")
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return load_file("fidelity_exp", ROOT / "experiments" / "fidelity.py")
 
 
 def test_a_recapture_identical_to_the_real_trace_scores_zero_and_a_missing_one_is_skipped(tmp_path, monkeypatch):

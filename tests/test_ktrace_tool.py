@@ -1,18 +1,14 @@
 """fidelity/ktrace/schedfacts.py on a hand-made ftrace text whose answers are known, and the
 committed kernel traces against the facts the README quotes from them."""
-import importlib.util
 import pathlib
 
-import pytest
+from helpers import load_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("schedfacts", ROOT / "fidelity" / "ktrace" / "schedfacts.py")
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return load_file("schedfacts", ROOT / "fidelity" / "ktrace" / "schedfacts.py")
 
 
 def line(who, cpu, us, event, fields):

@@ -47,7 +47,8 @@ def model_share(path, version):
     profile = get_profile(version)
     host = default_host(profile.version)
     if os.path.dirname(os.path.abspath(path)) == os.path.join(REPO, "fidelity", "specs"):
-        sys.path.insert(0, HERE)
+        if HERE not in sys.path:
+            sys.path.insert(0, HERE)
         from hosts import measured_host
         host = measured_host(profile.version)
     env = simpy.Environment()

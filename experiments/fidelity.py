@@ -104,8 +104,8 @@ def score_set(F, name, sim_root):
 
 def real_here(F, here=None):
     """Real tokio on this machine against the public traces: each repetition of the public specs
-    re-captured here (PUBLIC_HERE) scored exactly as a simulation is. What a model of this machine
-    could score at best. {version: [(repetition, rows, summary), ...]}."""
+    re-captured here (PUBLIC_HERE) scored exactly as a simulation is: how far real tokio on this
+    machine lands from them. {version: [(repetition, rows, summary), ...]}."""
     here = PUBLIC_HERE if here is None else here
     spec_dir, reals = SETS["public"]
     out = {}

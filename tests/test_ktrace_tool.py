@@ -79,24 +79,31 @@ def test_schedfacts_reads_xz_and_says_which_file_is_missing(tmp_path, capsys):
 
 
 def test_the_committed_kernel_traces_say_what_the_readme_quotes():
-    """fidelity/ktrace/logs: seven tokio 1.49 captures on this project's guest. A wakee that
-    blocked on its waker's vCPU less than 50 us before lands there again on every wake, in every
-    capture; a stacked wakee that ran < 20 us waits behind its waker at most 3.3% of the time in
-    the bursts and 13-20% in the others; a waiting worker is moved to an idle vCPU at ~0.2-0.35
-    per tick it waits (the model's balance moves it at the first)."""
+    """fidelity/ktrace/logs: ten tokio 1.49 captures on this project's guest.
+    - A wakee that blocked on its waker's vCPU less than 50 us before lands there again on every
+      wake, in every capture that has one.
+    - A stacked wakee waits behind its waker at most 4.4% of the time in the root-only bursts, and
+      20% or more where a thread outside the runtime spawns the work.
+    - A waiting worker is moved to an idle vCPU at ~0.15-0.4 per tick it waits (the model's
+      balance moves it at the first)."""
     m = load()
     logs = sorted((ROOT / "fidelity" / "ktrace" / "logs").glob("*.trace.xz"))
-    assert len(logs) == 7
+    assert len(logs) == 10
     S = {p.name.split(".trace")[0]: m.summary(m.facts(m.parse(str(p)))) for p in logs}
+    total = 0
     for name, s in S.items():
         num, den = s["again, slept <50us"]
-        assert den > 0 and num == den, name
-    short_wait = {n: s["stacked, ran <20us: waits"][0] / s["stacked, ran <20us: waits"][1] for n, s in S.items()
-                  if s["stacked, ran <20us: waits"][1] >= 100}
-    bursts = [v for n, v in short_wait.items() if "burst" in n]
-    others = [v for n, v in short_wait.items() if "burst" not in n]
-    assert len(bursts) == 3 and max(bursts) < 0.04
-    assert len(others) == 3 and 0.10 < min(others) and max(others) < 0.21
+        assert num == den, name
+        total += den
+    assert total > 25_000
+    share = lambda s, k: s[k][0] / s[k][1]
+    bursts = [share(s, "stacked: waits") for n, s in S.items() if "burst" in n]
+    external = [share(s, "stacked: waits") for n, s in S.items()
+                if n in ("pub-forkjoin-w2-light", "pub-hawk-w2-mid", "pub-timers-w2", "cap-spawnsleep-w2")]
+    assert len(bursts) == 3 and max(bursts) < 0.05
+    assert len(external) == 4 and min(external) > 0.15
+    short_bursts = [share(s, "stacked, ran <20us: waits") for n, s in S.items() if "burst" in n]
+    assert max(short_bursts) < 0.04
     per_tick = [s["moved per tick exposed"][0] / s["moved per tick exposed"][1] for n, s in S.items()
                 if s["moved per tick exposed"][1] > 20 and "timers" not in n]
-    assert per_tick and all(0.15 < x < 0.4 for x in per_tick), per_tick
+    assert len(per_tick) >= 5 and all(0.15 < x < 0.4 for x in per_tick), per_tick

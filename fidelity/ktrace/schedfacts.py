@@ -185,6 +185,7 @@ def summary(c):
         "other vCPU, stacked": (c["wakes other short stacked"] + c["wakes other long stacked"],
                                 c["wakes other short"] + c["wakes other long"]),
     }
+    s["stacked: waits"] = (c["stacked wait"], c["stacked wait"] + c["stacked preempt"])
     for b, name in enumerate(("<20us", "20-50us", "50-200us", ">=200us")):
         p, w = c[f"stacked preempt run{b}"], c[f"stacked wait run{b}"]
         s[f"stacked, ran {name}: waits"] = (w, p + w)

@@ -110,8 +110,10 @@ def real_here(F, here=None):
     spec_dir, reals = SETS["public"]
     out = {}
     for v, real_dir in reals.items():
+        if v not in here:
+            continue  # (a missing version must not glob the working directory)
         reps = sorted({os.path.basename(p).rsplit(".", 2)[1]
-                       for p in glob.glob(os.path.join(here.get(v, ""), "*.r*.jsonl"))})
+                       for p in glob.glob(os.path.join(here[v], "*.r*.jsonl"))})
         for r in reps:
             scored = score_files(F, spec_dir, real_dir, lambda case: os.path.join(here[v], f"{case}.{r}.jsonl"))
             if scored:

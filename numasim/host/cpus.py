@@ -358,8 +358,8 @@ class VcpuStacking:
         cp._woke(wakee, None)
         if (waker is not None and waker.cpu is not None and len(cpus) > 1
                 and cp.rng.random() < (host.stack_again_prob if wakee.cpu == waker.cpu else host.stack_wake_prob)):
-            # every idle vCPU has halted: the wake-up lands on the waker's CPU and, as a long
-            # sleeper, preempts the waker on its way out of the wake-up syscall
+            # every idle vCPU has halted: the wake-up lands on the waker's CPU (surely so if the
+            # wakee blocked there) and preempts it, or waits behind it (likelier if it ran long)
             cp.stacked_wakes += 1
             c = cpus[waker.cpu]
             pw = host.stack_wait_short_prob if wakee.last_ran < host.short_run_ns else host.stack_wait_prob
